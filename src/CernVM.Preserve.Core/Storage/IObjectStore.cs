@@ -1,0 +1,80 @@
+namespace CernVM.Preserve.Core.Storage;
+
+/// <summary>
+/// The one narrow port to where an archive lives: a flat space of keys (the paths of FORMAT.md §2,
+/// relative to the archive root, '/'-separated) holding immutable byte strings.
+/// </summary>
+/// <remarks>
+/// Contract, checked for every implementation by the storage conformance suite:
+/// <list type="bullet">
+/// <item>An object is never overwritten: <see cref="PutIfAbsentAsync"/> on an existing key leaves it untouched.</item>
+/// <item>A put is atomic: a reader sees either no object or the whole object, never a prefix.</item>
+/// <item>A missing key is not an error for <see cref="TryGetAsync"/> and <see cref="ExistsAsync"/>.</item>
+/// <item>After <see cref="FlushAsync"/> returns, everything put before is durable.</item>
+/// </list>
+/// Implementations translate their own failures into <see cref="StorageException"/> (or
+/// <see cref="OperationCanceledException"/>); no SDK or OS exception type escapes.
+/// </remarks>
+public interface IObjectStore : IAsyncDisposable
+{
+    /// <summary>A human-readable location for messages: a directory or an s3:// URL.</summary>
+    string Location { get; }
+
+    /// <summary>What the store can do (retention, conditional writes).</summary>
+    StoreCapabilities Capabilities { get; }
+
+    /// <summary>True when <paramref name="key"/> holds an object.</summary>
+    /// <exception cref="StorageException">The store cannot be reached or read.</exception>
+    Task<bool> ExistsAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores <paramref name="content"/> under <paramref name="key"/> unless an object is already there.
+    /// </summary>
+    /// <returns>True when this call created the object; false when the key already existed (nothing was written).</returns>
+    /// <exception cref="StorageException">The write failed; no partial object is visible under the key.</exception>
+    Task<bool> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>Reads a whole object, or returns null when the key holds none.</summary>
+    /// <exception cref="StorageException">The store cannot be read.</exception>
+    Task<byte[]?> TryGetAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Lists every key that starts with <paramref name="prefix"/>, in ordinal order. Temporary objects of
+    /// writers in progress are never listed.
+    /// </summary>
+    IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>Makes every object put so far durable (a no-op where each put already is).</summary>
+    Task FlushAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>What a store supports beyond the basic contract.</summary>
+/// <param name="Retention">Objects carry a retention period enforced by the server (S3 Object Lock), or null when not.</param>
+/// <param name="AtomicCreate">A put of a new key is decided atomically, so two writers racing on one key cannot both win.</param>
+public sealed record StoreCapabilities(RetentionPolicy? Retention, bool AtomicCreate);
+
+/// <summary>A retention set on every object a store writes.</summary>
+public sealed record RetentionPolicy(string Mode, TimeSpan Period);
+
+/// <summary>A storage operation that could not be carried out.</summary>
+public class StorageException : Exception
+{
+    public StorageException(string message, string? key = null, Exception? inner = null, bool transient = false)
+        : base(message, inner)
+    {
+        Key = key;
+        IsTransient = transient;
+    }
+
+    /// <summary>The key the operation was about, when there was one.</summary>
+    public string? Key { get; }
+
+    /// <summary>True when retrying may succeed (a timeout, a reset connection, a 503).</summary>
+    public bool IsTransient { get; }
+}
+
+/// <summary>The device holding the archive is full.</summary>
+public sealed class StorageFullException : StorageException
+{
+    public StorageFullException(string message, string? key, Exception? inner) : base(message, key, inner) { }
+}
