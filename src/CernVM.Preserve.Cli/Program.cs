@@ -1,1 +1,71 @@
-return 0;
+using System.CommandLine;
+using CernVM.Preserve.Cli;
+using CernVM.Preserve.Cli.Commands;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Storage;
+
+var root = new RootCommand(
+    "cvmpreserve — preserve complete legacy computing environments in an immutable, content-addressed archive, " +
+    "and give them back. Docs: docs/CLI.md; archive format: docs/FORMAT.md.");
+root.Options.Add(CommonOptions.Archive);
+root.Subcommands.Add(InitCommand.Create());
+root.Subcommands.Add(SnapshotCommand.Create());
+root.Subcommands.Add(ListCommand.Create());
+root.Subcommands.Add(ShowCommand.Create());
+root.Subcommands.Add(LsCommand.Create());
+root.Subcommands.Add(CatCommand.Create());
+root.Subcommands.Add(DiffCommand.Create());
+root.Subcommands.Add(RestoreCommand.Create());
+root.Subcommands.Add(KeyCommand.Create());
+
+ParseResult parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (System.CommandLine.Parsing.ParseError e in parse.Errors)
+    {
+        Output.Error(e.Message);
+    }
+
+    Output.Error("see 'cvmpreserve --help'.");
+    return ExitCodes.Usage;
+}
+
+try
+{
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (OperationCanceledException)
+{
+    Output.Error("interrupted; nothing was committed, the archive is unchanged apart from blobs no version names yet.");
+    return ExitCodes.Interrupted;
+}
+catch (PreserveException e)
+{
+    Output.Error(e.Message);
+    return ExitCodes.For(e.Kind);
+}
+catch (StorageFullException e)
+{
+    Output.Error(e.Message + " Nothing was committed; free space and run the command again.");
+    return ExitCodes.Environment;
+}
+catch (StorageException e)
+{
+    Output.Error(e.Message);
+    return ExitCodes.Environment;
+}
+catch (CernVM.Preserve.Posix.PosixException e)
+{
+    Output.Error(e.Message + (e.IsNoSpace ? " Nothing was committed; free space and run the command again." : ""));
+    return ExitCodes.Environment;
+}
+catch (UnauthorizedAccessException e)
+{
+    Output.Error(e.Message);
+    return ExitCodes.Environment;
+}
+catch (Exception e)
+{
+    Output.Error($"internal error, please report it: {e}");
+    return ExitCodes.InternalError;
+}

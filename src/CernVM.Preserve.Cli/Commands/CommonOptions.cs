@@ -1,0 +1,29 @@
+using System.CommandLine;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Model;
+
+namespace CernVM.Preserve.Cli.Commands;
+
+/// <summary>Options shared by the commands.</summary>
+public static class CommonOptions
+{
+    public static Option<string?> Archive { get; } = new("--archive", "-a")
+    {
+        Description = "The archive: a directory, or s3://bucket/prefix. Default: $CVMPRESERVE_ARCHIVE, else ~/.local/share/cvmpreserve/archive.",
+        Recursive = true,
+    };
+
+    public static Option<bool> Json() => new("--json") { Description = "Write the result as JSON on stdout." };
+
+    public static ArchiveLocation Location(ParseResult parse) => ArchiveLocation.Resolve(parse.GetValue(Archive));
+
+    public static CapsuleRef ParseRef(string? text) =>
+        CapsuleRef.TryParse(text, out CapsuleRef r)
+            ? r
+            : throw new PreserveException(FailureKind.Usage, $"'{text}' is not a capsule reference: write NAME or NAME@vN (for example aleph-alpha@v2).");
+
+    public static CapsuleName ParseName(string? text) =>
+        CapsuleName.TryParse(text, out CapsuleName n)
+            ? n
+            : throw new PreserveException(FailureKind.Usage, $"'{text}' is not a capsule name: use 1 to 64 characters from a-z, 0-9, '.', '_' and '-', starting with a letter or digit.");
+}

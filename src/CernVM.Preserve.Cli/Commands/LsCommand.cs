@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Storage;
+
+namespace CernVM.Preserve.Cli.Commands;
+
+public static class LsCommand
+{
+    public static Command Create()
+    {
+        var reference = new Argument<string>("NAME[@vN]") { Description = "The capsule version (default: newest)." };
+        var path = new Argument<string?>("PATH") { Arity = ArgumentArity.ZeroOrOne, Description = "A directory or entry in the tree (default: the root)." };
+        var recursive = new Option<bool>("--recursive", "-R") { Description = "List everything below PATH." };
+        var longFormat = new Option<bool>("--long", "-l") { Description = "Show mode, owner, size and mtime." };
+        Option<bool> json = CommonOptions.Json();
+        var cmd = new Command("ls", "List the entries of a capsule version's tree.") { reference, path, recursive, longFormat, json };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
+            LoadedManifest m = await archive.ResolveAsync(CommonOptions.ParseRef(parse.GetValue(reference)), ct);
+            List<TreeEntry> entries = await CatalogAccess.LoadAsync(archive, m, ct);
+            TreeEntry start = CatalogAccess.Find(entries, parse.GetValue(path), m);
+            IEnumerable<TreeEntry> shown;
+            if (start.Kind != EntryKind.Directory)
+            {
+                shown = [start];
+            }
+            else if (parse.GetValue(recursive))
+            {
+                byte[] prefix = start.Path.Length == 0 ? [] : [.. start.Path, (byte)'/'];
+                shown = entries.Where(e => e.Id != start.Id && e.Path.AsSpan().StartsWith(prefix));
+            }
+            else
+            {
+                shown = entries.Where(e => e.ParentId == start.Id);
+            }
+
+            if (parse.GetValue(json))
+            {
+                Output.Json(new JsonObject { ["capsule"] = m.Capsule.Value, ["version"] = m.Version, ["entries"] = new JsonArray(shown.Select(e => (JsonNode)Output.EntryJson(e)).ToArray()) });
+                return ExitCodes.Ok;
+            }
+
+            var byId = entries.ToDictionary(e => e.Id);
+            bool lng = parse.GetValue(longFormat);
+            foreach (TreeEntry e in shown)
+            {
+                string name = "/" + e.DisplayPath;
+                string suffix = e.Kind == EntryKind.Symlink ? " -> " + PathBytes.ToDisplay(e.LinkTarget ?? []) : "";
+                if (e.HardlinkTo is long h)
+                {
+                    suffix += " => /" + byId[h].DisplayPath;
+                }
+
+                if (e.State != EntryState.Captured)
+                {
+                    suffix += $"  [{e.State.ToString().ToLowerInvariant()}: {e.Note}]";
+                }
+
+                if (!lng)
+                {
+                    Output.Line(name + suffix);
+                    continue;
+                }
+
+                string size = e.Kind is EntryKind.CharDevice or EntryKind.BlockDevice ? $"{e.DeviceMajor}, {e.DeviceMinor}" : e.Size.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                Output.Line($"{Output.ModeString(e)} {e.UserName ?? e.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture),-8} {e.GroupName ?? e.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture),-8} {size,12} {Output.Time(e.MtimeSeconds, e.MtimeNanoseconds)} {name}{suffix}");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+}

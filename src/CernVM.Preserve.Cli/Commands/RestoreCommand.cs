@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Replay.Trees;
+using CernVM.Preserve.Storage;
+
+namespace CernVM.Preserve.Cli.Commands;
+
+public static class RestoreCommand
+{
+    public static Command Create()
+    {
+        var reference = new Argument<string>("NAME[@vN]") { Description = "The capsule version (default: newest)." };
+        var to = new Option<string?>("--to", "-t") { Description = "A new or empty directory to restore into." };
+        var workers = new Option<int>("--workers") { Description = "Parallel blob readers.", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
+        Option<bool> json = CommonOptions.Json();
+        var cmd = new Command("restore", "Give back the exact tree of a capsule version, verifying every blob.") { reference, to, workers, json };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            string target = parse.GetValue(to) ?? throw new PreserveException(FailureKind.Usage, "restore needs --to DIR (a new or empty directory).");
+            await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
+            LoadedManifest m = await archive.ResolveAsync(CommonOptions.ParseRef(parse.GetValue(reference)), ct);
+            var monitor = new RestoreMonitor();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            RestoreResult r = await ProgressDisplay.RunAsync(
+                $"restore {m.Capsule}@v{m.Version}",
+                new TreeRestorer(archive, monitor).RestoreAsync(m, new RestoreOptions { Target = target, Workers = Math.Max(1, parse.GetValue(workers)) }, ct),
+                () => ("writing", monitor.BytesDone, monitor.BytesTotal),
+                parse.GetValue(json));
+            clock.Stop();
+            if (parse.GetValue(json))
+            {
+                Output.Json(new JsonObject
+                {
+                    ["capsule"] = m.Capsule.Value,
+                    ["version"] = m.Version,
+                    ["target"] = Path.GetFullPath(target),
+                    ["entries"] = r.Entries,
+                    ["files"] = r.Files,
+                    ["bytes"] = r.Bytes,
+                    ["skipped"] = r.Skipped,
+                    ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
+                    ["problems"] = new JsonArray(r.Problems.Select(p => (JsonNode)new JsonObject { ["code"] = p.Code, ["path"] = p.Path, ["message"] = p.Message, ["error"] = p.IsError }).ToArray()),
+                });
+            }
+            else
+            {
+                Output.Line($"restored {m.Capsule}@v{m.Version} to {Path.GetFullPath(target)}: {r.Entries:N0} entries, {r.Files:N0} files, {Output.Size(r.Bytes)} in {Output.Duration(clock.Elapsed)}");
+                foreach (RestoreProblem p in r.Problems)
+                {
+                    (p.IsError ? (Action<string>)Output.Error : Output.Warn)($"{p.Code} {(p.Path is null ? "" : "/" + p.Path + ": ")}{p.Message}");
+                }
+            }
+
+            if (!r.HasErrors)
+            {
+                return ExitCodes.Ok;
+            }
+
+            return r.Problems.Any(p => p.IsError && p.Code is "RST010" or "RST011" or "RST012") ? ExitCodes.Integrity : ExitCodes.Environment;
+        });
+        return cmd;
+    }
+}

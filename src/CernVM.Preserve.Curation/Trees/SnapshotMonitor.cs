@@ -1,0 +1,56 @@
+namespace CernVM.Preserve.Curation.Trees;
+
+/// <summary>
+/// Live counters of a running snapshot, safe to read from another thread (the progress display polls them).
+/// </summary>
+public sealed class SnapshotMonitor
+{
+    private long _entries;
+    private long _filesToRead;
+    private long _bytesToRead;
+    private long _filesDone;
+    private long _bytesDone;
+    private long _newBytes;
+    private long _newCompressedBytes;
+    private long _newBlobs;
+    private volatile string _phase = "walking";
+
+    public string Phase { get => _phase; internal set => _phase = value; }
+
+    public long Entries => Interlocked.Read(ref _entries);
+
+    public long FilesToRead => Interlocked.Read(ref _filesToRead);
+
+    public long BytesToRead => Interlocked.Read(ref _bytesToRead);
+
+    public long FilesDone => Interlocked.Read(ref _filesDone);
+
+    public long BytesDone => Interlocked.Read(ref _bytesDone);
+
+    public long NewBytes => Interlocked.Read(ref _newBytes);
+
+    public long NewCompressedBytes => Interlocked.Read(ref _newCompressedBytes);
+
+    public long NewBlobs => Interlocked.Read(ref _newBlobs);
+
+    internal void SetEntries(long n) => Interlocked.Exchange(ref _entries, n);
+
+    internal void AddToRead(long files, long bytes)
+    {
+        Interlocked.Add(ref _filesToRead, files);
+        Interlocked.Add(ref _bytesToRead, bytes);
+    }
+
+    internal void AddDone(long files, long bytes)
+    {
+        Interlocked.Add(ref _filesDone, files);
+        Interlocked.Add(ref _bytesDone, bytes);
+    }
+
+    internal void AddNewBlob(long bytes, long compressed)
+    {
+        Interlocked.Increment(ref _newBlobs);
+        Interlocked.Add(ref _newBytes, bytes);
+        Interlocked.Add(ref _newCompressedBytes, compressed);
+    }
+}

@@ -1,0 +1,612 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using CernVM.Preserve.Catalog;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Chunking;
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Posix;
+using CernVM.Preserve.Storage;
+using Microsoft.Win32.SafeHandles;
+
+namespace CernVM.Preserve.Curation.Trees;
+
+/// <summary>What to snapshot and how.</summary>
+public sealed class SnapshotOptions
+{
+    public required string Source { get; init; }
+
+    public required CapsuleName Capsule { get; init; }
+
+    public IReadOnlyList<string> Excludes { get; init; } = [];
+
+    /// <summary>Absolute paths never captured (the archive itself, when it lies inside the tree).</summary>
+    public IReadOnlyList<string> ExcludeAbsolute { get; init; } = [];
+
+    public int Workers { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    public string? Title { get; init; }
+
+    public string? Description { get; init; }
+
+    public NSec.Cryptography.Key? SigningKey { get; init; }
+
+    public JsonObject? Components { get; init; }
+
+    public IReadOnlyList<CaptureWarning> ExtraWarnings { get; init; } = [];
+}
+
+/// <summary>The committed version and what it took.</summary>
+public sealed record SnapshotResult(LoadedManifest Version, int? PreviousVersion);
+
+/// <summary>
+/// Captures a directory tree into a new capsule version (FORMAT.md §4, §6, §8): walk, then read changed
+/// files, cut them into blobs (small files packed into bundles, large ones cut by content), hash and
+/// compress in parallel, write the tree catalog, commit the manifest. Files unchanged since the previous
+/// version (same size, mtime, ctime, inode) are not read again.
+/// </summary>
+public sealed class TreeSnapshotter
+{
+    private readonly Archive _archive;
+    private readonly SnapshotMonitor _monitor;
+    private readonly FastCdc _chunker;
+    private readonly ChunkingParameters _params;
+
+    public TreeSnapshotter(Archive archive, SnapshotMonitor? monitor = null)
+    {
+        _archive = archive;
+        _monitor = monitor ?? new SnapshotMonitor();
+        _params = archive.Descriptor.Chunking;
+        _chunker = new FastCdc(_params.MinSize, _params.AverageSize, _params.MaxSize);
+    }
+
+    public SnapshotMonitor Monitor => _monitor;
+
+    public async Task<SnapshotResult> SnapshotAsync(SnapshotOptions options, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        if (_archive.Store is FileSystemObjectStore fs)
+        {
+            fs.CleanStaleTemporaries();
+        }
+
+        LoadedManifest? previous = await LatestAsync(options.Capsule, cancellationToken).ConfigureAwait(false);
+        Dictionary<byte[], TreeEntry> previousEntries = previous is null
+            ? new(PathBytes.EqualityComparer)
+            : (await LoadCatalogAsync(previous, cancellationToken).ConfigureAwait(false)).ToDictionary(e => e.Path, PathBytes.EqualityComparer);
+
+        _monitor.Phase = "walking";
+        var walker = new TreeWalker(options.Source, options.Excludes.Select(x => new ExclusionPattern(x)).ToList(), options.ExcludeAbsolute);
+        List<TreeEntry> entries = await Task.Run(() => walker.Walk(cancellationToken), cancellationToken).ConfigureAwait(false);
+        _monitor.SetEntries(entries.Count);
+        var warnings = new List<CaptureWarning>(options.ExtraWarnings);
+        warnings.AddRange(walker.Warnings);
+
+        var stats = new SnapshotStatistics();
+        var toRead = new List<TreeEntry>();
+        foreach (TreeEntry e in entries)
+        {
+            if (e.Kind != EntryKind.File || e.HardlinkTo is not null || e.State != EntryState.Captured)
+            {
+                continue;
+            }
+
+            if (previousEntries.TryGetValue(e.Path, out TreeEntry? p) && Unchanged(e, p))
+            {
+                e.Content = p.Content;
+                e.Extents = p.Extents;
+                stats.FilesUnchanged++;
+            }
+            else
+            {
+                toRead.Add(e);
+            }
+        }
+
+        _monitor.AddToRead(toRead.Count, toRead.Sum(e => e.Size));
+        _monitor.Phase = "reading";
+        await CaptureContentAsync(walker, toRead, previousEntries.Values, warnings, options.Workers, cancellationToken).ConfigureAwait(false);
+        stats.FilesRead = _monitor.FilesDone;
+        stats.BytesRead = _monitor.BytesDone;
+
+        _monitor.Phase = "cataloguing";
+        byte[] catalog = TreeCatalog.Write(entries);
+        (BlobId catalogId, long catalogWritten) = await _archive.Blobs.PutAsync(catalog, cancellationToken).ConfigureAwait(false);
+        if (catalogWritten > 0)
+        {
+            _monitor.AddNewBlob(catalog.Length, catalogWritten);
+        }
+
+        stats.NewBlobs = _monitor.NewBlobs;
+        stats.NewBytes = _monitor.NewBytes;
+        stats.NewCompressedBytes = _monitor.NewCompressedBytes;
+
+        TreeSummary tree = Summarise(entries, catalogId, catalog.Length, options.Source);
+        _monitor.Phase = "committing";
+        stats.DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
+        var draft = new Manifest
+        {
+            Capsule = options.Capsule.Value,
+            Created = ArchiveTime.Format(DateTimeOffset.UtcNow),
+            Previous = previous is null ? null : new PreviousVersion(previous.Version, previous.Sha256),
+            Producer = ProducerInfo.Current,
+            Title = options.Title,
+            Description = options.Description,
+            Tree = tree,
+            Components = options.Components,
+            Warnings = warnings,
+            Statistics = stats,
+        };
+        LoadedManifest committed = await _archive.CommitAsync(draft, options.SigningKey, cancellationToken).ConfigureAwait(false);
+        await _archive.WriteEventAsync(
+            new PreservationEvent
+            {
+                EventId = Guid.NewGuid().ToString("N"),
+                EventType = "ingestion",
+                DateTime = ArchiveTime.Format(DateTimeOffset.UtcNow),
+                Agent = ProducerInfo.Current,
+                Outcome = warnings.Count == 0 ? "success" : "warning",
+                Objects = [new EventObject(committed.Capsule.Value, committed.Version, committed.Sha256)],
+                Detail = $"snapshot of {options.Source}: {tree.Entries} entries, {tree.Bytes} bytes, {stats.NewBlobs} new blobs, {warnings.Count} warnings",
+            },
+            CancellationToken.None).ConfigureAwait(false);
+        _monitor.Phase = "done";
+        return new SnapshotResult(committed, previous?.Version);
+    }
+
+    private static bool Unchanged(TreeEntry now, TreeEntry before) =>
+        before.Kind == EntryKind.File && before.State == EntryState.Captured && before.HardlinkTo is null && before.Content is not null &&
+        now.Size == before.Size && now.MtimeSeconds == before.MtimeSeconds && now.MtimeNanoseconds == before.MtimeNanoseconds &&
+        now.CtimeSeconds == before.CtimeSeconds && now.CtimeNanoseconds == before.CtimeNanoseconds &&
+        now.SourceInode == before.SourceInode && now.SourceDevice == before.SourceDevice;
+
+    private async Task<LoadedManifest?> LatestAsync(CapsuleName name, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<VersionListing> versions = await _archive.ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
+        VersionListing? last = versions.LastOrDefault(v => v.Complete);
+        return last is null ? null : await _archive.ReadManifestAsync(name, last.Version, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<TreeEntry>> LoadCatalogAsync(LoadedManifest m, CancellationToken cancellationToken)
+    {
+        BlobId id = BlobId.Parse(m.Manifest.Tree.Catalog);
+        byte[] bytes = await _archive.Blobs.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        return TreeCatalog.ReadAll(bytes, $"{_archive.Location}/{id.Key} (catalog of {m.Capsule}@v{m.Version})");
+    }
+
+    private async Task CaptureContentAsync(
+        TreeWalker walker,
+        List<TreeEntry> files,
+        IEnumerable<TreeEntry> previousEntries,
+        List<CaptureWarning> warnings,
+        int workers,
+        CancellationToken cancellationToken)
+    {
+        // Content already in the archive from the previous version: a renamed or copied file costs nothing.
+        var known = new Dictionary<BlobId, TreeEntry>();
+        foreach (TreeEntry p in previousEntries)
+        {
+            if (p.Content is BlobId c && p.Kind == EntryKind.File && p.HardlinkTo is null && p.Extents.Count > 0)
+            {
+                known.TryAdd(c, p);
+            }
+        }
+
+        var channel = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(Math.Max(2, workers * 2)) { SingleWriter = true });
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task[] consumers = Enumerable.Range(0, workers).Select(_ => Task.Run(() => ConsumeAsync(channel.Reader, linked.Token), linked.Token)).ToArray();
+        var duplicates = new List<(TreeEntry Entry, TreeEntry Source)>();
+        var pending = new List<(TreeEntry Entry, List<ChunkSlot> Slots)>();
+        var fileWarnings = new List<CaptureWarning>();
+        Task producer = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await ProduceAsync(walker, files, known, duplicates, pending, fileWarnings, channel.Writer, linked.Token).ConfigureAwait(false);
+                    channel.Writer.Complete();
+                }
+                catch (Exception e)
+                {
+                    channel.Writer.Complete(e);
+                    throw;
+                }
+            },
+            linked.Token);
+
+        try
+        {
+            await Task.WhenAll(consumers.Append(producer)).ConfigureAwait(false);
+        }
+        catch
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+            Exception? first = consumers.Append(producer).Select(t => t.Exception?.InnerException).FirstOrDefault(x => x is not null and not OperationCanceledException);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (first is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+            }
+
+            throw;
+        }
+
+        foreach ((TreeEntry entry, List<ChunkSlot> slots) in pending)
+        {
+            entry.Extents = slots.Select(x => new Extent(x.Offset, x.Length, x.Blob, 0)).ToList();
+        }
+
+        foreach ((TreeEntry entry, TreeEntry source) in duplicates)
+        {
+            entry.Extents = source.Extents;
+        }
+
+        warnings.AddRange(fileWarnings);
+    }
+
+    private async Task ProduceAsync(
+        TreeWalker walker,
+        List<TreeEntry> files,
+        Dictionary<BlobId, TreeEntry> known,
+        List<(TreeEntry, TreeEntry)> duplicates,
+        List<(TreeEntry, List<ChunkSlot>)> pending,
+        List<CaptureWarning> warnings,
+        ChannelWriter<WorkItem> writer,
+        CancellationToken cancellationToken)
+    {
+        BundleItem bundle = NewBundle();
+        foreach (TreeEntry e in files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            byte[] abs = walker.AbsolutePath(e.Path);
+            SafeFileHandle handle;
+            try
+            {
+                handle = PosixFs.OpenRead(abs);
+            }
+            catch (PosixException ex)
+            {
+                e.State = EntryState.Unreadable;
+                e.Note = ex.Message;
+                warnings.Add(new CaptureWarning("CAP001", e.DisplayPath, $"unreadable, recorded without content: {ex.Message}"));
+                _monitor.AddDone(1, e.Size);
+                continue;
+            }
+
+            using (handle)
+            {
+                try
+                {
+                    if (e.Size < _params.BundleThreshold)
+                    {
+                        byte[] data = ReadSmall(handle, e, abs, warnings);
+                        BlobId content = BlobId.Of(data);
+                        e.Content = content;
+                        if (data.Length == 0)
+                        {
+                            // An empty file has no extents.
+                        }
+                        else if (known.TryGetValue(content, out TreeEntry? source))
+                        {
+                            duplicates.Add((e, source));
+                        }
+                        else
+                        {
+                            known[content] = e;
+                            bundle.Add(e, data);
+                            if (bundle.Length >= _params.BundleSize)
+                            {
+                                await writer.WriteAsync(bundle, cancellationToken).ConfigureAwait(false);
+                                bundle = NewBundle();
+                            }
+                        }
+
+                        _monitor.AddDone(1, e.Size);
+                    }
+                    else
+                    {
+                        await ReadLargeAsync(handle, e, abs, known, duplicates, pending, warnings, writer, cancellationToken).ConfigureAwait(false);
+                        _monitor.AddDone(1, 0);
+                    }
+                }
+                catch (PosixException ex) when (!ex.IsNoSpace)
+                {
+                    e.State = EntryState.Unreadable;
+                    e.Note = ex.Message;
+                    e.Content = null;
+                    e.Extents = [];
+                    warnings.Add(new CaptureWarning("CAP001", e.DisplayPath, $"read failed, recorded without content: {ex.Message}"));
+                }
+            }
+        }
+
+        if (bundle.Length > 0)
+        {
+            await writer.WriteAsync(bundle, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            ArrayPool<byte>.Shared.Return(bundle.Buffer);
+        }
+    }
+
+    private BundleItem NewBundle() => new(ArrayPool<byte>.Shared.Rent(_params.BundleSize + _params.BundleThreshold));
+
+    private static byte[] ReadSmall(SafeFileHandle handle, TreeEntry e, byte[] abs, List<CaptureWarning> warnings)
+    {
+        var data = new byte[e.Size + 1];
+        int total = 0;
+        while (total < data.Length)
+        {
+            int n = RandomAccess.Read(handle, data.AsSpan(total), total);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        if (total != e.Size)
+        {
+            warnings.Add(new CaptureWarning("CAP002", e.DisplayPath, $"changed while being read (size {e.Size} at the walk, {(total > e.Size ? "more" : total.ToString(System.Globalization.CultureInfo.InvariantCulture))} when read); the bytes read up to the walked size were kept"));
+            total = (int)Math.Min(total, e.Size);
+            e.Size = total;
+        }
+
+        return total == data.Length ? data : data.AsSpan(0, total).ToArray();
+    }
+
+    private async Task ReadLargeAsync(
+        SafeFileHandle handle,
+        TreeEntry e,
+        byte[] abs,
+        Dictionary<BlobId, TreeEntry> known,
+        List<(TreeEntry, TreeEntry)> duplicates,
+        List<(TreeEntry, List<ChunkSlot>)> pending,
+        List<CaptureWarning> warnings,
+        ChannelWriter<WorkItem> writer,
+        CancellationToken cancellationToken)
+    {
+        List<(long Offset, long Length)> segments = PosixFs.DataSegments(handle, e.Size, abs);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var slots = new List<ChunkSlot>();
+        long hashed = 0;
+        byte[] window = ArrayPool<byte>.Shared.Rent(_params.MaxSize * 2);
+        try
+        {
+            foreach ((long segOffset, long segLength) in segments)
+            {
+                HashZeros(hash, segOffset - hashed);
+                hashed = segOffset;
+                long pos = segOffset;
+                long end = segOffset + segLength;
+                int filled = 0;
+                bool eof = false;
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    while (!eof && filled < _params.MaxSize)
+                    {
+                        int want = (int)Math.Min(window.Length - filled, end - (pos + filled));
+                        if (want <= 0)
+                        {
+                            eof = true;
+                            break;
+                        }
+
+                        int n = RandomAccess.Read(handle, window.AsSpan(filled, want), pos + filled);
+                        if (n == 0)
+                        {
+                            eof = true;
+                            break;
+                        }
+
+                        filled += n;
+                    }
+
+                    if (filled == 0)
+                    {
+                        break;
+                    }
+
+                    bool final = eof || pos + filled >= end;
+                    int cut = _chunker.NextCut(window.AsSpan(0, filled), final);
+                    hash.AppendData(window, 0, cut);
+                    byte[] chunk = ArrayPool<byte>.Shared.Rent(cut);
+                    window.AsSpan(0, cut).CopyTo(chunk);
+                    var slot = new ChunkSlot(pos, cut);
+                    slots.Add(slot);
+                    await writer.WriteAsync(new ChunkItem(chunk, cut, slot), cancellationToken).ConfigureAwait(false);
+                    _monitor.AddDone(0, cut);
+                    pos += cut;
+                    hashed = pos;
+                    window.AsSpan(cut, filled - cut).CopyTo(window);
+                    filled -= cut;
+                    if (pos >= end)
+                    {
+                        break;
+                    }
+                }
+
+                if (pos < end)
+                {
+                    warnings.Add(new CaptureWarning("CAP002", e.DisplayPath, $"changed while being read (ended at {pos} of {e.Size} bytes)"));
+                    e.Size = pos;
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(window);
+        }
+
+        HashZeros(hash, e.Size - hashed);
+        BlobId content = BlobId.FromDigest(hash.GetHashAndReset());
+        e.Content = content;
+        e.Extents = [];
+        pending.Add((e, slots));
+        if (known.TryGetValue(content, out TreeEntry? source))
+        {
+            // Stored before; the chunks just written are identical blobs, so either extent list is right.
+            duplicates.Add((e, source));
+        }
+        else
+        {
+            known[content] = e;
+        }
+    }
+
+    private static readonly byte[] Zeros = new byte[1024 * 1024];
+
+    private static void HashZeros(IncrementalHash hash, long count)
+    {
+        while (count > 0)
+        {
+            int n = (int)Math.Min(count, Zeros.Length);
+            hash.AppendData(Zeros, 0, n);
+            count -= n;
+        }
+    }
+
+    private async Task ConsumeAsync(ChannelReader<WorkItem> reader, CancellationToken cancellationToken)
+    {
+        await foreach (WorkItem item in reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            switch (item)
+            {
+                case BundleItem b:
+                    try
+                    {
+                        var mem = new ReadOnlyMemory<byte>(b.Buffer, 0, b.Length);
+                        BlobId id = BlobId.Of(mem.Span);
+                        long written = await _archive.Blobs.PutAsync(id, mem, cancellationToken).ConfigureAwait(false);
+                        if (written > 0)
+                        {
+                            _monitor.AddNewBlob(b.Length, written);
+                        }
+
+                        foreach ((TreeEntry entry, int offset, int length) in b.Members)
+                        {
+                            entry.Extents = [new Extent(0, length, id, offset)];
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(b.Buffer);
+                    }
+
+                    break;
+                case ChunkItem c:
+                    try
+                    {
+                        var mem = new ReadOnlyMemory<byte>(c.Buffer, 0, c.Length);
+                        BlobId id = BlobId.Of(mem.Span);
+                        long written = await _archive.Blobs.PutAsync(id, mem, cancellationToken).ConfigureAwait(false);
+                        if (written > 0)
+                        {
+                            _monitor.AddNewBlob(c.Length, written);
+                        }
+
+                        c.Slot.Blob = id;
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(c.Buffer);
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private static TreeSummary Summarise(List<TreeEntry> entries, BlobId catalog, long catalogBytes, string source)
+    {
+        var blobs = new HashSet<BlobId>();
+        var t = new TreeSummary { Catalog = catalog.ToString(), CatalogBytes = catalogBytes, Source = source, Entries = entries.Count };
+        foreach (TreeEntry e in entries)
+        {
+            foreach (Extent x in e.Extents)
+            {
+                blobs.Add(x.Blob);
+            }
+
+            if (e.HardlinkTo is not null)
+            {
+                t.Hardlinks++;
+            }
+            else
+            {
+                switch (e.Kind)
+                {
+                    case EntryKind.Directory: t.Directories++; break;
+                    case EntryKind.File: t.Files++; t.Bytes += e.Size; break;
+                    case EntryKind.Symlink: t.Symlinks++; break;
+                    default: t.Specials++; break;
+                }
+            }
+
+            switch (e.State)
+            {
+                case EntryState.Excluded: t.Excluded++; break;
+                case EntryState.Pseudo: t.Pseudo++; break;
+                case EntryState.Unreadable: t.Unreadable++; break;
+            }
+        }
+
+        t.Blobs = blobs.Count;
+        return t;
+    }
+
+    private abstract class WorkItem;
+
+    /// <summary>A chunk of a large file whose blob id a worker fills in.</summary>
+    private sealed class ChunkSlot(long offset, int length)
+    {
+        public long Offset { get; } = offset;
+
+        public int Length { get; } = length;
+
+        public BlobId Blob { get; set; }
+    }
+
+    private sealed class BundleItem(byte[] buffer) : WorkItem
+    {
+        public byte[] Buffer { get; } = buffer;
+
+        public int Length { get; private set; }
+
+        public List<(TreeEntry Entry, int Offset, int Length)> Members { get; } = [];
+
+        public void Add(TreeEntry e, byte[] data)
+        {
+            data.CopyTo(Buffer, Length);
+            Members.Add((e, Length, data.Length));
+            Length += data.Length;
+        }
+    }
+
+    private sealed class ChunkItem(byte[] buffer, int length, ChunkSlot slot) : WorkItem
+    {
+        public byte[] Buffer { get; } = buffer;
+
+        public int Length { get; } = length;
+
+        public ChunkSlot Slot { get; } = slot;
+    }
+}
+
+/// <summary>The producer's identity, written into manifests and events.</summary>
+public static class ProducerInfo
+{
+    public static Producer Current { get; } = new(
+        "cvmpreserve",
+        typeof(ProducerInfo).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0] ?? "0.0.0",
+        PosixFs.HostName(),
+        Environment.UserName);
+}

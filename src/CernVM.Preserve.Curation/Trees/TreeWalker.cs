@@ -1,0 +1,239 @@
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Posix;
+
+namespace CernVM.Preserve.Curation.Trees;
+
+/// <summary>
+/// Walks a directory tree and records every entry with full POSIX metadata (FORMAT.md §6.2), without reading
+/// file content. Ids are assigned depth-first in ordinal name order, so parents come before children and the
+/// same tree gives the same ids.
+/// </summary>
+public sealed class TreeWalker
+{
+    private readonly byte[] _root;
+    private readonly IReadOnlyList<ExclusionPattern> _exclusions;
+    private readonly IReadOnlyList<byte[]> _excludedAbsolute;
+
+    public TreeWalker(string root, IReadOnlyList<ExclusionPattern> exclusions, IReadOnlyList<string>? excludedAbsolutePaths = null)
+    {
+        _root = PosixFs.FromString(Path.GetFullPath(root).TrimEnd('/') is { Length: > 0 } r ? r : "/");
+        _exclusions = exclusions;
+        _excludedAbsolute = (excludedAbsolutePaths ?? []).Select(p => PosixFs.FromString(Path.GetFullPath(p).TrimEnd('/'))).ToList();
+    }
+
+    public List<CaptureWarning> Warnings { get; } = [];
+
+    /// <summary>The absolute path of an entry of this tree.</summary>
+    public byte[] AbsolutePath(byte[] relative)
+    {
+        if (relative.Length == 0)
+        {
+            return _root;
+        }
+
+        return _root is [(byte)'/'] ? [(byte)'/', .. relative] : PathBytes.Join(_root, relative);
+    }
+
+    /// <exception cref="Core.PreserveException">The root is missing or not a directory (kind Usage).</exception>
+    public List<TreeEntry> Walk(CancellationToken cancellationToken)
+    {
+        if (!PosixFs.TryLStat(_root, out FileStatus rootStatus, out int errno))
+        {
+            throw new Core.PreserveException(Core.FailureKind.Usage, $"{PathBytes.ToDisplay(_root)}: cannot read the tree to snapshot ({System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}).");
+        }
+
+        if (rootStatus.Kind != EntryKind.Directory)
+        {
+            throw new Core.PreserveException(Core.FailureKind.Usage, $"{PathBytes.ToDisplay(_root)} is not a directory; --rootfs names the root directory of a tree.");
+        }
+
+        (Dictionary<long, string> users, Dictionary<long, string> groups) = ReadOwnerNames();
+        var entries = new List<TreeEntry>();
+        var inodes = new Dictionary<(ulong Dev, ulong Ino), long>();
+        var stack = new Stack<(byte[] Path, long? Parent, ulong ParentDev)>();
+        stack.Push(([], null, rootStatus.Device));
+        while (stack.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            (byte[] rel, long? parent, ulong parentDev) = stack.Pop();
+            byte[] abs = AbsolutePath(rel);
+            if (!PosixFs.TryLStat(abs, out FileStatus st, out errno))
+            {
+                Warnings.Add(new CaptureWarning("CAP003", PathBytes.ToDisplay(rel), $"vanished or unreadable while walking: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}"));
+                continue;
+            }
+
+            var e = new TreeEntry
+            {
+                Id = entries.Count + 1,
+                ParentId = parent,
+                Path = rel,
+                Kind = st.Kind,
+                Mode = st.Mode,
+                Uid = st.Uid,
+                Gid = st.Gid,
+                UserName = users.GetValueOrDefault(st.Uid),
+                GroupName = groups.GetValueOrDefault(st.Gid),
+                MtimeSeconds = st.MtimeSeconds,
+                MtimeNanoseconds = st.MtimeNanoseconds,
+                CtimeSeconds = st.CtimeSeconds,
+                CtimeNanoseconds = st.CtimeNanoseconds,
+                SourceDevice = (long)st.Device,
+                SourceInode = (long)st.Inode,
+                Size = st.Kind == EntryKind.File ? st.Size : 0,
+            };
+            entries.Add(e);
+
+            try
+            {
+                e.XAttrs = PosixFs.ReadXAttrs(abs);
+            }
+            catch (PosixException ex)
+            {
+                Warnings.Add(new CaptureWarning("CAP004", e.DisplayPath, $"extended attributes not readable: {ex.Message}"));
+            }
+
+            switch (st.Kind)
+            {
+                case EntryKind.Symlink:
+                    try
+                    {
+                        e.LinkTarget = PosixFs.ReadLink(abs);
+                        e.Size = e.LinkTarget.Length;
+                    }
+                    catch (PosixException ex)
+                    {
+                        MarkUnreadable(e, ex.Message);
+                        e.LinkTarget = [];
+                    }
+
+                    break;
+                case EntryKind.CharDevice or EntryKind.BlockDevice:
+                    e.DeviceMajor = (int)st.DeviceMajor;
+                    e.DeviceMinor = (int)st.DeviceMinor;
+                    break;
+            }
+
+            if (rel.Length > 0 && IsExcluded(rel, abs, out string? why))
+            {
+                e.State = EntryState.Excluded;
+                e.Note = why;
+                continue;
+            }
+
+            if (st.Kind != EntryKind.Directory && st.LinkCount > 1)
+            {
+                if (inodes.TryGetValue((st.Device, st.Inode), out long first))
+                {
+                    e.HardlinkTo = first;
+                    e.Size = entries[(int)first - 1].Size;
+                    continue;
+                }
+
+                inodes[(st.Device, st.Inode)] = e.Id;
+            }
+
+            if (st.Kind != EntryKind.Directory)
+            {
+                continue;
+            }
+
+            if (rel.Length > 0 && st.Device != parentDev && PosixFs.PseudoFileSystemType(abs) is string fs)
+            {
+                e.State = EntryState.Pseudo;
+                e.Note = fs;
+                continue;
+            }
+
+            List<byte[]> names;
+            try
+            {
+                names = PosixFs.ReadDirectory(abs);
+            }
+            catch (PosixException ex)
+            {
+                MarkUnreadable(e, ex.Message);
+                continue;
+            }
+
+            // Push in reverse so that the smallest name is walked first (ids in ordinal order).
+            for (int i = names.Count - 1; i >= 0; i--)
+            {
+                stack.Push((PathBytes.Join(rel, names[i]), e.Id, st.Device));
+            }
+        }
+
+        return entries;
+    }
+
+    private void MarkUnreadable(TreeEntry e, string why)
+    {
+        e.State = EntryState.Unreadable;
+        e.Note = why;
+        Warnings.Add(new CaptureWarning("CAP001", e.DisplayPath, $"unreadable, recorded without content: {why}"));
+    }
+
+    private bool IsExcluded(byte[] rel, byte[] abs, out string? why)
+    {
+        foreach (byte[] a in _excludedAbsolute)
+        {
+            if (abs.AsSpan().SequenceEqual(a))
+            {
+                why = "the archive itself";
+                return true;
+            }
+        }
+
+        if (_exclusions.Count > 0)
+        {
+            string display = PathBytes.ToDisplay(rel);
+            foreach (ExclusionPattern p in _exclusions)
+            {
+                if (p.IsMatch(display))
+                {
+                    why = $"--exclude {p.Text}";
+                    return true;
+                }
+            }
+        }
+
+        why = null;
+        return false;
+    }
+
+    // Owner names come from the tree's own account files, not the host's: the host may not know them.
+    private (Dictionary<long, string> Users, Dictionary<long, string> Groups) ReadOwnerNames() =>
+        (ReadIdFile("etc/passwd"), ReadIdFile("etc/group"));
+
+    private Dictionary<long, string> ReadIdFile(string relative)
+    {
+        var map = new Dictionary<long, string>();
+        byte[] abs = AbsolutePath(PosixFs.FromString(relative));
+        if (!PosixFs.TryLStat(abs, out FileStatus st, out _) || st.Kind != EntryKind.File || st.Size > 16 * 1024 * 1024)
+        {
+            return map;
+        }
+
+        try
+        {
+            using Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.OpenRead(abs);
+            var buf = new byte[st.Size];
+            int n = RandomAccess.Read(h, buf, 0);
+            foreach (string line in System.Text.Encoding.UTF8.GetString(buf, 0, n).Split('\n'))
+            {
+                string[] f = line.Split(':');
+                if (f.Length >= 3 && f[0].Length > 0 && long.TryParse(f[2], out long id))
+                {
+                    map.TryAdd(id, f[0]);
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Names are a convenience; numeric ids are always recorded.
+        }
+
+        return map;
+    }
+}

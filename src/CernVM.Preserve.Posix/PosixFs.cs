@@ -1,0 +1,558 @@
+using System.Runtime.InteropServices;
+using CernVM.Preserve.Core.Model;
+using Microsoft.Win32.SafeHandles;
+
+namespace CernVM.Preserve.Posix;
+
+/// <summary>What lstat says about an entry (statx without following a final symlink).</summary>
+public readonly record struct FileStatus(
+    EntryKind Kind,
+    int Mode,
+    uint Uid,
+    uint Gid,
+    long Size,
+    long MtimeSeconds,
+    int MtimeNanoseconds,
+    long CtimeSeconds,
+    int CtimeNanoseconds,
+    ulong Inode,
+    ulong Device,
+    uint LinkCount,
+    uint DeviceMajor,
+    uint DeviceMinor,
+    long AllocatedBytes);
+
+/// <summary>A failed system call: the operation, the path (as display text) and the errno.</summary>
+public sealed class PosixException : IOException
+{
+    public PosixException(string operation, byte[] path, int errno)
+        : base($"{operation} '{PathBytes.ToDisplay(path)}': {Marshal.GetPInvokeErrorMessage(errno)}")
+    {
+        Operation = operation;
+        Errno = errno;
+        PathBytesValue = path;
+        HResult = errno;
+    }
+
+    public string Operation { get; }
+
+    public int Errno { get; }
+
+    public byte[] PathBytesValue { get; }
+
+    public bool IsNoSpace => Errno is Native.ENOSPC or Native.EDQUOT;
+}
+
+/// <summary>
+/// File system access by raw byte paths, never following a final symlink unless the name says so.
+/// All paths are absolute or relative to the working directory, without a trailing NUL.
+/// </summary>
+public static unsafe class PosixFs
+{
+    private static readonly Dictionary<long, string> PseudoFileSystems = new()
+    {
+        [0x9fa0] = "proc",
+        [0x62656572] = "sysfs",
+        [0x1cd1] = "devpts",
+        [0x27e0eb] = "cgroup",
+        [0x63677270] = "cgroup2",
+        [0x73636673] = "securityfs",
+        [0x64626720] = "debugfs",
+        [0x74726163] = "tracefs",
+        [0x6165676C] = "pstore",
+        [0xcafe4a11] = "bpf",
+        [0x19800202] = "mqueue",
+        [unchecked((int)0x958458f6)] = "hugetlbfs",
+        [0x62656570] = "configfs",
+        [0x65735543] = "fusectl",
+        [0x42494e4d] = "binfmt_misc",
+        [0x0187] = "autofs",
+        [unchecked((int)0xde5e81e4)] = "efivarfs",
+        [0x6e736673] = "nsfs",
+    };
+
+    /// <summary>True when the process runs as root and so may set owners and make device nodes.</summary>
+    public static bool IsPrivileged => Native.geteuid() == 0;
+
+    public static byte[] Z(ReadOnlySpan<byte> path)
+    {
+        var z = new byte[path.Length + 1];
+        path.CopyTo(z);
+        return z;
+    }
+
+    public static byte[] FromString(string path) => System.Text.Encoding.UTF8.GetBytes(path);
+
+    public static FileStatus LStat(byte[] path) =>
+        TryLStat(path, out FileStatus st, out int errno) ? st : throw new PosixException("lstat", path, errno);
+
+    public static bool TryLStat(byte[] path, out FileStatus status, out int errno)
+    {
+        Native.Statx sx;
+        byte[] z = Z(path);
+        fixed (byte* p = z)
+        {
+            if (Native.statx(Native.AT_FDCWD, p, Native.AT_SYMLINK_NOFOLLOW | Native.AT_NO_AUTOMOUNT, Native.STATX_BASIC_STATS, &sx) != 0)
+            {
+                errno = Marshal.GetLastPInvokeError();
+                status = default;
+                return false;
+            }
+        }
+
+        errno = 0;
+        int fmt = sx.stx_mode & 0xF000;
+        EntryKind kind = fmt switch
+        {
+            0x4000 => EntryKind.Directory,
+            0x8000 => EntryKind.File,
+            0xA000 => EntryKind.Symlink,
+            0x2000 => EntryKind.CharDevice,
+            0x6000 => EntryKind.BlockDevice,
+            0x1000 => EntryKind.Fifo,
+            0xC000 => EntryKind.Socket,
+            _ => throw new PosixException($"unknown file type 0{fmt:o} of", path, Native.EINVAL),
+        };
+        status = new FileStatus(
+            kind,
+            sx.stx_mode & 0xFFF,
+            sx.stx_uid,
+            sx.stx_gid,
+            (long)sx.stx_size,
+            sx.stx_mtime.tv_sec,
+            (int)sx.stx_mtime.tv_nsec,
+            sx.stx_ctime.tv_sec,
+            (int)sx.stx_ctime.tv_nsec,
+            sx.stx_ino,
+            Native.MakeDev(sx.stx_dev_major, sx.stx_dev_minor),
+            sx.stx_nlink,
+            sx.stx_rdev_major,
+            sx.stx_rdev_minor,
+            (long)sx.stx_blocks * 512);
+        return true;
+    }
+
+    /// <summary>The names in a directory except "." and "..", in ordinal byte order.</summary>
+    public static List<byte[]> ReadDirectory(byte[] path)
+    {
+        byte[] z = Z(path);
+        nint dir;
+        fixed (byte* p = z)
+        {
+            dir = Native.opendir(p);
+        }
+
+        if (dir == 0)
+        {
+            throw new PosixException("opendir", path, Marshal.GetLastPInvokeError());
+        }
+
+        var names = new List<byte[]>();
+        try
+        {
+            while (true)
+            {
+                Marshal.SetLastPInvokeError(0);
+                nint ent = Native.readdir(dir);
+                if (ent == 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno != 0)
+                    {
+                        throw new PosixException("readdir", path, errno);
+                    }
+
+                    break;
+                }
+
+                // struct dirent (64-bit glibc): d_ino 8, d_off 8, d_reclen 2, d_type 1, then d_name.
+                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)ent + 19);
+                if ((name.Length == 1 && name[0] == '.') || (name.Length == 2 && name[0] == '.' && name[1] == '.'))
+                {
+                    continue;
+                }
+
+                names.Add(name.ToArray());
+            }
+        }
+        finally
+        {
+            Native.closedir(dir);
+        }
+
+        names.Sort((a, b) => a.AsSpan().SequenceCompareTo(b));
+        return names;
+    }
+
+    public static byte[] ReadLink(byte[] path)
+    {
+        byte[] z = Z(path);
+        int size = 256;
+        while (true)
+        {
+            var buf = new byte[size];
+            nint n;
+            fixed (byte* p = z)
+            fixed (byte* b = buf)
+            {
+                n = Native.readlink(p, b, size);
+            }
+
+            if (n < 0)
+            {
+                throw new PosixException("readlink", path, Marshal.GetLastPInvokeError());
+            }
+
+            if (n < size)
+            {
+                return buf.AsSpan(0, (int)n).ToArray();
+            }
+
+            size *= 4;
+        }
+    }
+
+    /// <summary>Every extended attribute of an entry (not following symlinks), names in ordinal order.</summary>
+    public static List<XAttr> ReadXAttrs(byte[] path)
+    {
+        byte[] z = Z(path);
+        var result = new List<XAttr>();
+        byte[] list = new byte[1024];
+        nint n;
+        while (true)
+        {
+            fixed (byte* p = z)
+            fixed (byte* l = list)
+            {
+                n = Native.llistxattr(p, l, list.Length);
+            }
+
+            if (n >= 0)
+            {
+                break;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Native.ERANGE)
+            {
+                list = new byte[list.Length * 4];
+                continue;
+            }
+
+            if (errno == Native.EOPNOTSUPP)
+            {
+                return result;
+            }
+
+            throw new PosixException("llistxattr", path, errno);
+        }
+
+        foreach (Range r in list.AsSpan(0, (int)n).Split((byte)0))
+        {
+            byte[] name = list.AsSpan(r).ToArray();
+            if (name.Length == 0)
+            {
+                continue;
+            }
+
+            byte[]? value = GetXAttr(z, path, name);
+            if (value is not null)
+            {
+                result.Add(new XAttr(name, value));
+            }
+        }
+
+        result.Sort((a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));
+        return result;
+    }
+
+    private static byte[]? GetXAttr(byte[] zpath, byte[] path, byte[] name)
+    {
+        byte[] zname = Z(name);
+        int size = 256;
+        while (true)
+        {
+            var buf = new byte[size];
+            nint n;
+            fixed (byte* p = zpath)
+            fixed (byte* nm = zname)
+            fixed (byte* b = buf)
+            {
+                n = Native.lgetxattr(p, nm, b, size);
+            }
+
+            if (n >= 0)
+            {
+                return buf.AsSpan(0, (int)n).ToArray();
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Native.ERANGE)
+            {
+                size *= 4;
+                continue;
+            }
+
+            if (errno == Native.ENODATA)
+            {
+                return null; // removed between list and get
+            }
+
+            throw new PosixException($"lgetxattr {System.Text.Encoding.UTF8.GetString(name)}", path, errno);
+        }
+    }
+
+    public static void SetXAttr(byte[] path, byte[] name, byte[] value)
+    {
+        byte[] z = Z(path);
+        byte[] zn = Z(name);
+        fixed (byte* p = z)
+        fixed (byte* n = zn)
+        fixed (byte* v = value)
+        {
+            if (Native.lsetxattr(p, n, v, value.Length, 0) != 0)
+            {
+                throw new PosixException($"lsetxattr {System.Text.Encoding.UTF8.GetString(name)}", path, Marshal.GetLastPInvokeError());
+            }
+        }
+    }
+
+    /// <summary>Opens a regular file for reading without following a symlink and without updating its atime where allowed.</summary>
+    public static SafeFileHandle OpenRead(byte[] path)
+    {
+        byte[] z = Z(path);
+        fixed (byte* p = z)
+        {
+            int fd = Native.open(p, Native.O_RDONLY | Native.O_NOFOLLOW | Native.O_CLOEXEC | Native.O_NOCTTY | Native.O_NOATIME, 0);
+            if (fd < 0 && Marshal.GetLastPInvokeError() == Native.EPERM)
+            {
+                fd = Native.open(p, Native.O_RDONLY | Native.O_NOFOLLOW | Native.O_CLOEXEC | Native.O_NOCTTY, 0);
+            }
+
+            if (fd < 0)
+            {
+                throw new PosixException("open", path, Marshal.GetLastPInvokeError());
+            }
+
+            return new SafeFileHandle(fd, ownsHandle: true);
+        }
+    }
+
+    /// <summary>Creates a new regular file for writing; fails if the name exists (never follows or replaces).</summary>
+    public static SafeFileHandle CreateExclusive(byte[] path, int mode)
+    {
+        byte[] z = Z(path);
+        fixed (byte* p = z)
+        {
+            int fd = Native.open(p, Native.O_WRONLY | Native.O_CREAT | Native.O_EXCL | Native.O_NOFOLLOW | Native.O_CLOEXEC, (uint)mode);
+            if (fd < 0)
+            {
+                throw new PosixException("create", path, Marshal.GetLastPInvokeError());
+            }
+
+            return new SafeFileHandle(fd, ownsHandle: true);
+        }
+    }
+
+    /// <summary>Opens an existing regular file for writing, refusing a symlink.</summary>
+    public static SafeFileHandle OpenWrite(byte[] path)
+    {
+        byte[] z = Z(path);
+        fixed (byte* p = z)
+        {
+            int fd = Native.open(p, Native.O_WRONLY | Native.O_NOFOLLOW | Native.O_CLOEXEC, 0);
+            if (fd < 0)
+            {
+                throw new PosixException("open", path, Marshal.GetLastPInvokeError());
+            }
+
+            return new SafeFileHandle(fd, ownsHandle: true);
+        }
+    }
+
+    /// <summary>
+    /// The stretches of a file that hold data (SEEK_DATA/SEEK_HOLE); a file system without hole support
+    /// reports the whole file as one stretch.
+    /// </summary>
+    public static List<(long Offset, long Length)> DataSegments(SafeFileHandle file, long size, byte[] pathForErrors)
+    {
+        var segments = new List<(long, long)>();
+        int fd = (int)file.DangerousGetHandle();
+        long pos = 0;
+        while (pos < size)
+        {
+            long data = Native.lseek(fd, pos, Native.SEEK_DATA);
+            if (data < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Native.ENXIO)
+                {
+                    break; // only a hole remains
+                }
+
+                if (errno == Native.EINVAL && pos == 0)
+                {
+                    segments.Add((0, size));
+                    return segments;
+                }
+
+                throw new PosixException("lseek SEEK_DATA", pathForErrors, errno);
+            }
+
+            if (data >= size)
+            {
+                break;
+            }
+
+            long hole = Native.lseek(fd, data, Native.SEEK_HOLE);
+            if (hole < 0)
+            {
+                throw new PosixException("lseek SEEK_HOLE", pathForErrors, Marshal.GetLastPInvokeError());
+            }
+
+            hole = Math.Min(hole, size);
+            segments.Add((data, hole - data));
+            pos = hole;
+        }
+
+        return segments;
+    }
+
+    public static void Truncate(SafeFileHandle file, long size, byte[] pathForErrors)
+    {
+        if (Native.ftruncate((int)file.DangerousGetHandle(), size) != 0)
+        {
+            throw new PosixException("ftruncate", pathForErrors, Marshal.GetLastPInvokeError());
+        }
+    }
+
+    public static void Fsync(SafeFileHandle file, byte[] pathForErrors)
+    {
+        if (Native.fsync((int)file.DangerousGetHandle()) != 0)
+        {
+            throw new PosixException("fsync", pathForErrors, Marshal.GetLastPInvokeError());
+        }
+    }
+
+    /// <summary>fsync of a directory, so that the names created in it survive a crash.</summary>
+    public static void FsyncDirectory(byte[] path)
+    {
+        byte[] z = Z(path);
+        fixed (byte* p = z)
+        {
+            int fd = Native.open(p, Native.O_RDONLY | Native.O_DIRECTORY | Native.O_CLOEXEC, 0);
+            if (fd < 0)
+            {
+                throw new PosixException("open directory", path, Marshal.GetLastPInvokeError());
+            }
+
+            try
+            {
+                if (Native.fsync(fd) != 0)
+                {
+                    throw new PosixException("fsync directory", path, Marshal.GetLastPInvokeError());
+                }
+            }
+            finally
+            {
+                Native.close(fd);
+            }
+        }
+    }
+
+    public static void MakeDirectory(byte[] path, int mode) =>
+        Check(path, "mkdir", p => Native.mkdir(p, (uint)mode));
+
+    /// <summary>Makes a device node, fifo or socket node.</summary>
+    public static void MakeNode(byte[] path, EntryKind kind, int mode, int major, int minor)
+    {
+        uint type = kind switch
+        {
+            EntryKind.CharDevice => 0x2000,
+            EntryKind.BlockDevice => 0x6000,
+            EntryKind.Fifo => 0x1000,
+            EntryKind.Socket => 0xC000,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        ulong dev = kind is EntryKind.CharDevice or EntryKind.BlockDevice ? Native.MakeDev((uint)major, (uint)minor) : 0;
+        Check(path, "mknod", p => Native.mknod(p, type | (uint)(mode & 0xFFF), dev));
+    }
+
+    public static void Symlink(byte[] target, byte[] path)
+    {
+        byte[] zt = Z(target);
+        fixed (byte* t = zt)
+        {
+            byte* tp = t;
+            Check(path, "symlink", p => Native.symlink(tp, p));
+        }
+    }
+
+    /// <summary>A new name for an existing inode; does not follow <paramref name="existing"/> if it is a symlink.</summary>
+    public static void HardLink(byte[] existing, byte[] path)
+    {
+        byte[] ze = Z(existing);
+        fixed (byte* e = ze)
+        {
+            byte* ep = e;
+            Check(path, "link", p => Native.link(ep, p));
+        }
+    }
+
+    public static void LChown(byte[] path, long uid, long gid) =>
+        Check(path, "lchown", p => Native.lchown(p, (uint)uid, (uint)gid));
+
+    public static void Chmod(byte[] path, int mode) =>
+        Check(path, "chmod", p => Native.chmod(p, (uint)mode));
+
+    /// <summary>Sets atime and mtime of an entry (not following a symlink) to the given instant.</summary>
+    public static void SetTimes(byte[] path, long seconds, int nanoseconds)
+    {
+        Native.Timespec* times = stackalloc Native.Timespec[2];
+        times[0] = new Native.Timespec { tv_sec = seconds, tv_nsec = nanoseconds };
+        times[1] = times[0];
+        Native.Timespec* tp = times;
+        Check(path, "utimensat", p => Native.utimensat(Native.AT_FDCWD, p, tp, Native.AT_SYMLINK_NOFOLLOW));
+    }
+
+    public static void Unlink(byte[] path) => Check(path, "unlink", p => Native.unlink(p));
+
+    public static void RemoveDirectory(byte[] path) => Check(path, "rmdir", p => Native.rmdir(p));
+
+    /// <summary>The name of the pseudo file system mounted at <paramref name="path"/>, or null for a real one.</summary>
+    public static string? PseudoFileSystemType(byte[] path)
+    {
+        byte[] z = Z(path);
+        byte* buf = stackalloc byte[256];
+        fixed (byte* p = z)
+        {
+            if (Native.statfs(p, buf) != 0)
+            {
+                return null;
+            }
+        }
+
+        long type = *(long*)buf;
+        return PseudoFileSystems.TryGetValue(type, out string? name) ? name : null;
+    }
+
+    public static string HostName()
+    {
+        byte* buf = stackalloc byte[256];
+        return Native.gethostname(buf, 255) == 0 ? Marshal.PtrToStringUTF8((nint)buf) ?? "" : "";
+    }
+
+    private delegate int PathCall(byte* path);
+
+    private static void Check(byte[] path, string op, PathCall call)
+    {
+        byte[] z = Z(path);
+        fixed (byte* p = z)
+        {
+            if (call(p) != 0)
+            {
+                throw new PosixException(op, path, Marshal.GetLastPInvokeError());
+            }
+        }
+    }
+}

@@ -1,0 +1,298 @@
+using System.Security.Cryptography;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Core.Storage;
+
+namespace CernVM.Preserve.Storage;
+
+/// <summary>A capsule version as found in the archive.</summary>
+/// <param name="Complete">True when the sidecar exists (FORMAT.md §5.1: only then does the version exist).</param>
+public sealed record VersionListing(CapsuleName Capsule, int Version, bool Complete, bool Signed);
+
+/// <summary>A manifest read from the archive, checked against its sidecar and its schema.</summary>
+public sealed record LoadedManifest(CapsuleName Capsule, int Version, Manifest Manifest, byte[] Bytes, string Sha256, ManifestSignature? Signature);
+
+/// <summary>
+/// An opened archive: its descriptor, its blobs, its capsules. Reading and committing follow FORMAT.md;
+/// nothing here ever overwrites or deletes an object.
+/// </summary>
+public sealed class Archive : IAsyncDisposable
+{
+    private Archive(IObjectStore store, ArchiveDescriptor descriptor, int compressionLevel)
+    {
+        Store = store;
+        Descriptor = descriptor;
+        Blobs = new BlobStore(store, compressionLevel);
+    }
+
+    public IObjectStore Store { get; }
+
+    public ArchiveDescriptor Descriptor { get; }
+
+    public BlobStore Blobs { get; }
+
+    public string Location => Store.Location;
+
+    /// <summary>
+    /// Makes a new archive: declaration, FORMAT.md, archive.json and the schemas (FORMAT.md §2). The location
+    /// must hold no archive yet.
+    /// </summary>
+    /// <exception cref="PreserveException">Already an archive (Conflict), or not empty (Usage).</exception>
+    public static async Task<Archive> InitAsync(IObjectStore store, RetentionDescriptor? retention, CancellationToken cancellationToken)
+    {
+        await foreach (string key in store.ListAsync("", cancellationToken).ConfigureAwait(false))
+        {
+            if (key.StartsWith(ArchiveLayout.DeclarationPrefix, StringComparison.Ordinal))
+            {
+                throw new PreserveException(FailureKind.Conflict, $"{store.Location} is already an archive ({key}); nothing was changed.");
+            }
+
+            throw new PreserveException(
+                FailureKind.Usage,
+                $"{store.Location} is not empty (it holds {key}); an archive is made in an empty or new location.");
+        }
+
+        var descriptor = new ArchiveDescriptor
+        {
+            Id = Guid.NewGuid().ToString("D"),
+            Created = ArchiveTime.Format(DateTimeOffset.UtcNow),
+            Retention = retention,
+        };
+
+        // FORMAT.md §2: the declaration is written last, so a location is an archive only once it is whole.
+        await store.PutIfAbsentAsync(ArchiveLayout.FormatDocument, EmbeddedFiles.FormatDocument, cancellationToken).ConfigureAwait(false);
+        await store.PutIfAbsentAsync(ArchiveLayout.ManifestSchema, EmbeddedFiles.ManifestSchema, cancellationToken).ConfigureAwait(false);
+        await store.PutIfAbsentAsync(ArchiveLayout.EventSchema, EmbeddedFiles.EventSchema, cancellationToken).ConfigureAwait(false);
+        await store.PutIfAbsentAsync(ArchiveLayout.CatalogDdl, EmbeddedFiles.CatalogDdl, cancellationToken).ConfigureAwait(false);
+        await store.PutIfAbsentAsync(ArchiveLayout.Descriptor, CanonicalJson.Serialize(descriptor), cancellationToken).ConfigureAwait(false);
+        await store.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await store.PutIfAbsentAsync(ArchiveLayout.Declaration, System.Text.Encoding.ASCII.GetBytes(ArchiveLayout.DeclarationContent), cancellationToken).ConfigureAwait(false);
+        await store.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return new Archive(store, descriptor, 3);
+    }
+
+    /// <summary>Opens an existing archive, refusing anything that is not one, or one of a newer format.</summary>
+    /// <exception cref="PreserveException">Kind NotAnArchive, naming the location and what is wrong.</exception>
+    public static async Task<Archive> OpenAsync(IObjectStore store, CancellationToken cancellationToken, int compressionLevel = 3)
+    {
+        if (!await store.ExistsAsync(ArchiveLayout.Declaration, cancellationToken).ConfigureAwait(false))
+        {
+            string? other = null;
+            await foreach (string key in store.ListAsync(ArchiveLayout.DeclarationPrefix, cancellationToken).ConfigureAwait(false))
+            {
+                other = key;
+                break;
+            }
+
+            if (other is not null)
+            {
+                throw new PreserveException(
+                    FailureKind.NotAnArchive,
+                    $"{store.Location}: the archive is of format {other[ArchiveLayout.DeclarationPrefix.Length..]} ({other}); this software reads format {ArchiveLayout.FormatVersion}. Use a newer cvmpreserve.");
+            }
+
+            throw new PreserveException(
+                FailureKind.NotAnArchive,
+                $"{store.Location} is not a CernVM.Preserve archive (no {ArchiveLayout.Declaration} file). Create one with 'cvmpreserve init {store.Location}'.");
+        }
+
+        byte[] json = await store.TryGetAsync(ArchiveLayout.Descriptor, cancellationToken).ConfigureAwait(false)
+            ?? throw new PreserveException(FailureKind.Integrity, $"{store.Location}/{ArchiveLayout.Descriptor} is missing: the archive is damaged.");
+        ArchiveDescriptor descriptor = CanonicalJson.Deserialize<ArchiveDescriptor>(json, $"{store.Location}/{ArchiveLayout.Descriptor}");
+        if (descriptor.Format > ArchiveLayout.FormatVersion || descriptor.FormatName != "cernvm-preserve")
+        {
+            throw new PreserveException(
+                FailureKind.NotAnArchive,
+                $"{store.Location}/{ArchiveLayout.Descriptor}: format {descriptor.FormatName} {descriptor.Format}; this software reads cernvm-preserve {ArchiveLayout.FormatVersion}.");
+        }
+
+        if (descriptor.Hash != "sha256" || descriptor.Compression != "zstd")
+        {
+            throw new PreserveException(
+                FailureKind.NotAnArchive,
+                $"{store.Location}/{ArchiveLayout.Descriptor}: hash '{descriptor.Hash}' and compression '{descriptor.Compression}' are not those of format 1 (sha256, zstd).");
+        }
+
+        return new Archive(store, descriptor, compressionLevel);
+    }
+
+    /// <summary>The names of every capsule that has at least one version directory.</summary>
+    public async Task<IReadOnlyList<CapsuleName>> ListCapsulesAsync(CancellationToken cancellationToken)
+    {
+        var names = new SortedSet<CapsuleName>();
+        await foreach (string key in Store.ListAsync(ArchiveLayout.CapsulesPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            string[] parts = key.Split('/');
+            if (parts.Length >= 3 && CapsuleName.TryParse(parts[1], out CapsuleName name))
+            {
+                names.Add(name);
+            }
+        }
+
+        return [.. names];
+    }
+
+    /// <summary>Every version directory of a capsule, complete or not, in version order.</summary>
+    public async Task<IReadOnlyList<VersionListing>> ListVersionsAsync(CapsuleName name, CancellationToken cancellationToken)
+    {
+        var found = new SortedDictionary<int, (bool Manifest, bool Sidecar, bool Sig)>();
+        string prefix = ArchiveLayout.CapsulePrefix(name);
+        await foreach (string key in Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            string[] parts = key[prefix.Length..].Split('/');
+            if (parts.Length != 2 || parts[0].Length < 2 || parts[0][0] != 'v' ||
+                !int.TryParse(parts[0].AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int v) || v < 1)
+            {
+                continue;
+            }
+
+            found.TryGetValue(v, out var f);
+            found[v] = parts[1] switch
+            {
+                "manifest.json" => f with { Manifest = true },
+                "manifest.json.sha256" => f with { Sidecar = true },
+                "manifest.json.sig" => f with { Sig = true },
+                _ => f,
+            };
+        }
+
+        return found.Select(kv => new VersionListing(name, kv.Key, kv.Value.Manifest && kv.Value.Sidecar, kv.Value.Sig)).ToList();
+    }
+
+    /// <summary>Resolves NAME or NAME@vN to a complete version and reads its manifest.</summary>
+    /// <exception cref="PreserveException">NotFound when there is no such capsule or complete version; Integrity when the manifest fails its checks.</exception>
+    public async Task<LoadedManifest> ResolveAsync(CapsuleRef reference, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<VersionListing> versions = await ListVersionsAsync(reference.Name, cancellationToken).ConfigureAwait(false);
+        if (versions.Count == 0)
+        {
+            throw new PreserveException(FailureKind.NotFound, $"{Location}: there is no capsule '{reference.Name}' ('cvmpreserve list' shows the capsules).");
+        }
+
+        VersionListing? chosen = reference.Version is int v
+            ? versions.FirstOrDefault(x => x.Version == v)
+            : versions.LastOrDefault(x => x.Complete);
+        if (chosen is null)
+        {
+            throw new PreserveException(FailureKind.NotFound, reference.Version is null
+                ? $"{Location}: capsule '{reference.Name}' has no complete version."
+                : $"{Location}: capsule '{reference.Name}' has no version v{reference.Version} (it has {string.Join(", ", versions.Select(x => "v" + x.Version))}).");
+        }
+
+        if (!chosen.Complete)
+        {
+            throw new PreserveException(FailureKind.NotFound,
+                $"{Location}/{ArchiveLayout.VersionPrefix(reference.Name, chosen.Version)}: this version was never completed (no manifest.json.sha256: its snapshot was interrupted); it does not exist.");
+        }
+
+        return await ReadManifestAsync(reference.Name, chosen.Version, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads one version's manifest and checks it against its sidecar, its schema and its signature.</summary>
+    public async Task<LoadedManifest> ReadManifestAsync(CapsuleName name, int version, CancellationToken cancellationToken)
+    {
+        string key = ArchiveLayout.Manifest(name, version);
+        string where = $"{Location}/{key}";
+        byte[] bytes = await Store.TryGetAsync(key, cancellationToken).ConfigureAwait(false)
+            ?? throw new PreserveException(FailureKind.Integrity, $"{where} is missing.");
+        byte[] sidecar = await Store.TryGetAsync(ArchiveLayout.ManifestSidecar(name, version), cancellationToken).ConfigureAwait(false)
+            ?? throw new PreserveException(FailureKind.NotFound, $"{where}.sha256 is missing: the version was never completed.");
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        string? expected = ManifestCodec.ParseSidecar(sidecar);
+        if (expected is null)
+        {
+            throw new PreserveException(FailureKind.Integrity, $"{where}.sha256 is not a sha256sum line for manifest.json.");
+        }
+
+        if (expected != sha)
+        {
+            throw new PreserveException(FailureKind.Integrity, $"{where}: SHA-256 is {sha} but its sidecar says {expected}: the manifest was altered or damaged.");
+        }
+
+        Manifest manifest = ManifestCodec.Decode(bytes, where);
+        if (manifest.Capsule != name.Value || manifest.Version != version)
+        {
+            throw new PreserveException(FailureKind.Integrity, $"{where}: it names {manifest.Capsule}@v{manifest.Version}, not the place it is stored at.");
+        }
+
+        ManifestSignature? signature = null;
+        byte[]? sig = await Store.TryGetAsync(ArchiveLayout.ManifestSignature(name, version), cancellationToken).ConfigureAwait(false);
+        if (sig is not null)
+        {
+            signature = CanonicalJson.Deserialize<ManifestSignature>(sig, where + ".sig");
+            if (!signature.Verify(bytes))
+            {
+                throw new PreserveException(FailureKind.Integrity, $"{where}.sig: the Ed25519 signature does not verify for this manifest.");
+            }
+        }
+
+        return new LoadedManifest(name, version, manifest, bytes, sha, signature);
+    }
+
+    /// <summary>
+    /// Commits a new version: the manifest under the next free version number, the signature, then the
+    /// sidecar, then a journal event (FORMAT.md §8). The caller has stored every blob the manifest needs.
+    /// Two writers racing for one number cannot both win: the manifest is created only if absent, and the
+    /// loser takes the next number.
+    /// </summary>
+    public async Task<LoadedManifest> CommitAsync(Manifest draft, NSec.Cryptography.Key? signingKey, CancellationToken cancellationToken)
+    {
+        CapsuleName name = CapsuleName.Parse(draft.Capsule);
+
+        // Blobs first and durable, before any manifest names them.
+        await Store.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+        IReadOnlyList<VersionListing> versions = await ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
+        int next = versions.Count == 0 ? 1 : versions[^1].Version + 1;
+        for (int attempt = 0; ; attempt++)
+        {
+            draft.Version = next;
+            byte[] bytes = ManifestCodec.Encode(draft);
+            if (await Store.PutIfAbsentAsync(ArchiveLayout.Manifest(name, next), bytes, cancellationToken).ConfigureAwait(false))
+            {
+                ManifestSignature? signature = null;
+                if (signingKey is not null)
+                {
+                    signature = ManifestSignature.Sign(bytes, signingKey);
+                    await Store.PutIfAbsentAsync(ArchiveLayout.ManifestSignature(name, next), CanonicalJson.Serialize(signature), cancellationToken).ConfigureAwait(false);
+                }
+
+                await Store.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+                // FORMAT.md §8: the sidecar is written last, so a crash never leaves a version that looks complete.
+                await Store.PutIfAbsentAsync(ArchiveLayout.ManifestSidecar(name, next), ManifestCodec.Sidecar(bytes), cancellationToken).ConfigureAwait(false);
+                await Store.FlushAsync(cancellationToken).ConfigureAwait(false);
+                string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+                return new LoadedManifest(name, next, draft, bytes, sha, signature);
+            }
+
+            if (attempt > 1000)
+            {
+                throw new PreserveException(FailureKind.Conflict, $"{Location}: could not claim a version number for '{name}' after many tries.");
+            }
+
+            next++;
+        }
+    }
+
+    /// <summary>Appends an event to the journal (FORMAT.md §7).</summary>
+    public async Task WriteEventAsync(PreservationEvent preservationEvent, CancellationToken cancellationToken)
+    {
+        byte[] bytes = CanonicalJson.Serialize(preservationEvent);
+        IReadOnlyList<string> errors = ManifestCodec.ValidateEvent(bytes);
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("Refusing to write an event that fails its schema: " + string.Join("; ", errors));
+        }
+
+        await Store.PutIfAbsentAsync(preservationEvent.Key, bytes, cancellationToken).ConfigureAwait(false);
+        await Store.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Blobs.Dispose();
+        await Store.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Core.Storage;
+using ZstdNet;
+
+namespace CernVM.Preserve.Storage;
+
+/// <summary>
+/// Content-addressed blobs over an object store (FORMAT.md §4): the name is the SHA-256 of the uncompressed
+/// bytes, the object is one zstd frame (RFC 8878) carrying its content size and checksum. Reads verify both
+/// the frame and the SHA-256; a blob that fails is reported by name, never returned.
+/// </summary>
+public sealed class BlobStore : IDisposable
+{
+    /// <summary>No blob is larger than this uncompressed (FORMAT.md §4.1); a bigger claim is corruption.</summary>
+    public const int MaxBlobSize = 64 * 1024 * 1024;
+
+    private readonly IObjectStore _store;
+    private readonly ConcurrentDictionary<BlobId, byte> _present = new();
+    private readonly ThreadLocal<Compressor> _compressors;
+    private readonly ThreadLocal<Decompressor> _decompressors = new(() => new Decompressor(), trackAllValues: true);
+
+    public BlobStore(IObjectStore store, int compressionLevel = 3)
+    {
+        _store = store;
+        CompressionLevel = compressionLevel;
+        _compressors = new ThreadLocal<Compressor>(
+            () => new Compressor(new CompressionOptions(
+                null,
+                new Dictionary<ZSTD_cParameter, int>
+                {
+                    [ZSTD_cParameter.ZSTD_c_compressionLevel] = compressionLevel,
+                    [ZSTD_cParameter.ZSTD_c_checksumFlag] = 1,
+                    [ZSTD_cParameter.ZSTD_c_contentSizeFlag] = 1,
+                })),
+            trackAllValues: true);
+    }
+
+    public int CompressionLevel { get; }
+
+    public IObjectStore Store => _store;
+
+    /// <summary>Stores <paramref name="content"/> unless a blob of the same id exists.</summary>
+    /// <returns>The id, and the compressed size written (0 when the blob already existed).</returns>
+    public async Task<(BlobId Id, long WrittenBytes)> PutAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        BlobId id = BlobId.Of(content.Span);
+        long written = await PutAsync(id, content, cancellationToken).ConfigureAwait(false);
+        return (id, written);
+    }
+
+    /// <summary>Stores content whose id the caller has already computed.</summary>
+    public async Task<long> PutAsync(BlobId id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        if (content.Length > MaxBlobSize)
+        {
+            throw new ArgumentException($"A blob holds at most {MaxBlobSize} bytes.", nameof(content));
+        }
+
+        if (_present.ContainsKey(id) || await _store.ExistsAsync(id.Key, cancellationToken).ConfigureAwait(false))
+        {
+            _present.TryAdd(id, 0);
+            return 0;
+        }
+
+        byte[] frame = _compressors.Value!.Wrap(content.Span);
+        bool created = await _store.PutIfAbsentAsync(id.Key, frame, cancellationToken).ConfigureAwait(false);
+        _present.TryAdd(id, 0);
+        return created ? frame.Length : 0;
+    }
+
+    /// <summary>True when the store holds the blob (not verified).</summary>
+    public async Task<bool> ExistsAsync(BlobId id, CancellationToken cancellationToken)
+    {
+        if (_present.ContainsKey(id))
+        {
+            return true;
+        }
+
+        bool exists = await _store.ExistsAsync(id.Key, cancellationToken).ConfigureAwait(false);
+        if (exists)
+        {
+            _present.TryAdd(id, 0);
+        }
+
+        return exists;
+    }
+
+    /// <summary>Reads, decompresses and verifies a blob.</summary>
+    /// <exception cref="BlobMissingException">The store holds no such blob.</exception>
+    /// <exception cref="BlobCorruptException">The object is not a valid zstd frame or its SHA-256 differs from its name.</exception>
+    public async Task<byte[]> GetAsync(BlobId id, CancellationToken cancellationToken)
+    {
+        byte[] frame = await _store.TryGetAsync(id.Key, cancellationToken).ConfigureAwait(false)
+            ?? throw new BlobMissingException(id, $"{Describe(id)}: the blob is missing.");
+        return Decode(id, frame);
+    }
+
+    /// <summary>Decompresses and verifies the stored form of a blob.</summary>
+    public byte[] Decode(BlobId id, byte[] frame)
+    {
+        byte[] content;
+        try
+        {
+            ulong size = Decompressor.GetDecompressedSize(frame);
+            if (size > MaxBlobSize)
+            {
+                throw new BlobCorruptException(id, $"{Describe(id)}: the zstd frame claims {size} bytes, more than a blob may hold.");
+            }
+
+            content = _decompressors.Value!.Unwrap(frame, MaxBlobSize);
+        }
+        catch (ZstdException e)
+        {
+            throw new BlobCorruptException(id, $"{Describe(id)}: not a valid zstd frame ({e.Message}).");
+        }
+
+        if (BlobId.Of(content) != id)
+        {
+            throw new BlobCorruptException(id, $"{Describe(id)}: the content's SHA-256 is {BlobId.Of(content)}, not the blob's name.");
+        }
+
+        return content;
+    }
+
+    public void Dispose()
+    {
+        foreach (Compressor c in _compressors.Values)
+        {
+            c.Dispose();
+        }
+
+        foreach (Decompressor d in _decompressors.Values)
+        {
+            d.Dispose();
+        }
+
+        _compressors.Dispose();
+        _decompressors.Dispose();
+    }
+
+    private string Describe(BlobId id) => $"{_store.Location.TrimEnd('/')}/{id.Key}";
+}
+
+/// <summary>A blob the archive should hold but does not.</summary>
+public sealed class BlobMissingException : PreserveException
+{
+    public BlobMissingException(BlobId id, string message) : base(FailureKind.Integrity, message) => Blob = id;
+
+    public BlobId Blob { get; }
+}
+
+/// <summary>A blob whose stored bytes do not give back its name.</summary>
+public sealed class BlobCorruptException : PreserveException
+{
+    public BlobCorruptException(BlobId id, string message) : base(FailureKind.Integrity, message) => Blob = id;
+
+    public BlobId Blob { get; }
+}
