@@ -125,6 +125,9 @@ internal static unsafe partial class Native
     public static partial int fsync(int fd);
 
     [LibraryImport(Libc, SetLastError = true)]
+    public static partial int syncfs(int fd);
+
+    [LibraryImport(Libc, SetLastError = true)]
     public static partial int mkdir(byte* path, uint mode);
 
     [LibraryImport(Libc, SetLastError = true)]

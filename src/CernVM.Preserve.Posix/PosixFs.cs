@@ -460,6 +460,32 @@ public static unsafe class PosixFs
         }
     }
 
+    /// <summary>Flushes every dirty page of the file system holding <paramref name="path"/> (syncfs(2)).</summary>
+    public static void SyncFileSystem(byte[] path)
+    {
+        byte[] z = Z(path);
+        fixed (byte* p = z)
+        {
+            int fd = Native.open(p, Native.O_RDONLY | Native.O_DIRECTORY | Native.O_CLOEXEC, 0);
+            if (fd < 0)
+            {
+                throw new PosixException("open directory", path, Marshal.GetLastPInvokeError());
+            }
+
+            try
+            {
+                if (Native.syncfs(fd) != 0)
+                {
+                    throw new PosixException("syncfs", path, Marshal.GetLastPInvokeError());
+                }
+            }
+            finally
+            {
+                Native.close(fd);
+            }
+        }
+    }
+
     public static void MakeDirectory(byte[] path, int mode) =>
         Check(path, "mkdir", p => Native.mkdir(p, (uint)mode));
 

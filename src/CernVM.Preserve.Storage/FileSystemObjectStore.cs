@@ -9,10 +9,13 @@ namespace CernVM.Preserve.Storage;
 /// An archive in a local directory. Keys are file paths under the root.
 /// </summary>
 /// <remarks>
-/// FORMAT.md §8 (write ordering): every object is written to <c>tmp/</c>, fsync'd, then given its final
-/// name with link(2), which fails if the name exists: so an object is never overwritten and never seen
-/// half-written. <see cref="FlushAsync"/> fsyncs every directory that received a name, so the names survive
-/// a crash too. Files left in <c>tmp/</c> by a killed writer are garbage, removed by the next writer.
+/// FORMAT.md §8 (write ordering): an object is first written under <c>tmp/</c> ("staged"); it is visible to
+/// this writer at once but receives its final name only at <see cref="FlushAsync"/>, which makes every
+/// staged file durable with one syncfs(2), then links each to its final name with link(2) — which fails if
+/// the name exists, so an object is never overwritten and never seen half-written, even after a crash —
+/// and then fsyncs the directories that received names. One syncfs per batch instead of one fsync per blob
+/// keeps a snapshot of thousands of blobs fast. Files left in <c>tmp/</c> by a killed writer are garbage
+/// that no version names; the next writer removes them.
 /// </remarks>
 public sealed class FileSystemObjectStore : IObjectStore
 {
@@ -21,7 +24,9 @@ public sealed class FileSystemObjectStore : IObjectStore
     private readonly string _root;
     private readonly ConcurrentDictionary<string, byte> _dirtyDirectories = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _knownDirectories = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _staged = new(StringComparer.Ordinal);
     private readonly string _tempPrefix;
+    private readonly SemaphoreSlim _flushLock = new(1, 1);
     private long _tempCounter;
 
     public FileSystemObjectStore(string root)
@@ -39,20 +44,18 @@ public sealed class FileSystemObjectStore : IObjectStore
     public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(File.Exists(PathOf(key)));
+        return Task.FromResult(_staged.ContainsKey(key) || File.Exists(PathOf(key)));
     }
 
     public Task<bool> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         string final = PathOf(key);
-        if (File.Exists(final))
+        if (_staged.ContainsKey(key) || File.Exists(final))
         {
             return Task.FromResult(false);
         }
 
-        string dir = Path.GetDirectoryName(final)!;
-        EnsureDirectory(dir, key);
         string tempDir = Path.Combine(_root, TempDirectory);
         EnsureDirectory(tempDir, key);
         string temp = Path.Combine(tempDir, _tempPrefix + Interlocked.Increment(ref _tempCounter).ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -62,47 +65,29 @@ public sealed class FileSystemObjectStore : IObjectStore
             using (Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.CreateExclusive(tempBytes, 0b110_100_100))
             {
                 RandomAccess.Write(h, content.Span, 0);
-                PosixFs.Fsync(h, tempBytes);
             }
-
-            try
-            {
-                PosixFs.HardLink(tempBytes, PosixFs.FromString(final));
-            }
-            catch (PosixException e) when (e.Errno == 17)
-            {
-                return Task.FromResult(false); // another writer stored it first: same key, same content
-            }
-
-            _dirtyDirectories.TryAdd(dir, 0);
-            return Task.FromResult(true);
-        }
-        catch (PosixException e)
-        {
-            throw Translate(e, key);
         }
         catch (IOException e)
         {
+            TryDelete(temp);
             throw Translate(e, key);
         }
-        finally
+
+        if (!_staged.TryAdd(key, temp))
         {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (IOException)
-            {
-                // Left for the next writer's clean-up of tmp/.
-            }
+            TryDelete(temp); // another thread staged the same key: same content
+            return Task.FromResult(false);
         }
+
+        return Task.FromResult(true);
     }
 
     public async Task<byte[]?> TryGetAsync(string key, CancellationToken cancellationToken)
     {
         try
         {
-            return await File.ReadAllBytesAsync(PathOf(key), cancellationToken).ConfigureAwait(false);
+            string path = _staged.TryGetValue(key, out string? temp) ? temp : PathOf(key);
+            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
         }
         catch (FileNotFoundException)
         {
@@ -133,7 +118,7 @@ public sealed class FileSystemObjectStore : IObjectStore
             yield break;
         }
 
-        var keys = new List<string>();
+        var keys = new List<string>(_staged.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)));
         var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
         foreach (string file in Directory.EnumerateFiles(start, "*", options))
         {
@@ -147,7 +132,7 @@ public sealed class FileSystemObjectStore : IObjectStore
         }
 
         keys.Sort(StringComparer.Ordinal);
-        foreach (string key in keys)
+        foreach (string key in keys.Distinct())
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return key;
@@ -156,24 +141,50 @@ public sealed class FileSystemObjectStore : IObjectStore
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
-    public Task FlushAsync(CancellationToken cancellationToken)
+    public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        foreach (string dir in _dirtyDirectories.Keys.ToArray())
+        await _flushLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            try
+            KeyValuePair<string, string>[] batch = _staged.ToArray();
+            if (batch.Length > 0)
+            {
+                // Content first: one syncfs makes every staged file durable before any gets its final name.
+                PosixFs.SyncFileSystem(PosixFs.FromString(_root));
+                foreach ((string key, string temp) in batch.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                {
+                    string final = PathOf(key);
+                    string dir = Path.GetDirectoryName(final)!;
+                    EnsureDirectory(dir, key);
+                    try
+                    {
+                        PosixFs.HardLink(PosixFs.FromString(temp), PosixFs.FromString(final));
+                        _dirtyDirectories.TryAdd(dir, 0);
+                    }
+                    catch (PosixException e) when (e.Errno == 17)
+                    {
+                        // Published meanwhile by another writer: same key, same content.
+                    }
+
+                    TryDelete(temp);
+                    _staged.TryRemove(key, out _);
+                }
+            }
+
+            foreach (string dir in _dirtyDirectories.Keys.OrderByDescending(d => d.Length).ToArray())
             {
                 PosixFs.FsyncDirectory(PosixFs.FromString(dir));
+                _dirtyDirectories.TryRemove(dir, out _);
             }
-            catch (PosixException e)
-            {
-                throw Translate(e, null);
-            }
-
-            _dirtyDirectories.TryRemove(dir, out _);
         }
-
-        return Task.CompletedTask;
+        catch (PosixException e)
+        {
+            throw Translate(e, null);
+        }
+        finally
+        {
+            _flushLock.Release();
+        }
     }
 
     /// <summary>Removes temporary files of writers that are no longer running (FORMAT.md §8).</summary>
@@ -203,7 +214,30 @@ public sealed class FileSystemObjectStore : IObjectStore
         }
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    /// <summary>Abandons what was staged and never flushed: it was never part of the archive.</summary>
+    public ValueTask DisposeAsync()
+    {
+        foreach (string temp in _staged.Values)
+        {
+            TryDelete(temp);
+        }
+
+        _staged.Clear();
+        return ValueTask.CompletedTask;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Left for the next writer's clean-up of tmp/.
+        }
+    }
+
 
     private static bool ProcessAlive(int pid) => pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}");
 

@@ -13,9 +13,39 @@ public sealed class SnapshotMonitor
     private long _newBytes;
     private long _newCompressedBytes;
     private long _newBlobs;
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private readonly List<(string Phase, TimeSpan Took)> _timings = [];
     private volatile string _phase = "walking";
+    private TimeSpan _phaseStart;
 
-    public string Phase { get => _phase; internal set => _phase = value; }
+    /// <summary>The current phase; setting it records how long the previous one took.</summary>
+    public string Phase
+    {
+        get => _phase;
+        internal set
+        {
+            TimeSpan now = _clock.Elapsed;
+            lock (_timings)
+            {
+                _timings.Add((_phase, now - _phaseStart));
+            }
+
+            _phaseStart = now;
+            _phase = value;
+        }
+    }
+
+    /// <summary>How long each finished phase took, in order.</summary>
+    public IReadOnlyList<(string Phase, TimeSpan Took)> Timings
+    {
+        get
+        {
+            lock (_timings)
+            {
+                return [.. _timings];
+            }
+        }
+    }
 
     public long Entries => Interlocked.Read(ref _entries);
 

@@ -73,7 +73,9 @@ public sealed class TreeSnapshotter
             fs.CleanStaleTemporaries();
         }
 
+        _monitor.Phase = "loading previous version";
         LoadedManifest? previous = await LatestAsync(options.Capsule, cancellationToken).ConfigureAwait(false);
+        _monitor.Phase = "loading previous catalog";
         Dictionary<byte[], TreeEntry> previousEntries = previous is null
             ? new(PathBytes.EqualityComparer)
             : (await LoadCatalogAsync(previous, cancellationToken).ConfigureAwait(false)).ToDictionary(e => e.Path, PathBytes.EqualityComparer);
@@ -126,6 +128,8 @@ public sealed class TreeSnapshotter
 
         TreeSummary tree = Summarise(entries, catalogId, catalog.Length, options.Source);
         _monitor.Phase = "committing";
+        await _archive.Store.FlushAsync(cancellationToken).ConfigureAwait(false);
+        _monitor.Phase = "writing manifest";
         stats.DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
         var draft = new Manifest
         {

@@ -127,10 +127,15 @@ public sealed class TreeRestorer
                 }
                 else if (e.Kind == EntryKind.File)
                 {
-                    using SafeFileHandle h = PosixFs.CreateExclusive(Abs(e), 0b110_000_000);
-                    if (e.Size > 0)
+                    // A file held by one extent from its first byte to its last is created when its blob is
+                    // read (one open per file); any other (several extents, holes, empty) is created here.
+                    if (!IsWhole(e))
                     {
-                        PosixFs.Truncate(h, e.Size, Abs(e));
+                        using SafeFileHandle h = PosixFs.CreateExclusive(Abs(e), 0b110_000_000);
+                        if (e.Size > 0)
+                        {
+                            PosixFs.Truncate(h, e.Size, Abs(e));
+                        }
                     }
 
                     created.Add(e.Id);
@@ -343,7 +348,7 @@ public sealed class TreeRestorer
 
                     try
                     {
-                        using SafeFileHandle h = PosixFs.OpenWrite(abs(e));
+                        using SafeFileHandle h = IsWhole(e) ? PosixFs.CreateExclusive(abs(e), 0b110_000_000) : PosixFs.OpenWrite(abs(e));
                         RandomAccess.Write(h, data, x.Offset);
                     }
                     catch (PosixException ex) when (ex.IsNoSpace)
@@ -360,12 +365,20 @@ public sealed class TreeRestorer
                 }
             }).ConfigureAwait(false);
 
+        // A whole-file entry whose blob failed was never created: it does not exist in the restored tree.
+        foreach (long id in failedEntries.Keys)
+        {
+            if (IsWhole(byId[id]))
+            {
+                created.Remove(id);
+            }
+        }
+
         // Files of several extents, and files whose single extent does not cover them (holes): check the
         // whole content once written.
         foreach (TreeEntry e in entries.Where(e => e.Kind == EntryKind.File && e.HardlinkTo is null && created.Contains(e.Id) && e.Content is not null))
         {
-            bool checkedInline = e.Extents.Count == 1 && e.Extents[0].Offset == 0 && e.Extents[0].Length == e.Size;
-            if (checkedInline || failedEntries.ContainsKey(e.Id) || (e.Size == 0 && e.Extents.Count == 0))
+            if (IsWhole(e) || failedEntries.ContainsKey(e.Id) || (e.Size == 0 && e.Extents.Count == 0))
             {
                 continue;
             }
@@ -390,6 +403,8 @@ public sealed class TreeRestorer
 
         result.Problems.AddRange(problems.OrderBy(p => p.Code, StringComparer.Ordinal).ThenBy(p => p.Path, StringComparer.Ordinal));
     }
+
+    private static bool IsWhole(TreeEntry e) => e.Extents.Count == 1 && e.Extents[0].Offset == 0 && e.Extents[0].Length == e.Size;
 
     private static void CheckStructure(List<TreeEntry> entries, string what)
     {
