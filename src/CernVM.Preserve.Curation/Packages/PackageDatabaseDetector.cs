@@ -23,6 +23,8 @@ public static class PackageDatabaseDetector
         ("var/lib/dpkg/status", PackageDatabaseFormat.Dpkg),
     ];
 
+    private static readonly string[] s_ndbCandidates = ["usr/lib/sysimage/rpm/Packages.db", "var/lib/rpm/Packages.db"];
+
     /// <summary>All package databases present under <paramref name="root"/>, in order of preference, without duplicates.</summary>
     /// <exception cref="DirectoryNotFoundException"><paramref name="root"/> does not exist.</exception>
     public static IReadOnlyList<PackageDatabaseLocation> Locate(string root)
@@ -54,6 +56,19 @@ public static class PackageDatabaseDetector
         IReadOnlyList<PackageDatabaseLocation> found = Locate(root);
         if (found.Count == 0)
         {
+            // rpm's own "ndb" backend (openSUSE, SLE 15) keeps Packages.db; it is not read natively yet.
+            string? ndb = s_ndbCandidates
+                .Select(relative => ResolveInside(Path.GetFullPath(root), relative))
+                .FirstOrDefault(File.Exists);
+            if (ndb is not null)
+            {
+                throw new PackageDatabaseException(
+                    $"The rpm database {ndb} is in rpm's ndb format, which is not read natively yet; convert a copy to sqlite with an rpm built with ndb (rpmdb --dbpath COPY --define '_db_backend sqlite' --rebuilddb).")
+                {
+                    DatabasePath = ndb,
+                };
+            }
+
             throw new PackageDatabaseException(
                 $"No package database found under {root}: looked for {string.Join(", ", s_candidates.Select(c => c.RelativePath))}.");
         }

@@ -44,7 +44,7 @@ public sealed class RpmHeader
     /// <summary>How many index entries belong to the immutable region; the rest are "dribbles" added at install.</summary>
     public int RegionEntryCount { get; }
 
-    /// <summary>The tags present, in index order.</summary>
+    /// <summary>The tags present, region tag excluded; a tag repeated by a dribble appears once.</summary>
     public IEnumerable<int> Tags => _entries.Keys;
 
     /// <summary>Parses and bounds-checks a header blob.</summary>

@@ -1,7 +1,7 @@
-using Xunit;
 using System.Buffers.Binary;
 using CernVM.Preserve.Curation.Packages;
 using Microsoft.Data.Sqlite;
+using Xunit;
 
 namespace CernVM.Preserve.Curation.Tests.Packages;
 

@@ -1,4 +1,3 @@
-using Xunit;
 using CernVM.Preserve.Curation.Packages;
 
 namespace CernVM.Preserve.Curation.Tests.Packages;

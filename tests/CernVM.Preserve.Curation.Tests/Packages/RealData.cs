@@ -1,4 +1,5 @@
 using Xunit;
+
 namespace CernVM.Preserve.Curation.Tests.Packages;
 
 /// <summary>Finds the shared real-data folder that sits beside the repository root (never copied into it).</summary>

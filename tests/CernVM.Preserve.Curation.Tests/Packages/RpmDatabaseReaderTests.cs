@@ -1,5 +1,5 @@
-using Xunit;
 using CernVM.Preserve.Curation.Packages;
+using Xunit;
 
 namespace CernVM.Preserve.Curation.Tests.Packages;
 
@@ -43,18 +43,34 @@ public sealed class RpmDatabaseReaderTests
     }
 
     [Fact]
-    public void Read_SqliteInReadOnlyDirectory_CreatesNoFilesBesideDatabase()
+    public void Read_SqliteInWritableDirectory_CreatesNoFilesBesideDatabase()
     {
-        string dir = RealData.RpmDb("cbl-mariner2-sqlite");
-        string[] before = Directory.GetFiles(dir);
+        using var dir = new TemporaryDirectory();
+        string path = Path.Combine(dir.Path, "rpmdb.sqlite");
+        File.Copy(Path.Combine(RealData.RpmDb("cbl-mariner2-sqlite"), "rpmdb.sqlite"), path);
+        File.SetAttributes(path, FileAttributes.ReadOnly);
 
-        RpmSqliteDatabaseReader.Read(Path.Combine(dir, "rpmdb.sqlite"));
+        PackageDatabase db = RpmSqliteDatabaseReader.Read(path);
 
-        Assert.Equal(before, Directory.GetFiles(dir));
+        Assert.Equal(129, db.Packages.Count);
+        Assert.Equal([path], Directory.GetFiles(dir.Path));
     }
 
     [Fact]
-    public void Read_BerkeleyDbCopiedIntoTreeWithAbsoluteSymlink_DetectorResolvesInsideTree()
+    public void Read_TreeWithOnlyNdbDatabase_ThrowsSayingNdbIsUnsupported()
+    {
+        using var tree = new TemporaryDirectory();
+        string rpm = Directory.CreateDirectory(Path.Combine(tree.Path, "var", "lib", "rpm")).FullName;
+        File.WriteAllBytes(Path.Combine(rpm, "Packages.db"), new byte[4096]);
+
+        var e = Assert.Throws<PackageDatabaseException>(() => PackageDatabaseDetector.Read(tree.Path));
+
+        Assert.Contains("ndb", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Packages.db", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Locate_TreeWithAbsoluteVarLibRpmSymlink_ResolvesInsideTreeNotHost()
     {
         using var tree = new TemporaryDirectory();
         string sysimage = Directory.CreateDirectory(Path.Combine(tree.Path, "usr", "lib", "sysimage", "rpm")).FullName;

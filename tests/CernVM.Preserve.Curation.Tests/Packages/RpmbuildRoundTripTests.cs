@@ -35,7 +35,12 @@ public sealed class RpmbuildRoundTripTests
         Rpm(root, "--initdb");
         Rpm(root, "-i", "--nodeps", "--force-debian", alpha10, beta, meta);
 
+        string dbDirectory = Path.Combine(root, "var", "lib", "rpm");
+        string[] filesBefore = Snapshot(dbDirectory);
         PackageDatabase first = PackageDatabaseDetector.Read(root);
+
+        // rpm leaves rpmdb.sqlite-wal and -shm behind; reading must neither add nor change a file there.
+        Assert.Equal(filesBefore, Snapshot(dbDirectory));
 
         Assert.Equal(PackageDatabaseFormat.RpmSqlite, first.Format);
         Assert.Equal(Path.Combine(root, "var", "lib", "rpm", "rpmdb.sqlite"), first.Path);
@@ -107,6 +112,11 @@ public sealed class RpmbuildRoundTripTests
     private static string[] QueryRequires(string root, string name) =>
         Rpm(root, "-q", "--qf", "[%{REQUIRENAME}\t%{REQUIREFLAGS}\t%{REQUIREVERSION}\n]", name)
             .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    private static string[] Snapshot(string directory) =>
+        [.. new DirectoryInfo(directory).GetFiles()
+            .Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Name} {f.Length} {f.LastWriteTimeUtc:O}"))
+            .Order(StringComparer.Ordinal)];
 
     private static bool OnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)

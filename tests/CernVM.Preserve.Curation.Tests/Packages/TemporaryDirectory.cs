@@ -1,4 +1,3 @@
-using Xunit;
 namespace CernVM.Preserve.Curation.Tests.Packages;
 
 internal sealed class TemporaryDirectory : IDisposable
