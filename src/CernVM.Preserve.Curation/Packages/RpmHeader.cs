@@ -41,7 +41,7 @@ public sealed class RpmHeader
     /// <summary>The region tag of the first entry (63 for an installed package), or null for a header without a region.</summary>
     public int? RegionTag { get; }
 
-    /// <summary>How many index entries belong to the immutable region; the rest are "dribbles" added at install.</summary>
+    /// <summary>How many index entries, the region tag included, belong to the immutable region; the rest are "dribbles" added at install.</summary>
     public int RegionEntryCount { get; }
 
     /// <summary>The tags present, region tag excluded; a tag repeated by a dribble appears once.</summary>
