@@ -25,7 +25,10 @@ public static class PackageDatabaseDetector
 
     private static readonly string[] s_ndbCandidates = ["usr/lib/sysimage/rpm/Packages.db", "var/lib/rpm/Packages.db"];
 
-    /// <summary>All package databases present under <paramref name="root"/>, in order of preference, without duplicates.</summary>
+    /// <summary>
+    /// All package databases present under <paramref name="root"/>, without duplicates, in order of preference:
+    /// rpm's SQLite, rpm's Berkeley DB, dpkg; dpkg first when the tree has <c>etc/debian_version</c>.
+    /// </summary>
     /// <exception cref="DirectoryNotFoundException"><paramref name="root"/> does not exist.</exception>
     public static IReadOnlyList<PackageDatabaseLocation> Locate(string root)
     {
@@ -44,6 +47,14 @@ public static class PackageDatabaseDetector
             {
                 found.Add(new PackageDatabaseLocation(format, path));
             }
+        }
+
+        // Debian's rpm package lets anyone create var/lib/rpm on a Debian-family system, but dpkg owns it:
+        // there the dpkg database comes first.
+        string? debianVersion = ResolveInside(fullRoot, "etc/debian_version");
+        if (debianVersion is not null && File.Exists(debianVersion))
+        {
+            return [.. found.OrderBy(f => f.Format == PackageDatabaseFormat.Dpkg ? 0 : 1)];
         }
 
         return found;

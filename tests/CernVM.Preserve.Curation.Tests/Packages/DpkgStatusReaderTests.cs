@@ -123,6 +123,24 @@ public sealed class DpkgStatusReaderTests
         Assert.Equal(2, db.Packages.Count);
     }
 
+    [Fact]
+    public void Read_DebianTreeWithStrayRpmDatabase_DetectorPrefersDpkg()
+    {
+        using var tree = new TemporaryDirectory();
+        Directory.CreateDirectory(Path.Combine(tree.Path, "etc"));
+        File.WriteAllText(Path.Combine(tree.Path, "etc", "debian_version"), "12.8\n");
+        string dpkg = Directory.CreateDirectory(Path.Combine(tree.Path, "var", "lib", "dpkg")).FullName;
+        File.WriteAllText(Path.Combine(dpkg, "status"), Fixture);
+        string rpm = Directory.CreateDirectory(Path.Combine(tree.Path, "var", "lib", "rpm")).FullName;
+        File.Copy(Path.Combine(RealData.RpmDb("el8-libuuid-bdb"), "Packages"), Path.Combine(rpm, "Packages"));
+
+        IReadOnlyList<PackageDatabaseLocation> found = PackageDatabaseDetector.Locate(tree.Path);
+        PackageDatabase db = PackageDatabaseDetector.Read(tree.Path);
+
+        Assert.Equal([PackageDatabaseFormat.Dpkg, PackageDatabaseFormat.RpmBerkeleyDb], found.Select(f => f.Format));
+        Assert.Equal(PackageDatabaseFormat.Dpkg, db.Format);
+    }
+
     private static string Run(string file, params string[] arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
