@@ -20,8 +20,15 @@ public static partial class DpkgStatusReader
             throw new PackageDatabaseException($"The dpkg status file {path} does not exist.") { DatabasePath = path };
         }
 
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
-        return Read(reader, path);
+        try
+        {
+            using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
+            return Read(reader, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw PackageDatabaseException.Unreadable(path, e);
+        }
     }
 
     /// <summary>Reads a status file from <paramref name="reader"/>; <paramref name="path"/> is only used in messages.</summary>

@@ -22,6 +22,9 @@ public sealed class PackageDatabaseException : Exception
     /// <summary>The record inside the database (for example <c>header #12</c>), when known.</summary>
     public string? Record { get; init; }
 
+    internal static PackageDatabaseException Unreadable(string databasePath, Exception inner) =>
+        new($"The package database {databasePath} cannot be read: {inner.Message}", inner) { DatabasePath = databasePath };
+
     internal static PackageDatabaseException Corrupt(string databasePath, string? record, string what, Exception? inner = null)
     {
         string where = record is null ? databasePath : $"{databasePath}, {record}";

@@ -17,6 +17,18 @@ public static class RpmBerkeleyDbReader
             throw new PackageDatabaseException($"The rpm database {path} does not exist.") { DatabasePath = path };
         }
 
+        try
+        {
+            return ReadPackages(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw PackageDatabaseException.Unreadable(path, e);
+        }
+    }
+
+    private static PackageDatabase ReadPackages(string path)
+    {
         var packages = new List<InstalledPackage>();
         using BerkeleyDbHashFile file = BerkeleyDbHashFile.Open(path);
         foreach ((byte[] key, byte[] value, uint page) in file.ReadPairs())

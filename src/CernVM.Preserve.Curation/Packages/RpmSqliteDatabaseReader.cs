@@ -33,6 +33,10 @@ public static class RpmSqliteDatabaseReader
 
             return ReadCopy(path, copy);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw PackageDatabaseException.Unreadable(path, e);
+        }
         finally
         {
             Directory.Delete(temp, recursive: true);
