@@ -99,6 +99,18 @@ public sealed class CvmfsRepository : IDisposable
         WalkCoreAsync(report: null, cancellationToken);
 
     /// <summary>
+    /// Streams every entry like <see cref="WalkAsync(CancellationToken)"/>, but reports catalog
+    /// inconsistencies to <paramref name="onFinding"/> and goes on, reading what a client would see:
+    /// a dangling mount point as an ordinary directory, a nested catalog over a non-empty mount point.
+    /// </summary>
+    /// <exception cref="CvmfsIntegrityException">The root catalog has no root entry.</exception>
+    public IAsyncEnumerable<CvmfsEntry> WalkAsync(Action<CvmfsFinding> onFinding, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onFinding);
+        return WalkCoreAsync(onFinding, cancellationToken);
+    }
+
+    /// <summary>
     /// Walks the whole revision and returns every defect found instead of stopping at the first:
     /// catalog inconsistencies, and with <paramref name="readContent"/> also missing or corrupt file objects.
     /// </summary>
