@@ -16,9 +16,13 @@ namespace CernVM.Preserve.Curation.Tests.Cvmfs;
 /// RIPEMD-160 content, a sized nested catalog, tags, meta-info, and a correctly signed manifest and whitelist.
 /// Layout and encodings follow cvmfs-format.md §1; nothing here is read back by the builder.
 /// </summary>
-internal sealed class SyntheticRepository : IDisposable
+internal sealed class SyntheticRepository
 {
     public const string Fqrn = "synthetic.example.org";
+
+    // Key generation dominates the run time; the keys carry no state between repositories.
+    private static readonly Lazy<RSA> SharedMasterKey = new(() => RSA.Create(2048));
+    private static readonly Lazy<RSA> SharedRepositoryKey = new(() => RSA.Create(2048));
 
     private readonly CvmfsHashAlgorithm _algorithm;
 
@@ -27,8 +31,8 @@ internal sealed class SyntheticRepository : IDisposable
         Root = root;
         _algorithm = algorithm;
         Directory.CreateDirectory(root);
-        MasterKey = RSA.Create(2048);
-        RepositoryKey = RSA.Create(2048);
+        MasterKey = SharedMasterKey.Value;
+        RepositoryKey = SharedRepositoryKey.Value;
         Build();
     }
 
@@ -51,12 +55,6 @@ internal sealed class SyntheticRepository : IDisposable
     public ContentHash ChunkedBulkHash { get; private set; }
 
     public List<ContentHash> ChunkObjects { get; } = [];
-
-    public void Dispose()
-    {
-        MasterKey.Dispose();
-        RepositoryKey.Dispose();
-    }
 
     private static byte[] Zlib(byte[] data)
     {

@@ -16,7 +16,7 @@ public sealed class SyntheticRepositoryTests : IDisposable
     [InlineData(CvmfsHashAlgorithm.Shake128)]
     public async Task VerifyAsync_FreshlySignedRepository_VerifiesWithoutWarnings(CvmfsHashAlgorithm algorithm)
     {
-        using SyntheticRepository synthetic = Create(algorithm);
+        SyntheticRepository synthetic = Create(algorithm);
         using var repository = await CvmfsRepository.OpenAsync(new FileSystemCvmfsSource(synthetic.Root), CvmfsSelector.Current);
 
         RepositoryVerification verification = await repository.VerifyAsync(synthetic.MasterKey, DateTimeOffset.UtcNow);
@@ -33,7 +33,7 @@ public sealed class SyntheticRepositoryTests : IDisposable
     [InlineData(CvmfsHashAlgorithm.Shake128)]
     public async Task WalkAsync_Schema25Revision7_DecodesEveryColumn(CvmfsHashAlgorithm algorithm)
     {
-        using SyntheticRepository synthetic = Create(algorithm);
+        SyntheticRepository synthetic = Create(algorithm);
         using var repository = await CvmfsRepository.OpenAsync(new FileSystemCvmfsSource(synthetic.Root), CvmfsSelector.Current);
 
         var entries = new Dictionary<string, CvmfsEntry>();
@@ -75,7 +75,7 @@ public sealed class SyntheticRepositoryTests : IDisposable
     [Fact]
     public async Task OpenContentAsync_ChunkedRipemdAndUncompressedFiles_ReturnOriginalBytes()
     {
-        using SyntheticRepository synthetic = Create(CvmfsHashAlgorithm.Sha1);
+        SyntheticRepository synthetic = Create(CvmfsHashAlgorithm.Sha1);
         using var repository = await CvmfsRepository.OpenAsync(new FileSystemCvmfsSource(synthetic.Root), CvmfsSelector.Current);
         var entries = new Dictionary<string, CvmfsEntry>();
         await foreach (CvmfsEntry entry in repository.WalkAsync())
@@ -95,7 +95,7 @@ public sealed class SyntheticRepositoryTests : IDisposable
     [Fact]
     public async Task OpenContentAsync_RemovedChunk_ThrowsMissingObjectNamingChunk()
     {
-        using SyntheticRepository synthetic = Create(CvmfsHashAlgorithm.Sha1);
+        SyntheticRepository synthetic = Create(CvmfsHashAlgorithm.Sha1);
         File.Delete(Path.Combine(synthetic.Root, synthetic.ChunkObjects[1].ObjectPath));
         using var repository = await CvmfsRepository.OpenAsync(new FileSystemCvmfsSource(synthetic.Root), CvmfsSelector.Current);
         CvmfsEntry? chunked = null;
@@ -116,7 +116,7 @@ public sealed class SyntheticRepositoryTests : IDisposable
     [InlineData(CvmfsHashAlgorithm.Shake128)]
     public async Task ListClosureAsync_Schema25_ListsSignedArtefactsCatalogsFilesAndChunksButNotExternalOrBulk(CvmfsHashAlgorithm algorithm)
     {
-        using SyntheticRepository synthetic = Create(algorithm);
+        SyntheticRepository synthetic = Create(algorithm);
         var source = new FileSystemCvmfsSource(synthetic.Root);
         using var repository = await CvmfsRepository.OpenAsync(source, CvmfsSelector.Current);
 
@@ -141,7 +141,7 @@ public sealed class SyntheticRepositoryTests : IDisposable
     [Fact]
     public async Task OpenAsync_TagAndRevisionThroughHistory_ResolveOlderRootCatalog()
     {
-        using SyntheticRepository synthetic = Create(CvmfsHashAlgorithm.Shake128);
+        SyntheticRepository synthetic = Create(CvmfsHashAlgorithm.Shake128);
         var source = new FileSystemCvmfsSource(synthetic.Root);
 
         using var byTag = await CvmfsRepository.OpenAsync(source, CvmfsSelector.ForTag("release-4"));
