@@ -10,6 +10,7 @@ namespace CernVM.Preserve.Curation.Cvmfs;
 /// file content, signatures and the closure of objects the revision needs.
 /// Every object is checked against its name when fetched, and every nested catalog against the
 /// hash its parent records, so a walk that completes has verified the Merkle tree it read.
+/// Catalogs are cached (as temporary SQLite files) until disposal; an instance is not thread-safe.
 /// </summary>
 public sealed class CvmfsRepository : IDisposable
 {
