@@ -1,0 +1,93 @@
+using Xunit;
+using System.Text;
+using CernVM.Preserve.Core.Format;
+
+namespace CernVM.Preserve.Core.Tests.Format;
+
+public class ManifestCodecTests
+{
+    internal static Manifest Sample(int version = 1) => new()
+    {
+        Capsule = "aleph-alpha",
+        Version = version,
+        Created = "2026-11-25T07:00:00.1234567Z",
+        Previous = version > 1 ? new PreviousVersion(version - 1, new string('a', 64)) : null,
+        Producer = new Producer("cvmpreserve", "0.1.0", "host", "curator"),
+        Title = "ALPHA 11.6 on SL4",
+        Tree = new TreeSummary { Catalog = new string('b', 64), CatalogBytes = 4096, Source = "/srv/sl4", Entries = 3, Directories = 1, Files = 2, Bytes = 10, Blobs = 1 },
+        Warnings = [new CaptureWarning("CAP001", "etc/shadow", "unreadable")],
+        Statistics = new SnapshotStatistics { FilesRead = 2, BytesRead = 10, DurationSeconds = 0.5 },
+    };
+
+    [Fact]
+    public void Encode_ThenDecode_GivesTheSameBytes()
+    {
+        byte[] bytes = ManifestCodec.Encode(Sample(2));
+        Manifest back = ManifestCodec.Decode(bytes, "m.json");
+        Assert.Equal(bytes, ManifestCodec.Encode(back));
+    }
+
+    [Fact]
+    public void Encode_IsCanonical_TwoSpacesLfAndFinalNewline()
+    {
+        string text = Encoding.UTF8.GetString(ManifestCodec.Encode(Sample()));
+        Assert.StartsWith("{\n  \"format\": 1,\n  \"capsule\": \"aleph-alpha\",", text);
+        Assert.EndsWith("}\n", text);
+        Assert.DoesNotContain("\r", text);
+    }
+
+    [Fact]
+    public void Decode_FieldOfWrongType_NamesTheField()
+    {
+        string text = Encoding.UTF8.GetString(ManifestCodec.Encode(Sample())).Replace("\"entries\": 3", "\"entries\": \"three\"");
+        PreserveException e = Assert.Throws<PreserveException>(() => ManifestCodec.Decode(Encoding.UTF8.GetBytes(text), "capsules/x/v1/manifest.json"));
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.Contains("capsules/x/v1/manifest.json", e.Message);
+        Assert.Contains("/tree/entries", e.Message);
+    }
+
+    [Fact]
+    public void Decode_UnknownTopLevelMember_IsRefused()
+    {
+        string text = Encoding.UTF8.GetString(ManifestCodec.Encode(Sample())).Replace("{\n  \"format\": 1,", "{\n  \"format\": 1,\n  \"surprise\": true,");
+        Assert.Throws<PreserveException>(() => ManifestCodec.Decode(Encoding.UTF8.GetBytes(text), "m"));
+    }
+
+    [Fact]
+    public void Decode_NotJson_SaysSo()
+    {
+        PreserveException e = Assert.Throws<PreserveException>(() => ManifestCodec.Decode("{ not json"u8.ToArray(), "m.json"));
+        Assert.Contains("not valid JSON", e.Message);
+    }
+
+    [Fact]
+    public void Encode_InvalidManifest_IsNeverWritten()
+    {
+        Manifest m = Sample();
+        m.Capsule = "Not A Name";
+        Assert.Throws<InvalidOperationException>(() => ManifestCodec.Encode(m));
+    }
+
+    [Fact]
+    public void Sidecar_IsSha256sumCompatibleAndParses()
+    {
+        byte[] bytes = ManifestCodec.Encode(Sample());
+        byte[] sidecar = ManifestCodec.Sidecar(bytes);
+        string text = Encoding.ASCII.GetString(sidecar);
+        Assert.Matches("^[0-9a-f]{64}  manifest.json\n$", text);
+        Assert.Equal(text[..64], ManifestCodec.ParseSidecar(sidecar));
+        Assert.Null(ManifestCodec.ParseSidecar("nonsense\n"u8.ToArray()));
+    }
+
+    [FsCheck.Xunit.Property]
+    public bool EncodeDecode_RoundTripsArbitraryText(string? title, FsCheck.NonNegativeInt entries, FsCheck.PositiveInt version)
+    {
+        Manifest m = Sample();
+        m.Title = title?.Replace("\0", "", StringComparison.Ordinal);
+        m.Version = version.Get;
+        m.Tree.Entries = entries.Get + 1;
+        byte[] bytes = ManifestCodec.Encode(m);
+        Manifest back = ManifestCodec.Decode(bytes, "m");
+        return back.Title == m.Title && back.Version == m.Version && back.Tree.Entries == m.Tree.Entries && ManifestCodec.Encode(back).AsSpan().SequenceEqual(bytes);
+    }
+}

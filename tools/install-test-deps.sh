@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs, on Debian 12, every system package the tests use (the tests fail, never skip, without them).
+# Idempotent and quiet when everything is present. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  zstd sqlite3            # recover-by-hand walkthrough (FORMAT.md §9)
+  debootstrap             # real Debian root trees
+  attr acl libcap2-bin    # xattrs, ACLs and file capabilities in fidelity trees
+  rpm db5.3-util          # real rpm databases (rpmbuild, rpm --root) and Berkeley DB files
+  cpio xz-utils gzip bzip2 lz4 kmod   # initrd formats, kernel modules
+  radosgw ceph-mon ceph-osd awscli    # a real S3 gateway with Object Lock, and the aws CLI
+  curl ca-certificates procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  [[ "$p" == \#* ]] && continue
+  dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO="sudo"
+fi
+
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
