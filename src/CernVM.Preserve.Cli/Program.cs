@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using CernVM.Preserve.Cli;
 using CernVM.Preserve.Cli.Commands;
 using CernVM.Preserve.Core;
@@ -30,9 +31,21 @@ if (parse.Errors.Count > 0)
     return ExitCodes.Usage;
 }
 
+// Ctrl-C and SIGTERM cancel the running command, which stops cleanly: nothing half-written is committed
+// (FORMAT.md §8), and the exit code is 130.
+using var interrupt = new CancellationTokenSource();
+using PosixSignalRegistration onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+using PosixSignalRegistration onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+
+void Cancel(PosixSignalContext context)
+{
+    context.Cancel = true;
+    interrupt.Cancel();
+}
+
 try
 {
-    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, interrupt.Token);
 }
 catch (OperationCanceledException)
 {

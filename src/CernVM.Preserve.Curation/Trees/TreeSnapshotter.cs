@@ -201,11 +201,26 @@ public sealed class TreeSnapshotter
 
         var channel = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(Math.Max(2, workers * 2)) { SingleWriter = true });
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task[] consumers = Enumerable.Range(0, workers).Select(_ => Task.Run(() => ConsumeAsync(channel.Reader, linked.Token), linked.Token)).ToArray();
+        // Any failure stops everyone at once: a dead consumer must not leave the producer waiting on a full
+        // channel, nor a dead producer leave consumers waiting for work.
+        Task Guard(Task t) => t.ContinueWith(
+            done =>
+            {
+                if (done.IsFaulted)
+                {
+                    linked.Cancel();
+                }
+
+                return done;
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default).Unwrap();
+        Task[] consumers = Enumerable.Range(0, workers).Select(_ => Guard(Task.Run(() => ConsumeAsync(channel.Reader, linked.Token), linked.Token))).ToArray();
         var duplicates = new List<(TreeEntry Entry, TreeEntry Source)>();
         var pending = new List<(TreeEntry Entry, List<ChunkSlot> Slots)>();
         var fileWarnings = new List<CaptureWarning>();
-        Task producer = Task.Run(
+        Task producer = Guard(Task.Run(
             async () =>
             {
                 try
@@ -219,7 +234,7 @@ public sealed class TreeSnapshotter
                     throw;
                 }
             },
-            linked.Token);
+            linked.Token));
 
         try
         {
