@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The main job, end to end, on the embedded default archive (a local directory, no server):
+# build the tool, make a demo environment, snapshot it, list and show it, restore it and compare.
+#   tools/demo.sh            (uses --archive from CVMPRESERVE_ARCHIVE, else the default local archive)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v busybox >/dev/null || [[ ! -x /bin/busybox ]]; then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static file >/dev/null
+fi
+
+echo "== building cvmpreserve"
+dotnet publish src/CernVM.Preserve.Cli -c Release -o out/cli -nologo -v quiet
+cli=out/cli/cvmpreserve
+
+echo "== making the demo environment in out/demo-env"
+tools/make-demo-env.sh out/demo-env
+
+echo "== snapshot"
+"$cli" snapshot --rootfs out/demo-env --name demo-aleph --title "ALPHA-style demo on an SL4-like userland" --exclude /proc
+echo "== list"
+"$cli" list
+echo "== show"
+"$cli" show demo-aleph
+echo "== ls"
+"$cli" ls demo-aleph /aleph/alpha/bin -l
+echo "== restore"
+rm -rf out/demo-restore
+"$cli" restore demo-aleph --to out/demo-restore
+# Compare kind, mode, owner, mtime (ns), size, link target and content of every entry.
+describe() { (cd "$1" && find . -printf '%y %m %U:%G %T@ %s %p -> %l\n' | LC_ALL=C sort && find . -type f -exec sha256sum {} + | LC_ALL=C sort -k2); }
+if diff <(describe out/demo-env) <(describe out/demo-restore); then
+  echo "== restored tree is identical to the original (kinds, modes, owners, times, sizes, targets, contents)"
+else
+  echo "== restored tree differs from the original" >&2
+  exit 1
+fi
