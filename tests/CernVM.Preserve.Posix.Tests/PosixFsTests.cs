@@ -1,0 +1,90 @@
+using CernVM.Preserve.Core.Model;
+using Xunit;
+
+namespace CernVM.Preserve.Posix.Tests;
+
+public sealed class PosixFsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("cvmp-posix-").FullName;
+
+    private byte[] P(params byte[] name) => PathBytes.Join(PosixFs.FromString(_dir), name);
+
+    // .NET's Directory.Delete decodes names as UTF-8 and cannot remove the raw-byte names made here.
+    public void Dispose() => System.Diagnostics.Process.Start("rm", ["-rf", _dir])!.WaitForExit();
+
+    [Fact]
+    public void ReadDirectory_RawNonUtf8Names_ComeBackAsBytesInOrder()
+    {
+        byte[] latin = [(byte)'c', (byte)'a', (byte)'f', 0xE9];
+        byte[] ff = [0xFF];
+        byte[] nl = [(byte)'a', (byte)'\n'];
+        foreach (byte[] n in new[] { latin, ff, nl })
+        {
+            PosixFs.CreateExclusive(P(n), 0x1A4).Dispose();
+        }
+
+        List<byte[]> names = PosixFs.ReadDirectory(PosixFs.FromString(_dir));
+        Assert.Equal([nl, latin, ff], names);
+    }
+
+    [Fact]
+    public void LStat_Symlink_IsNotFollowed_AndTimesKeepNanoseconds()
+    {
+        PosixFs.Symlink("/nonexistent/target"u8.ToArray(), P("dangling"u8.ToArray()));
+        FileStatus st = PosixFs.LStat(P("dangling"u8.ToArray()));
+        Assert.Equal(EntryKind.Symlink, st.Kind);
+        Assert.Equal("/nonexistent/target"u8.ToArray(), PosixFs.ReadLink(P("dangling"u8.ToArray())));
+
+        PosixFs.CreateExclusive(P("f"u8.ToArray()), 0x1A4).Dispose();
+        PosixFs.SetTimes(P("f"u8.ToArray()), -1_000_000_000, 123_456_789);
+        FileStatus f = PosixFs.LStat(P("f"u8.ToArray()));
+        Assert.Equal((-1_000_000_000L, 123_456_789), (f.MtimeSeconds, f.MtimeNanoseconds));
+    }
+
+    [Fact]
+    public void MakeNode_FifoAndSocket_HaveTheirKinds()
+    {
+        PosixFs.MakeNode(P("fifo"u8.ToArray()), EntryKind.Fifo, 0x1A4, 0, 0);
+        PosixFs.MakeNode(P("sock"u8.ToArray()), EntryKind.Socket, 0x1ED, 0, 0);
+        Assert.Equal(EntryKind.Fifo, PosixFs.LStat(P("fifo"u8.ToArray())).Kind);
+        Assert.Equal(EntryKind.Socket, PosixFs.LStat(P("sock"u8.ToArray())).Kind);
+    }
+
+    [Fact]
+    public void XAttrs_BinaryValues_RoundTrip()
+    {
+        byte[] f = P("x"u8.ToArray());
+        PosixFs.CreateExclusive(f, 0x1A4).Dispose();
+        byte[] value = [0, 1, 2, 0, 255];
+        PosixFs.SetXAttr(f, "user.binary"u8.ToArray(), value);
+        XAttr x = Assert.Single(PosixFs.ReadXAttrs(f), a => a.Name.AsSpan().SequenceEqual("user.binary"u8));
+        Assert.Equal(value, x.Value);
+    }
+
+    [Fact]
+    public void DataSegments_SparseFile_ReportsOnlyWrittenStretches()
+    {
+        byte[] f = P("sparse"u8.ToArray());
+        using (Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.CreateExclusive(f, 0x1A4))
+        {
+            PosixFs.Truncate(h, 64L * 1024 * 1024, f);
+            RandomAccess.Write(h, "middle"u8, 32L * 1024 * 1024);
+        }
+
+        using Microsoft.Win32.SafeHandles.SafeFileHandle r = PosixFs.OpenRead(f);
+        List<(long Offset, long Length)> segments = PosixFs.DataSegments(r, 64L * 1024 * 1024, f);
+        (long offset, long length) = Assert.Single(segments);
+        Assert.InRange(offset, 32L * 1024 * 1024 - 1024 * 1024, 32L * 1024 * 1024);
+        Assert.InRange(length, 6, 2 * 1024 * 1024);
+    }
+
+    [Fact]
+    public void CreateExclusive_ExistingName_IsRefusedWithThePathInTheMessage()
+    {
+        byte[] f = P("once"u8.ToArray());
+        PosixFs.CreateExclusive(f, 0x1A4).Dispose();
+        PosixException e = Assert.Throws<PosixException>(() => PosixFs.CreateExclusive(f, 0x1A4));
+        Assert.Equal(17, e.Errno);
+        Assert.Contains("once", e.Message);
+    }
+}
