@@ -17,6 +17,8 @@ public static class ManifestCodec
         JsonSchema.FromText(System.Text.Encoding.UTF8.GetString(EmbeddedFiles.EventSchema)));
 
     /// <summary>Serialises and validates; a manifest that does not meet the schema is a programming error here.</summary>
+    private static readonly EvaluationOptions FlagOptions = new() { OutputFormat = OutputFormat.Flag };
+
     public static byte[] Encode(Manifest manifest)
     {
         byte[] bytes = CanonicalJson.Serialize(manifest);
@@ -78,11 +80,13 @@ public static class ManifestCodec
 
         using (doc)
         {
-            EvaluationResults results = schema.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
-            if (results.IsValid)
+            // The yes/no answer is much cheaper to compute; the detailed one is only needed to explain a failure.
+            if (schema.Evaluate(doc.RootElement, FlagOptions).IsValid)
             {
                 return [];
             }
+
+            EvaluationResults results = schema.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
 
             var errors = new List<string>();
             foreach (EvaluationResults detail in results.Details ?? [])

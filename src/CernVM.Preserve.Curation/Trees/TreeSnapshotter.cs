@@ -73,16 +73,36 @@ public sealed class TreeSnapshotter
             fs.CleanStaleTemporaries();
         }
 
-        _monitor.Phase = "loading previous version";
-        LoadedManifest? previous = await LatestAsync(options.Capsule, cancellationToken).ConfigureAwait(false);
-        _monitor.Phase = "loading previous catalog";
-        Dictionary<byte[], TreeEntry> previousEntries = previous is null
-            ? new(PathBytes.EqualityComparer)
-            : (await LoadCatalogAsync(previous, cancellationToken).ConfigureAwait(false)).ToDictionary(e => e.Path, PathBytes.EqualityComparer);
-
+        // The walk and the loading of the previous version (manifest checks, catalog) need nothing of each
+        // other: run them side by side.
         _monitor.Phase = "walking";
         var walker = new TreeWalker(options.Source, options.Excludes.Select(x => new ExclusionPattern(x)).ToList(), options.ExcludeAbsolute);
-        List<TreeEntry> entries = await Task.Run(() => walker.Walk(cancellationToken), cancellationToken).ConfigureAwait(false);
+        Task<List<TreeEntry>> walking = Task.Run(() => walker.Walk(cancellationToken), cancellationToken);
+        Task<(LoadedManifest?, List<TreeEntry>)> loading = Task.Run(
+            async () =>
+            {
+                LoadedManifest? p = await LatestAsync(options.Capsule, cancellationToken).ConfigureAwait(false);
+                return (p, p is null ? [] : await LoadCatalogAsync(p, cancellationToken).ConfigureAwait(false));
+            },
+            cancellationToken);
+        try
+        {
+            await Task.WhenAll(walking, loading).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Report the walk's failure first (a bad --rootfs), else the archive's.
+            if (walking.IsFaulted)
+            {
+                await walking.ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        List<TreeEntry> entries = walking.Result;
+        (LoadedManifest? previous, List<TreeEntry> previousList) = loading.Result;
+        Dictionary<byte[], TreeEntry> previousEntries = previousList.ToDictionary(e => e.Path, PathBytes.EqualityComparer);
         _monitor.SetEntries(entries.Count);
         var warnings = new List<CaptureWarning>(options.ExtraWarnings);
         warnings.AddRange(walker.Warnings);
@@ -115,18 +135,30 @@ public sealed class TreeSnapshotter
         stats.BytesRead = _monitor.BytesDone;
 
         _monitor.Phase = "cataloguing";
-        byte[] catalog = TreeCatalog.Write(entries);
-        (BlobId catalogId, long catalogWritten) = await _archive.Blobs.PutAsync(catalog, cancellationToken).ConfigureAwait(false);
-        if (catalogWritten > 0)
+        BlobId catalogId;
+        long catalogBytes;
+        if (previous is not null && CatalogRows.SameCatalog(entries, previousList))
         {
-            _monitor.AddNewBlob(catalog.Length, catalogWritten);
+            // Nothing changed, not even a timestamp: the catalog would be byte for byte the previous one.
+            catalogId = BlobId.Parse(previous.Manifest.Tree.Catalog);
+            catalogBytes = previous.Manifest.Tree.CatalogBytes;
+        }
+        else
+        {
+            byte[] catalog = TreeCatalog.Write(entries);
+            (catalogId, long catalogWritten) = await _archive.Blobs.PutAsync(catalog, cancellationToken).ConfigureAwait(false);
+            catalogBytes = catalog.Length;
+            if (catalogWritten > 0)
+            {
+                _monitor.AddNewBlob(catalog.Length, catalogWritten);
+            }
         }
 
         stats.NewBlobs = _monitor.NewBlobs;
         stats.NewBytes = _monitor.NewBytes;
         stats.NewCompressedBytes = _monitor.NewCompressedBytes;
 
-        TreeSummary tree = Summarise(entries, catalogId, catalog.Length, options.Source);
+        TreeSummary tree = Summarise(entries, catalogId, catalogBytes, options.Source);
         _monitor.Phase = "committing";
         await _archive.Store.FlushAsync(cancellationToken).ConfigureAwait(false);
         _monitor.Phase = "writing manifest";
