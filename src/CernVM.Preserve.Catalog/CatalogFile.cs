@@ -1,6 +1,7 @@
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace CernVM.Preserve.Catalog;
 
@@ -57,54 +58,60 @@ public sealed class CatalogFile : IDisposable
     {
         try
         {
+            // Read through SQLite's own statements: the ADO.NET reader boxes every value, which dominated
+            // the time to load a catalog of thousands of entries.
             var byId = new Dictionary<long, TreeEntry>();
             var list = new List<TreeEntry>();
-            using (SqliteCommand c = _conn.CreateCommand())
+            sqlite3 db = _conn.Handle!;
+            string sql =
+                "SELECT id, parent, path, kind, state, mode, uid, gid, uname, gname, mtime_sec, mtime_nsec, size, rdev_major, rdev_minor, " +
+                "target, hardlink_to, content, note, src_dev, src_ino, ctime_sec, ctime_nsec FROM entries" +
+                (onePath is null ? " ORDER BY id" : " WHERE path = ?1");
+            using (var q = new RawQuery(db, sql, _what))
             {
-                c.CommandText =
-                    "SELECT id, parent, path, kind, state, mode, uid, gid, uname, gname, mtime_sec, mtime_nsec, size, rdev_major, rdev_minor, " +
-                    "target, hardlink_to, content, note, src_dev, src_ino, ctime_sec, ctime_nsec FROM entries" +
-                    (onePath is null ? " ORDER BY id" : " WHERE path = $p");
                 if (onePath is not null)
                 {
-                    c.Parameters.Add("$p", SqliteType.Blob).Value = onePath;
+                    q.BindBlob(1, onePath);
                 }
 
-                using SqliteDataReader r = c.ExecuteReader();
-                while (r.Read())
+                while (q.Step())
                 {
                     var t = new TreeEntry
                     {
-                        Id = r.GetInt64(0),
-                        ParentId = r.IsDBNull(1) ? null : r.GetInt64(1),
-                        Path = r.IsDBNull(2) ? [] : (byte[])r.GetValue(2) is byte[] b ? b : [],
-                        Kind = TreeCatalog.ParseKind(r.GetString(3), _what),
-                        State = TreeCatalog.ParseState(r.GetString(4), _what),
-                        Mode = r.GetInt32(5),
-                        Uid = r.GetInt64(6),
-                        Gid = r.GetInt64(7),
-                        UserName = r.IsDBNull(8) ? null : r.GetString(8),
-                        GroupName = r.IsDBNull(9) ? null : r.GetString(9),
-                        MtimeSeconds = r.GetInt64(10),
-                        MtimeNanoseconds = r.GetInt32(11),
-                        Size = r.GetInt64(12),
-                        DeviceMajor = r.GetInt32(13),
-                        DeviceMinor = r.GetInt32(14),
-                        LinkTarget = r.IsDBNull(15) ? null : (byte[])r.GetValue(15),
-                        HardlinkTo = r.IsDBNull(16) ? null : r.GetInt64(16),
-                        Content = r.IsDBNull(17) ? null : ParseBlob(r.GetString(17)),
-                        Note = r.IsDBNull(18) ? null : r.GetString(18),
-                        SourceDevice = r.GetInt64(19),
-                        SourceInode = r.GetInt64(20),
-                        CtimeSeconds = r.GetInt64(21),
-                        CtimeNanoseconds = r.GetInt32(22),
+                        Id = q.Int(0),
+                        ParentId = q.IntOrNull(1),
+                        Path = q.Blob(2) ?? [],
+                        Kind = TreeCatalog.ParseKind(q.Text(3) ?? "", _what),
+                        State = TreeCatalog.ParseState(q.Text(4) ?? "", _what),
+                        Mode = (int)q.Int(5),
+                        Uid = q.Int(6),
+                        Gid = q.Int(7),
+                        UserName = q.Text(8),
+                        GroupName = q.Text(9),
+                        MtimeSeconds = q.Int(10),
+                        MtimeNanoseconds = (int)q.Int(11),
+                        Size = q.Int(12),
+                        DeviceMajor = (int)q.Int(13),
+                        DeviceMinor = (int)q.Int(14),
+                        LinkTarget = q.Blob(15),
+                        HardlinkTo = q.IntOrNull(16),
+                        Content = q.Text(17) is string c ? ParseBlob(c) : null,
+                        Note = q.Text(18),
+                        SourceDevice = q.Int(19),
+                        SourceInode = q.Int(20),
+                        CtimeSeconds = q.Int(21),
+                        CtimeNanoseconds = (int)q.Int(22),
                     };
                     if (!PathBytes.IsSafeRelative(t.Path))
                     {
                         throw new PreserveException(FailureKind.Integrity, $"{_what}: entry {t.Id} has the unsafe path '{t.DisplayPath}'.");
                     }
 
-                    byId[t.Id] = t;
+                    if (!byId.TryAdd(t.Id, t))
+                    {
+                        throw new PreserveException(FailureKind.Integrity, $"{_what}: entry id {t.Id} appears twice.");
+                    }
+
                     list.Add(t);
                 }
             }
@@ -115,30 +122,26 @@ public sealed class CatalogFile : IDisposable
             }
 
             string filter = onePath is null ? "" : $" WHERE entry = {list[0].Id}";
-            using (SqliteCommand c = _conn.CreateCommand())
+            using (var q = new RawQuery(db, "SELECT entry, offset, length, blob, blob_offset FROM extents" + filter + " ORDER BY entry, offset", _what))
             {
-                c.CommandText = "SELECT entry, offset, length, blob, blob_offset FROM extents" + filter + " ORDER BY entry, offset";
-                using SqliteDataReader r = c.ExecuteReader();
-                while (r.Read())
+                while (q.Step())
                 {
-                    if (!byId.TryGetValue(r.GetInt64(0), out TreeEntry? t))
+                    if (!byId.TryGetValue(q.Int(0), out TreeEntry? t))
                     {
-                        throw new PreserveException(FailureKind.Integrity, $"{_what}: an extent names entry {r.GetInt64(0)}, which does not exist.");
+                        throw new PreserveException(FailureKind.Integrity, $"{_what}: an extent names entry {q.Int(0)}, which does not exist.");
                     }
 
-                    t.Extents.Add(new Extent(r.GetInt64(1), r.GetInt64(2), ParseBlob(r.GetString(3)), r.GetInt64(4)));
+                    t.Extents.Add(new Extent(q.Int(1), q.Int(2), ParseBlob(q.Text(3) ?? ""), q.Int(4)));
                 }
             }
 
-            using (SqliteCommand c = _conn.CreateCommand())
+            using (var q = new RawQuery(db, "SELECT entry, name, value FROM xattrs" + filter + " ORDER BY entry, name", _what))
             {
-                c.CommandText = "SELECT entry, name, value FROM xattrs" + filter + " ORDER BY entry, name";
-                using SqliteDataReader r = c.ExecuteReader();
-                while (r.Read())
+                while (q.Step())
                 {
-                    if (byId.TryGetValue(r.GetInt64(0), out TreeEntry? t))
+                    if (byId.TryGetValue(q.Int(0), out TreeEntry? t))
                     {
-                        t.XAttrs.Add(new XAttr((byte[])r.GetValue(1), (byte[])r.GetValue(2)));
+                        t.XAttrs.Add(new XAttr(q.Blob(1) ?? [], q.Blob(2) ?? []));
                     }
                 }
             }
@@ -153,6 +156,76 @@ public sealed class CatalogFile : IDisposable
         {
             throw new PreserveException(FailureKind.Integrity, $"{_what}: the tree catalog holds a value of the wrong type ({e.Message}).", e);
         }
+    }
+
+    /// <summary>A read-only statement over the raw SQLite API; a failing step is reported as a damaged catalog.</summary>
+    private sealed class RawQuery : IDisposable
+    {
+        private readonly sqlite3 _db;
+        private readonly sqlite3_stmt _stmt;
+        private readonly string _what;
+
+        public RawQuery(sqlite3 db, string sql, string what)
+        {
+            _db = db;
+            _what = what;
+            if (raw.sqlite3_prepare_v2(db, sql, out _stmt) != raw.SQLITE_OK)
+            {
+                throw new PreserveException(FailureKind.Integrity, $"{what}: the tree catalog lacks what format 1 requires ({raw.sqlite3_errmsg(db).utf8_to_string()}).");
+            }
+        }
+
+        public void BindBlob(int i, byte[] v)
+        {
+            _ = v.Length == 0 ? raw.sqlite3_bind_zeroblob(_stmt, i, 0) : raw.sqlite3_bind_blob(_stmt, i, v);
+        }
+
+        public bool Step()
+        {
+            int rc = raw.sqlite3_step(_stmt);
+            if (rc == raw.SQLITE_ROW)
+            {
+                return true;
+            }
+
+            if (rc == raw.SQLITE_DONE)
+            {
+                return false;
+            }
+
+            throw new PreserveException(FailureKind.Integrity, $"{_what}: the tree catalog is damaged ({raw.sqlite3_errmsg(_db).utf8_to_string()}).");
+        }
+
+        public long Int(int c) => raw.sqlite3_column_type(_stmt, c) == raw.SQLITE_INTEGER
+            ? raw.sqlite3_column_int64(_stmt, c)
+            : throw new PreserveException(FailureKind.Integrity, $"{_what}: column {c} holds a {TypeName(raw.sqlite3_column_type(_stmt, c))} where format 1 has an integer.");
+
+        public long? IntOrNull(int c) => raw.sqlite3_column_type(_stmt, c) == raw.SQLITE_NULL ? null : Int(c);
+
+        public string? Text(int c) => raw.sqlite3_column_type(_stmt, c) switch
+        {
+            raw.SQLITE_NULL => null,
+            raw.SQLITE_TEXT => raw.sqlite3_column_text(_stmt, c).utf8_to_string(),
+            int t => throw new PreserveException(FailureKind.Integrity, $"{_what}: column {c} holds a {TypeName(t)} where format 1 has text."),
+        };
+
+        public byte[]? Blob(int c) => raw.sqlite3_column_type(_stmt, c) switch
+        {
+            raw.SQLITE_NULL => null,
+            raw.SQLITE_BLOB or raw.SQLITE_TEXT => raw.sqlite3_column_blob(_stmt, c).ToArray(),
+            int t => throw new PreserveException(FailureKind.Integrity, $"{_what}: column {c} holds a {TypeName(t)} where format 1 has a blob."),
+        };
+
+        public void Dispose() => raw.sqlite3_finalize(_stmt);
+
+        private static string TypeName(int t) => t switch
+        {
+            raw.SQLITE_INTEGER => "integer",
+            raw.SQLITE_FLOAT => "real",
+            raw.SQLITE_TEXT => "text",
+            raw.SQLITE_BLOB => "blob",
+            _ => "null",
+        };
     }
 
     private BlobId ParseBlob(string text) =>

@@ -127,6 +127,11 @@ internal static unsafe partial class Native
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int syncfs(int fd);
 
+    public const uint SYNC_FILE_RANGE_WRITE = 2;
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
+
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int mkdir(byte* path, uint mode);
 

@@ -434,6 +434,13 @@ public static unsafe class PosixFs
         }
     }
 
+    /// <summary>
+    /// Starts writing a file's dirty pages to disk without waiting (sync_file_range WRITE), so that a later
+    /// fsync or syncfs has little left to do. Only a hint: errors are ignored.
+    /// </summary>
+    public static void StartWriteback(SafeFileHandle file) =>
+        _ = Native.sync_file_range((int)file.DangerousGetHandle(), 0, 0, Native.SYNC_FILE_RANGE_WRITE);
+
     /// <summary>fsync of a directory, so that the names created in it survive a crash.</summary>
     public static void FsyncDirectory(byte[] path)
     {

@@ -73,6 +73,13 @@ public sealed class TreeSnapshotter
             fs.CleanStaleTemporaries();
         }
 
+        // Libraries that are slow to initialise get ready on the side while the tree is walked.
+        _ = Task.Run(() =>
+        {
+            ManifestCodec.WarmUp();
+            TreeCatalog.WarmUp();
+        });
+
         // The walk and the loading of the previous version (manifest checks, catalog) need nothing of each
         // other: run them side by side.
         _monitor.Phase = "walking";
@@ -333,10 +340,18 @@ public sealed class TreeSnapshotter
                 {
                     if (e.Size < _params.BundleThreshold)
                     {
-                        byte[] data = ReadSmall(handle, e, abs, warnings);
+                        // Read straight into the bundle: no copy, no allocation per file.
+                        if (bundle.Length + e.Size + 1 > bundle.Buffer.Length)
+                        {
+                            await writer.WriteAsync(bundle, cancellationToken).ConfigureAwait(false);
+                            bundle = NewBundle();
+                        }
+
+                        int length = ReadSmall(handle, e, bundle.Buffer.AsSpan(bundle.Length, (int)e.Size + 1), warnings);
+                        ReadOnlySpan<byte> data = bundle.Buffer.AsSpan(bundle.Length, length);
                         BlobId content = BlobId.Of(data);
                         e.Content = content;
-                        if (data.Length == 0)
+                        if (length == 0)
                         {
                             // An empty file has no extents.
                         }
@@ -347,7 +362,7 @@ public sealed class TreeSnapshotter
                         else
                         {
                             known[content] = e;
-                            bundle.Add(e, data);
+                            bundle.Commit(e, length);
                             if (bundle.Length >= _params.BundleSize)
                             {
                                 await writer.WriteAsync(bundle, cancellationToken).ConfigureAwait(false);
@@ -386,13 +401,13 @@ public sealed class TreeSnapshotter
 
     private BundleItem NewBundle() => new(ArrayPool<byte>.Shared.Rent(_params.BundleSize + _params.BundleThreshold));
 
-    private static byte[] ReadSmall(SafeFileHandle handle, TreeEntry e, byte[] abs, List<CaptureWarning> warnings)
+    /// <summary>Reads a small file into <paramref name="target"/> (its size plus one byte, to notice growth).</summary>
+    private static int ReadSmall(SafeFileHandle handle, TreeEntry e, Span<byte> target, List<CaptureWarning> warnings)
     {
-        var data = new byte[e.Size + 1];
         int total = 0;
-        while (total < data.Length)
+        while (total < target.Length)
         {
-            int n = RandomAccess.Read(handle, data.AsSpan(total), total);
+            int n = RandomAccess.Read(handle, target[total..], total);
             if (n == 0)
             {
                 break;
@@ -408,7 +423,7 @@ public sealed class TreeSnapshotter
             e.Size = total;
         }
 
-        return total == data.Length ? data : data.AsSpan(0, total).ToArray();
+        return total;
     }
 
     private async Task ReadLargeAsync(
@@ -633,11 +648,11 @@ public sealed class TreeSnapshotter
 
         public List<(TreeEntry Entry, int Offset, int Length)> Members { get; } = [];
 
-        public void Add(TreeEntry e, byte[] data)
+        /// <summary>Keeps the <paramref name="length"/> bytes just read at the end of the bundle as <paramref name="e"/>'s content.</summary>
+        public void Commit(TreeEntry e, int length)
         {
-            data.CopyTo(Buffer, Length);
-            Members.Add((e, Length, data.Length));
-            Length += data.Length;
+            Members.Add((e, Length, length));
+            Length += length;
         }
     }
 
