@@ -65,8 +65,8 @@ measure restic_restore restic -q -r "$work/restic" restore latest --target "$wor
 size_restic=$(du -sb "$work/restic" | cut -f1)
 
 prepare_borg_cold() { rm -rf "$work/borg" && borg init -e none "$work/borg"; }
-measure borg_cold borg create --compression zstd,3 "$work/borg::cold-$RANDOM$RANDOM" "$tree"
-measure borg_unchanged borg create --compression zstd,3 "$work/borg::u-$RANDOM$RANDOM" "$tree"
+measure borg_cold borg create --compression zstd,3 "$work/borg::cold" "$tree"
+measure borg_unchanged borg create --compression zstd,3 "$work/borg::u-{now:%Y%m%dT%H%M%S.%f}" "$tree"
 prepare_borg_restore() { rm -rf "$work/r-borg" && mkdir "$work/r-borg"; }
 last_borg=$(borg list --short "$work/borg" | tail -1)
 measure borg_restore sh -c "cd '$work/r-borg' && borg extract '$work/borg::$last_borg'"

@@ -150,8 +150,22 @@ public sealed class FileSystemObjectStore : IObjectStore
             KeyValuePair<string, string>[] batch = _staged.ToArray();
             if (batch.Length > 0)
             {
-                // Content first: one syncfs makes every staged file durable before any gets its final name.
-                PosixFs.SyncFileSystem(PosixFs.FromString(_root));
+                // Content first: every staged file is durable before any gets its final name. A big batch (the
+                // blobs of a snapshot) is flushed with one syncfs; a few small files (a manifest, a sidecar)
+                // each with fsync, which does not wait for unrelated dirty data of the file system.
+                if (batch.Length > 16)
+                {
+                    PosixFs.SyncFileSystem(PosixFs.FromString(_root));
+                }
+                else
+                {
+                    foreach ((_, string temp) in batch)
+                    {
+                        byte[] path = PosixFs.FromString(temp);
+                        using Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.OpenRead(path);
+                        PosixFs.Fsync(h, path);
+                    }
+                }
                 foreach ((string key, string temp) in batch.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 {
                     string final = PathOf(key);

@@ -141,7 +141,9 @@ public sealed class TreeSnapshotter
         stats.FilesRead = _monitor.FilesDone;
         stats.BytesRead = _monitor.BytesDone;
 
+        // Content blobs become durable (mostly waiting for the disk) while the catalog is built (CPU).
         _monitor.Phase = "cataloguing";
+        Task contentDurable = Task.Run(() => _archive.Store.FlushAsync(cancellationToken), cancellationToken);
         BlobId catalogId;
         long catalogBytes;
         if (previous is not null && CatalogRows.SameCatalog(entries, previousList))
@@ -167,6 +169,7 @@ public sealed class TreeSnapshotter
 
         TreeSummary tree = Summarise(entries, catalogId, catalogBytes, options.Source);
         _monitor.Phase = "committing";
+        await contentDurable.ConfigureAwait(false);
         await _archive.Store.FlushAsync(cancellationToken).ConfigureAwait(false);
         _monitor.Phase = "writing manifest";
         stats.DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
