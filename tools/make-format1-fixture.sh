@@ -21,9 +21,9 @@ printf 'latin-1 name\n' > "$tree/data/caf$(printf '\351')"
 ln -s ../etc/redhat-release "$tree/data/release-link"
 ln "$tree/data/events.txt" "$tree/data/sub/events-hardlink.txt"
 mkfifo "$tree/data/fifo"
+chown -R 1042:1042 "$tree/data"          # before chmod: chown clears setuid bits
 chmod 4755 "$tree/data/events.txt"
 chmod 1777 "$tree/empty-dir"
-chown -R 1042:1042 "$tree/data"
 setfattr -n user.origin -v "ALEPH" "$tree/data/events.txt"
 truncate -s 1M "$tree/data/sparse" && printf 'end' | dd of="$tree/data/sparse" bs=1 seek=1048573 conv=notrunc status=none
 find "$tree" -depth -exec touch -h -d '1999-12-31 23:59:59.123456789 UTC' {} +
