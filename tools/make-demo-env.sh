@@ -1,23 +1,51 @@
 #!/usr/bin/env bash
-# Builds a small legacy-style environment tree, reproducibly: the same bytes, owners and times every run.
+# Builds the demo environment, reproducibly (pinned owners and times): a small legacy-style system in the
+# spirit of ALEPH's SL4 environment, to snapshot, audit and replay.
 #   tools/make-demo-env.sh DIR
-# A busybox-static userland (one binary, applets as symlinks), account files, a device node and a fifo,
-# a run script in the spirit of ALEPH's alpha.sh, an event file and a reference output.
+# It holds: a busybox-static userland (applets as symlinks), an RPM database (rpm's SQLite backend) in
+# which a metapackage `demo-meta` pins the exact versions of `demo-busybox` and `alpha-demo`, a statically
+# linked analysis program (tools/demo/alpha.c) with its run script (alpha.sh), an event file, and the
+# reference outputs of a run. Needs: busybox-static, gcc with static libc, rpm (rpmbuild), awk.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 target=${1:?usage: make-demo-env.sh DIR}
-busybox=/bin/busybox
-if [[ ! -x $busybox ]] || ! file -b "$busybox" 2>/dev/null | grep -q static && ! ldd "$busybox" 2>&1 | grep -q "not a dynamic"; then
-  echo "make-demo-env: needs busybox-static (apt-get install busybox-static)" >&2
-  exit 1
-fi
+for tool in gcc rpmbuild rpm awk; do
+  command -v "$tool" >/dev/null || { echo "make-demo-env: '$tool' is missing (apt-get install gcc libc6-dev rpm)" >&2; exit 1; }
+done
+[[ -x /bin/busybox ]] || { echo "make-demo-env: /bin/busybox is missing (apt-get install busybox-static)" >&2; exit 1; }
+
+export SOURCE_DATE_EPOCH=973166400   # 2000-11-02 12:00:00 UTC, ALEPH's last data-taking days
+build=$(mktemp -d)
+trap 'rm -rf "$build"' EXIT
+mkdir -p "$build"/{SOURCES,SPECS,BUILD,RPMS,SRPMS,BUILDROOT}
+
+gcc -static -O2 -o "$build/SOURCES/alpha" "$here/demo/alpha.c" -lm
+cp "$here/demo/alpha.sh" "$build/SOURCES/alpha.sh" && chmod 0755 "$build/SOURCES/alpha.sh"
+cp /bin/busybox "$build/SOURCES/busybox"
+for spec in demo-meta demo-busybox alpha-demo; do
+  rpmbuild --quiet --define "_topdir $build" --define "_buildhost demo.cernvm-preserve" \
+    --define "debug_package %{nil}" --define "_build_id_links none" --define "__strip /bin/true" \
+    --define "use_source_date_epoch_as_buildtime 1" --define "clamp_mtime_to_source_date_epoch 1" \
+    -bb "$here/demo/$spec.spec" >/dev/null 2>"$build/rpmbuild.log" || { cat "$build/rpmbuild.log" >&2; exit 1; }
+done
 
 rm -rf "$target"
-mkdir -p "$target"/{bin,sbin,etc,dev,proc,tmp,var/log,home/alpha,aleph/alpha/bin,aleph/alpha/data,aleph/reference}
-cp "$busybox" "$target/bin/busybox"
-for applet in sh ls cat cp mv rm mkdir echo grep sed awk sort uniq wc head tail date env sha256sum md5sum tar gzip; do
+mkdir -p "$target"/{bin,sbin,etc,dev,proc,tmp,var/log,var/lib/rpm,home/alpha,aleph/alpha/data,aleph/reference}
+rpm --root "$(realpath "$target")" --dbpath /var/lib/rpm --initdb
+rpm --root "$(realpath "$target")" --dbpath /var/lib/rpm -i --nodeps --force-debian --ignorearch \
+  "$build"/RPMS/*/*.rpm 2>/dev/null
+# rpm leaves its SQLite database in WAL mode with side files; fold them in, as a shut-down system would.
+rm -f "$target/var/lib/rpm/.rpm.lock"
+if command -v sqlite3 >/dev/null; then
+  sqlite3 "$target/var/lib/rpm/rpmdb.sqlite" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+fi
+rm -f "$target/var/lib/rpm/rpmdb.sqlite-wal" "$target/var/lib/rpm/rpmdb.sqlite-shm"
+
+for applet in sh ls cat cp mv rm mkdir echo grep sed awk sort uniq wc head tail date env sha256sum tar gzip; do
   ln -s busybox "$target/bin/$applet"
 done
 ln -s ../bin/busybox "$target/sbin/init"
+ln -s bin/alpha.sh "$target/aleph/alpha/alpha.sh"
 
 cat > "$target/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
@@ -30,30 +58,19 @@ GROUP
 printf 'Scientific Linux SL release 4.7 (Beryllium)\n' > "$target/etc/redhat-release"
 printf 'demo\n' > "$target/etc/hostname"
 
-# The "analysis": counts events per run number and writes a histogram, like ALPHA's run scripts did.
-cat > "$target/aleph/alpha/bin/alpha.sh" <<'ALPHA'
-#!/bin/sh
-# ALPHA-style run script: reads an event file, writes a histogram and a log.
-set -e
-in=${1:-/aleph/alpha/data/events.txt}
-out=${2:-/tmp/alpha}
-mkdir -p "$out"
-echo "ALPHA demo run on $(cat /etc/redhat-release)" > "$out/alpha.log"
-awk '{ n[$1]++ } END { for (r in n) printf "%s %d\n", r, n[r] }' "$in" | sort -n > "$out/histogram.txt"
-echo "events $(wc -l < "$in")" >> "$out/alpha.log"
-ALPHA
-chmod 0755 "$target/aleph/alpha/bin/alpha.sh"
-awk 'BEGIN { srand(42); for (i = 0; i < 5000; i++) printf "%d %.4f %.4f\n", 15000 + int(rand() * 12), rand() * 45.6, rand() * 3.1416 }' > "$target/aleph/alpha/data/events.txt"
-awk '{ n[$1]++ } END { for (r in n) printf "%s %d\n", r, n[r] }' "$target/aleph/alpha/data/events.txt" | sort -n > "$target/aleph/reference/histogram.txt"
+# Events: "run event energy angle", from a fixed seed.
+awk 'BEGIN { srand(42); for (i = 0; i < 5000; i++) printf "%d %d %.4f %.4f\n", 15000 + int(rand() * 12), i, rand() * 45.6, rand() * 3.1416 }' \
+  > "$target/aleph/alpha/data/events.txt"
+# The reference outputs: one run of the analysis, as the experiment recorded it.
+"$target/aleph/alpha/bin/alpha" "$target/aleph/alpha/data/events.txt" "$target/aleph/reference"
 
 mkfifo "$target/tmp/alpha.fifo"
 if [[ $(id -u) -eq 0 ]]; then
   mknod "$target/dev/null" c 1 3
   mknod "$target/dev/console" c 5 1
-  chown -R 1042:1042 "$target/home/alpha" "$target/aleph"
+  chown -R 1042:1042 "$target/home/alpha" "$target/aleph/alpha/data" "$target/aleph/reference"
 fi
 chmod 1777 "$target/tmp"
 chmod 0700 "$target/home/alpha"
 
-# Pinned times: the whole tree carries one date (ALEPH's last data-taking year), newest entries last.
-find "$target" -depth -exec touch -h -d '2000-11-02 12:00:00 UTC' {} +
+find "$target" -depth -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
