@@ -9,17 +9,22 @@ namespace CernVM.Preserve.Storage;
 /// An archive in a local directory. Keys are file paths under the root.
 /// </summary>
 /// <remarks>
-/// FORMAT.md §8 (write ordering): an object is first written under <c>tmp/</c> ("staged"); it is visible to
+/// FORMAT.md §8 (write ordering): a blob is first written under <c>tmp/</c> ("staged"); it is visible to
 /// this writer at once but receives its final name only at <see cref="FlushAsync"/>, which makes every
 /// staged file durable with one syncfs(2), then links each to its final name with link(2) — which fails if
 /// the name exists, so an object is never overwritten and never seen half-written, even after a crash —
 /// and then fsyncs the directories that received names. One syncfs per batch instead of one fsync per blob
 /// keeps a snapshot of thousands of blobs fast. Files left in <c>tmp/</c> by a killed writer are garbage
-/// that no version names; the next writer removes them.
+/// that no version names; the next writer removes them. Every other object (manifests, sidecars, events)
+/// is published by its put, fsync'd, so that "created" is true for every process at once: that answer is
+/// what gives two racing snapshots different version numbers.
 /// </remarks>
 public sealed class FileSystemObjectStore : IObjectStore
 {
     private const string TempDirectory = "tmp";
+
+    // Only content-addressed objects are staged: two writers of one blob key write the same bytes.
+    private const string StagedPrefix = "blobs/";
 
     private readonly string _root;
     private readonly ConcurrentDictionary<string, byte> _dirtyDirectories = new(StringComparer.Ordinal);
@@ -74,6 +79,13 @@ public sealed class FileSystemObjectStore : IObjectStore
             throw Translate(e, key);
         }
 
+        if (!key.StartsWith(StagedPrefix, StringComparison.Ordinal))
+        {
+            // Not content-addressed (a manifest, a sidecar, an event): the answer "created or not" decides
+            // a version number, so it must be true at once and for every process: publish now.
+            return Task.FromResult(PublishNow(key, temp, tempBytes, final));
+        }
+
         if (!_staged.TryAdd(key, temp))
         {
             TryDelete(temp); // another thread staged the same key: same content
@@ -81,6 +93,39 @@ public sealed class FileSystemObjectStore : IObjectStore
         }
 
         return Task.FromResult(true);
+    }
+
+    private bool PublishNow(string key, string temp, byte[] tempBytes, string final)
+    {
+        try
+        {
+            using (Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.OpenRead(tempBytes))
+            {
+                PosixFs.Fsync(h, tempBytes);
+            }
+
+            string dir = Path.GetDirectoryName(final)!;
+            EnsureDirectory(dir, key);
+            try
+            {
+                PosixFs.HardLink(tempBytes, PosixFs.FromString(final));
+            }
+            catch (PosixException e) when (e.Errno == 17)
+            {
+                return false; // another writer created it first
+            }
+
+            PosixFs.FsyncDirectory(PosixFs.FromString(dir));
+            return true;
+        }
+        catch (IOException e)
+        {
+            throw Translate(e, key);
+        }
+        finally
+        {
+            TryDelete(temp);
+        }
     }
 
     public async Task<byte[]?> TryGetAsync(string key, CancellationToken cancellationToken)

@@ -9,6 +9,9 @@ namespace CernVM.Preserve.Core.Storage;
 /// <list type="bullet">
 /// <item>An object is never overwritten: <see cref="PutIfAbsentAsync"/> on an existing key leaves it untouched.</item>
 /// <item>A put is atomic: a reader sees either no object or the whole object, never a prefix.</item>
+/// <item>A put's answer is final: when it returns true, no other writer's put of that key can return true.
+/// Objects under <c>blobs/</c> (content-addressed: equal key, equal bytes) may become visible to other
+/// processes only at the next <see cref="FlushAsync"/>.</item>
 /// <item>A missing key is not an error for <see cref="TryGetAsync"/> and <see cref="ExistsAsync"/>.</item>
 /// <item>After <see cref="FlushAsync"/> returns, everything put before is durable.</item>
 /// </list>

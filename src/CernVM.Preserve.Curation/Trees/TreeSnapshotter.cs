@@ -17,7 +17,11 @@ namespace CernVM.Preserve.Curation.Trees;
 /// <summary>What to snapshot and how.</summary>
 public sealed class SnapshotOptions
 {
+    /// <summary>The tree as the curator named it (recorded in the manifest).</summary>
     public required string Source { get; init; }
+
+    /// <summary>The tree to capture; when null, the directory <see cref="Source"/> with <see cref="Excludes"/>.</summary>
+    public ITreeSource? Tree { get; init; }
 
     public required CapsuleName Capsule { get; init; }
 
@@ -83,7 +87,7 @@ public sealed class TreeSnapshotter
         // The walk and the loading of the previous version (manifest checks, catalog) need nothing of each
         // other: run them side by side.
         _monitor.Phase = "walking";
-        var walker = new TreeWalker(options.Source, options.Excludes.Select(x => new ExclusionPattern(x)).ToList(), options.ExcludeAbsolute);
+        ITreeSource walker = options.Tree ?? new DirectoryTreeSource(options.Source, options.Excludes, options.ExcludeAbsolute);
         Task<List<TreeEntry>> walking = Task.Run(() => walker.Walk(cancellationToken), cancellationToken);
         Task<(LoadedManifest?, List<TreeEntry>)> loading = Task.Run(
             async () =>
@@ -203,8 +207,9 @@ public sealed class TreeSnapshotter
         return new SnapshotResult(committed, previous?.Version);
     }
 
+    // A source without inode numbers (an image, a CernVM-FS revision) gives no such evidence: read again.
     private static bool Unchanged(TreeEntry now, TreeEntry before) =>
-        before.Kind == EntryKind.File && before.State == EntryState.Captured && before.HardlinkTo is null && before.Content is not null &&
+        now.SourceInode != 0 && before.Kind == EntryKind.File && before.State == EntryState.Captured && before.HardlinkTo is null && before.Content is not null &&
         now.Size == before.Size && now.MtimeSeconds == before.MtimeSeconds && now.MtimeNanoseconds == before.MtimeNanoseconds &&
         now.CtimeSeconds == before.CtimeSeconds && now.CtimeNanoseconds == before.CtimeNanoseconds &&
         now.SourceInode == before.SourceInode && now.SourceDevice == before.SourceDevice;
@@ -224,7 +229,7 @@ public sealed class TreeSnapshotter
     }
 
     private async Task CaptureContentAsync(
-        TreeWalker walker,
+        ITreeSource walker,
         List<TreeEntry> files,
         IEnumerable<TreeEntry> previousEntries,
         List<CaptureWarning> warnings,
@@ -309,7 +314,7 @@ public sealed class TreeSnapshotter
     }
 
     private async Task ProduceAsync(
-        TreeWalker walker,
+        ITreeSource walker,
         List<TreeEntry> files,
         Dictionary<BlobId, TreeEntry> known,
         List<(TreeEntry, TreeEntry)> duplicates,
@@ -322,13 +327,12 @@ public sealed class TreeSnapshotter
         foreach (TreeEntry e in files)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            byte[] abs = walker.AbsolutePath(e.Path);
-            SafeFileHandle handle;
+            IFileContent handle;
             try
             {
-                handle = PosixFs.OpenRead(abs);
+                handle = walker.Open(e);
             }
-            catch (PosixException ex)
+            catch (IOException ex)
             {
                 e.State = EntryState.Unreadable;
                 e.Note = ex.Message;
@@ -377,11 +381,11 @@ public sealed class TreeSnapshotter
                     }
                     else
                     {
-                        await ReadLargeAsync(handle, e, abs, known, duplicates, pending, warnings, writer, cancellationToken).ConfigureAwait(false);
+                        await ReadLargeAsync(handle, e, known, duplicates, pending, warnings, writer, cancellationToken).ConfigureAwait(false);
                         _monitor.AddDone(1, 0);
                     }
                 }
-                catch (PosixException ex) when (!ex.IsNoSpace)
+                catch (IOException ex)
                 {
                     e.State = EntryState.Unreadable;
                     e.Note = ex.Message;
@@ -405,12 +409,12 @@ public sealed class TreeSnapshotter
     private BundleItem NewBundle() => new(ArrayPool<byte>.Shared.Rent(_params.BundleSize + _params.BundleThreshold));
 
     /// <summary>Reads a small file into <paramref name="target"/> (its size plus one byte, to notice growth).</summary>
-    private static int ReadSmall(SafeFileHandle handle, TreeEntry e, Span<byte> target, List<CaptureWarning> warnings)
+    private static int ReadSmall(IFileContent handle, TreeEntry e, Span<byte> target, List<CaptureWarning> warnings)
     {
         int total = 0;
         while (total < target.Length)
         {
-            int n = RandomAccess.Read(handle, target[total..], total);
+            int n = handle.Read(target[total..], total);
             if (n == 0)
             {
                 break;
@@ -430,9 +434,8 @@ public sealed class TreeSnapshotter
     }
 
     private async Task ReadLargeAsync(
-        SafeFileHandle handle,
+        IFileContent handle,
         TreeEntry e,
-        byte[] abs,
         Dictionary<BlobId, TreeEntry> known,
         List<(TreeEntry, TreeEntry)> duplicates,
         List<(TreeEntry, List<ChunkSlot>)> pending,
@@ -440,7 +443,7 @@ public sealed class TreeSnapshotter
         ChannelWriter<WorkItem> writer,
         CancellationToken cancellationToken)
     {
-        List<(long Offset, long Length)> segments = PosixFs.DataSegments(handle, e.Size, abs);
+        List<(long Offset, long Length)> segments = handle.DataSegments(e.Size);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var slots = new List<ChunkSlot>();
         long hashed = 0;
@@ -467,7 +470,7 @@ public sealed class TreeSnapshotter
                             break;
                         }
 
-                        int n = RandomAccess.Read(handle, window.AsSpan(filled, want), pos + filled);
+                        int n = handle.Read(window.AsSpan(filled, want), pos + filled);
                         if (n == 0)
                         {
                             eof = true;
