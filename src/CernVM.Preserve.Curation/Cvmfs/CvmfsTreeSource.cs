@@ -1,0 +1,183 @@
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Curation.Trees;
+
+namespace CernVM.Preserve.Curation.Cvmfs;
+
+/// <summary>
+/// A CernVM-FS revision as a tree to capture: the entries of its catalogs (optionally cut by a shrinkwrap
+/// spec), with the catalogs' modes, owners, times, symlink targets, hard-link groups and xattrs, and file
+/// content reassembled from verified objects.
+/// </summary>
+public sealed class CvmfsTreeSource : ITreeSource
+{
+    private readonly CvmfsRepository _repository;
+    private readonly ShrinkwrapSpec? _spec;
+    private readonly Dictionary<TreeEntry, CvmfsEntry> _files = new(ReferenceEqualityComparer.Instance);
+    private readonly List<CaptureWarning> _warnings = [];
+
+    public CvmfsTreeSource(CvmfsRepository repository, string description, ShrinkwrapSpec? spec = null)
+    {
+        _repository = repository;
+        _spec = spec;
+        Description = description;
+    }
+
+    public string Description { get; }
+
+    public IReadOnlyList<CaptureWarning> Warnings => _warnings;
+
+    public List<TreeEntry> Walk(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return WalkCore(cancellationToken);
+        }
+        catch (CvmfsIntegrityException e)
+        {
+            throw new Core.PreserveException(Core.FailureKind.Integrity, $"{Description}: {e.Message}", e);
+        }
+        catch (CvmfsFormatException e)
+        {
+            throw new Core.PreserveException(Core.FailureKind.Integrity, $"{Description}: {e.Message}", e);
+        }
+        catch (CvmfsSourceException e)
+        {
+            throw new Core.PreserveException(Core.FailureKind.Environment, $"{Description}: {e.Message}", e);
+        }
+    }
+
+    private List<TreeEntry> WalkCore(CancellationToken cancellationToken)
+    {
+        var entries = new List<TreeEntry>();
+        var groups = new Dictionary<long, TreeEntry>();
+        var links = new Dictionary<TreeEntry, TreeEntry>(ReferenceEqualityComparer.Instance);
+        foreach (CvmfsEntry c in _repository.WalkAsync(cancellationToken).ToBlockingEnumerable(cancellationToken))
+        {
+            if (c.Path.Length > 0 && _spec is not null && !_spec.IsMatching(c.Path))
+            {
+                continue;
+            }
+
+            if (c.IsHidden)
+            {
+                continue; // /.cvmfs: the client's own virtual directory, not content
+            }
+
+            var e = new TreeEntry
+            {
+                Path = c.Path.Length == 0 ? [] : System.Text.Encoding.UTF8.GetBytes(c.Path.TrimStart('/')),
+                Kind = KindOf(c),
+                Mode = (int)(c.Mode & 0xFFF),
+                Uid = c.Uid ?? 0,
+                Gid = c.Gid ?? 0,
+                MtimeSeconds = c.MtimeSeconds,
+                MtimeNanoseconds = c.MtimeNanoseconds,
+                Size = c.Kind == CvmfsEntryKind.File ? c.Size : 0,
+                XAttrs = c.Xattrs.Select(x => new XAttr(System.Text.Encoding.UTF8.GetBytes(x.Key), x.Value)).ToList(),
+            };
+            if (c.Kind == CvmfsEntryKind.Symlink)
+            {
+                e.LinkTarget = System.Text.Encoding.UTF8.GetBytes(c.SymlinkTarget ?? "");
+                e.Size = e.LinkTarget.Length;
+            }
+
+            if (c.Kind == CvmfsEntryKind.File && c.IsExternal)
+            {
+                e.State = EntryState.Unreadable;
+                e.Note = "external file: its content is not stored in the repository";
+                _warnings.Add(new CaptureWarning("CAP001", e.DisplayPath, e.Note));
+            }
+
+            if (c.HardlinkGroup > 0 && c.Kind != CvmfsEntryKind.Directory)
+            {
+                if (groups.TryGetValue(c.HardlinkGroup, out TreeEntry? first))
+                {
+                    links[e] = first;
+                }
+                else
+                {
+                    groups[c.HardlinkGroup] = e;
+                }
+            }
+
+            if (c.Kind == CvmfsEntryKind.File)
+            {
+                _files[e] = c;
+            }
+
+            entries.Add(e);
+        }
+
+        // A shrinkwrap spec may keep an entry whose parent it does not name: keep the parents too.
+        var present = new HashSet<byte[]>(entries.Select(e => e.Path), PathBytes.EqualityComparer);
+        foreach (TreeEntry e in entries.ToList())
+        {
+            for (int slash = e.Path.AsSpan().LastIndexOf((byte)'/'); slash > 0; slash = e.Path.AsSpan(0, slash).LastIndexOf((byte)'/'))
+            {
+                byte[] parent = e.Path[..slash];
+                if (present.Add(parent))
+                {
+                    entries.Add(new TreeEntry { Path = parent, Kind = EntryKind.Directory, Mode = 0x1ED, MtimeSeconds = e.MtimeSeconds });
+                }
+            }
+        }
+
+        TreeOrdering.Number(entries, links);
+        return entries;
+    }
+
+    public IFileContent Open(TreeEntry entry)
+    {
+        if (!_files.TryGetValue(entry, out CvmfsEntry? c))
+        {
+            throw new IOException($"'{entry.DisplayPath}' is not a regular file of {Description}.");
+        }
+
+        try
+        {
+            Stream s = _repository.OpenContentAsync(c).GetAwaiter().GetResult();
+            return new StreamContent(s);
+        }
+        catch (CvmfsIntegrityException e)
+        {
+            // A missing or corrupt object must fail the capture, not become an unreadable entry.
+            throw new Core.PreserveException(Core.FailureKind.Integrity, $"{Description}: {c.Path}: {e.Message}", e);
+        }
+        catch (CvmfsSourceException e)
+        {
+            throw new Core.PreserveException(Core.FailureKind.Environment, $"{Description}: {c.Path}: {e.Message}", e);
+        }
+    }
+
+    private static EntryKind KindOf(CvmfsEntry c) => c.Kind switch
+    {
+        CvmfsEntryKind.Directory => EntryKind.Directory,
+        CvmfsEntryKind.File => EntryKind.File,
+        CvmfsEntryKind.Symlink => EntryKind.Symlink,
+        _ => (c.Mode & 0xF000) switch
+        {
+            0x2000 => EntryKind.CharDevice,
+            0x6000 => EntryKind.BlockDevice,
+            0x1000 => EntryKind.Fifo,
+            _ => EntryKind.Socket,
+        },
+    };
+
+    private sealed class StreamContent(Stream stream) : IFileContent
+    {
+        public List<(long Offset, long Length)> DataSegments(long size) => size == 0 ? [] : [(0, size)];
+
+        public int Read(Span<byte> buffer, long offset)
+        {
+            if (stream.Position != offset)
+            {
+                stream.Position = offset;
+            }
+
+            return stream.Read(buffer);
+        }
+
+        public void Dispose() => stream.Dispose();
+    }
+}

@@ -1,0 +1,171 @@
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+
+namespace CernVM.Preserve.Curation.Trees;
+
+/// <summary>A tree mounted into a composite tree at a path ("/aleph/alpha", "/cvmfs/sft.cern.ch").</summary>
+public sealed record TreeLayer(string MountPoint, ITreeSource Source, string Name);
+
+/// <summary>
+/// One tree made of a base (the OS root) and layers mounted at paths (software, CernVM-FS revisions), the
+/// way the environment looked when it ran. A layer replaces whatever the base held at and below its mount
+/// point (reported as CAP005); missing parent directories of a mount point are made (CAP006).
+/// </summary>
+public sealed class CompositeTreeSource : ITreeSource
+{
+    private readonly ITreeSource _base;
+    private readonly IReadOnlyList<TreeLayer> _layers;
+    private readonly Dictionary<TreeEntry, (ITreeSource Source, TreeEntry Original)> _origin = new(ReferenceEqualityComparer.Instance);
+    private readonly List<CaptureWarning> _warnings = [];
+
+    public CompositeTreeSource(ITreeSource baseTree, IReadOnlyList<TreeLayer> layers)
+    {
+        _base = baseTree;
+        _layers = layers;
+        foreach (TreeLayer l in layers)
+        {
+            if (!l.MountPoint.StartsWith('/') || !PathBytes.IsSafeRelative(System.Text.Encoding.UTF8.GetBytes(l.MountPoint.Trim('/'))) || l.MountPoint.Trim('/').Length == 0)
+            {
+                throw new Core.PreserveException(Core.FailureKind.Usage, $"layer '{l.Name}': mount point '{l.MountPoint}' is not an absolute path below '/'.");
+            }
+        }
+    }
+
+    public string Description => _layers.Count == 0 ? _base.Description : $"{_base.Description} + " + string.Join(" + ", _layers.Select(l => $"{l.Name} at {l.MountPoint}"));
+
+    public IReadOnlyList<CaptureWarning> Warnings => _warnings;
+
+    /// <summary>How many entries each layer contributed, after a walk.</summary>
+    public Dictionary<string, (long Entries, long Bytes)> LayerCounts { get; } = [];
+
+    public List<TreeEntry> Walk(CancellationToken cancellationToken)
+    {
+        var result = new List<TreeEntry>();
+        var links = new Dictionary<TreeEntry, TreeEntry>(ReferenceEqualityComparer.Instance);
+        List<TreeEntry> baseEntries = _base.Walk(cancellationToken);
+        _warnings.AddRange(_base.Warnings);
+        var mounts = _layers.Select(l => System.Text.Encoding.UTF8.GetBytes(l.MountPoint.Trim('/'))).ToList();
+
+        bool Shadowed(byte[] path) => mounts.Any(m => path.AsSpan().SequenceEqual(m) || (path.Length > m.Length && path.AsSpan().StartsWith(m) && path[m.Length] == '/'));
+
+        var shadowCount = new int[_layers.Count];
+        Add(baseEntries, _base, [], e =>
+        {
+            for (int i = 0; i < mounts.Count; i++)
+            {
+                byte[] m = mounts[i];
+                if (e.Path.AsSpan().SequenceEqual(m) || (e.Path.Length > m.Length && e.Path.AsSpan().StartsWith(m) && e.Path[m.Length] == '/'))
+                {
+                    shadowCount[i]++;
+                }
+            }
+
+            return !Shadowed(e.Path);
+        });
+
+        var present = new HashSet<byte[]>(result.Select(e => e.Path), PathBytes.EqualityComparer);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            TreeLayer layer = _layers[i];
+            List<TreeEntry> layerEntries = layer.Source.Walk(cancellationToken);
+            _warnings.AddRange(layer.Source.Warnings);
+            if (shadowCount[i] > 0)
+            {
+                _warnings.Add(new CaptureWarning("CAP005", layer.MountPoint.TrimStart('/'), $"layer '{layer.Name}' replaces {shadowCount[i]} entries the base tree held at and below its mount point"));
+            }
+
+            // Parents of the mount point that the base lacks become plain directories.
+            byte[] mount = mounts[i];
+            TreeEntry? layerRoot = layerEntries.FirstOrDefault(e => e.Path.Length == 0);
+            for (int slash = mount.AsSpan().IndexOf((byte)'/'); slash >= 0; slash = NextSlash(mount, slash))
+            {
+                byte[] parent = mount[..slash];
+                if (present.Add(parent))
+                {
+                    result.Add(new TreeEntry
+                    {
+                        Path = parent,
+                        Kind = EntryKind.Directory,
+                        Mode = 0x1ED,
+                        MtimeSeconds = layerRoot?.MtimeSeconds ?? 0,
+                        MtimeNanoseconds = layerRoot?.MtimeNanoseconds ?? 0,
+                    });
+                    _warnings.Add(new CaptureWarning("CAP006", PathBytes.ToDisplay(parent), $"made as a directory to hold the mount point of layer '{layer.Name}'"));
+                }
+            }
+
+            long before = result.Count;
+            long bytes = 0;
+            Add(layerEntries, layer.Source, mount, e =>
+            {
+                bytes += e.Kind == EntryKind.File && e.HardlinkTo is null ? e.Size : 0;
+                return true;
+            });
+            LayerCounts[layer.Name] = (result.Count - before, bytes);
+            foreach (TreeEntry e in result.Skip((int)before))
+            {
+                present.Add(e.Path);
+            }
+        }
+
+        TreeOrdering.Number(result, links);
+        return result;
+
+        void Add(List<TreeEntry> entries, ITreeSource source, byte[] prefix, Func<TreeEntry, bool> keep)
+        {
+            var byId = entries.ToDictionary(e => e.Id);
+            var copies = new Dictionary<long, TreeEntry>();
+            foreach (TreeEntry e in entries)
+            {
+                if (!keep(e))
+                {
+                    continue;
+                }
+
+                TreeEntry copy = Copy(e, prefix.Length == 0 ? e.Path : e.Path.Length == 0 ? prefix : PathBytes.Join(prefix, e.Path));
+                copies[e.Id] = copy;
+                _origin[copy] = (source, e);
+                result.Add(copy);
+                if (e.HardlinkTo is long h && copies.TryGetValue(h, out TreeEntry? first))
+                {
+                    links[copy] = first;
+                }
+            }
+        }
+    }
+
+    public IFileContent Open(TreeEntry entry) =>
+        _origin.TryGetValue(entry, out var o) ? o.Source.Open(o.Original) : throw new IOException($"'{entry.DisplayPath}' is not an entry of this tree.");
+
+    private static int NextSlash(byte[] path, int slash)
+    {
+        int next = path.AsSpan(slash + 1).IndexOf((byte)'/');
+        return next < 0 ? -1 : slash + 1 + next;
+    }
+
+    private static TreeEntry Copy(TreeEntry e, byte[] path) => new()
+    {
+        Path = path,
+        Kind = e.Kind,
+        State = e.State,
+        Mode = e.Mode,
+        Uid = e.Uid,
+        Gid = e.Gid,
+        UserName = e.UserName,
+        GroupName = e.GroupName,
+        MtimeSeconds = e.MtimeSeconds,
+        MtimeNanoseconds = e.MtimeNanoseconds,
+        Size = e.Size,
+        DeviceMajor = e.DeviceMajor,
+        DeviceMinor = e.DeviceMinor,
+        LinkTarget = e.LinkTarget,
+        Content = e.Content,
+        Extents = e.Extents,
+        XAttrs = e.XAttrs,
+        Note = e.Note,
+        SourceDevice = e.SourceDevice,
+        SourceInode = e.SourceInode,
+        CtimeSeconds = e.CtimeSeconds,
+        CtimeNanoseconds = e.CtimeNanoseconds,
+    };
+}
