@@ -365,13 +365,23 @@ public sealed class TreeRestorer
                 }
             }).ConfigureAwait(false);
 
-        // A whole-file entry whose blob failed was never created: it does not exist in the restored tree.
+        // A file whose content could not be given back is not left behind with wrong bytes: it is removed
+        // (a whole-file entry was never created), and reported above.
         foreach (long id in failedEntries.Keys)
         {
-            if (IsWhole(byId[id]))
+            if (!IsWhole(byId[id]))
             {
-                created.Remove(id);
+                try
+                {
+                    PosixFs.Unlink(abs(byId[id]));
+                }
+                catch (PosixException)
+                {
+                    // Already gone.
+                }
             }
+
+            created.Remove(id);
         }
 
         // Files of several extents, and files whose single extent does not cover them (holes): check the
@@ -397,7 +407,9 @@ public sealed class TreeRestorer
 
             if (BlobId.FromDigest(hash.GetHashAndReset()) != e.Content)
             {
-                problems.Add(new RestoreProblem("RST012", e.DisplayPath, $"restored content does not match its recorded SHA-256 {e.Content}", true));
+                problems.Add(new RestoreProblem("RST012", e.DisplayPath, $"restored content does not match its recorded SHA-256 {e.Content}; the file was removed", true));
+                PosixFs.Unlink(abs(e));
+                created.Remove(e.Id);
             }
         }
 
