@@ -1,0 +1,73 @@
+using Xunit;
+
+namespace CernVM.Preserve.Cli.Tests;
+
+/// <summary>
+/// A real Debian root tree (debootstrap minbase bookworm), made once per machine and cached, because it
+/// takes half a minute and the network: the test setup makes it, the tests only read it.
+/// </summary>
+public sealed class DebianTree
+{
+    private static readonly Lazy<string> Root = new(Make, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public static string Path => Root.Value;
+
+    private static string Make()
+    {
+        string cache = Environment.GetEnvironmentVariable("CVMPRESERVE_TEST_CACHE") is { Length: > 0 } c ? c : "/var/tmp/cvmpreserve-test-cache";
+        string tree = System.IO.Path.Combine(cache, "debootstrap-bookworm");
+        if (Directory.Exists(System.IO.Path.Combine(tree, "var/lib/dpkg")))
+        {
+            return tree;
+        }
+
+        if (string.IsNullOrWhiteSpace(CliRunner.Sh("command -v debootstrap || true")))
+        {
+            throw new InvalidOperationException("debootstrap is missing: apt-get install debootstrap (tools/install-test-deps.sh does).");
+        }
+
+        // The mirror this machine's apt uses; never a host written into the project.
+        string mirror = CliRunner.Sh(
+            "awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null; true; " +
+            "awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null; true").Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()
+            ?? throw new InvalidOperationException("no Debian mirror configured in /etc/apt");
+        Directory.CreateDirectory(cache);
+        string building = System.IO.Path.Combine(cache, $"debootstrap-{Guid.NewGuid():N}");
+        CliRunner.Sh($"debootstrap --variant=minbase bookworm '{building}' '{mirror}' > '{building}.log' 2>&1 || {{ tail -20 '{building}.log' >&2; exit 1; }}");
+        CliRunner.Sh($"mv '{building}' '{tree}' 2>/dev/null || rm -rf '{building}'; rm -f '{building}.log'");
+        return tree;
+    }
+}
+
+public class DebootstrapTests
+{
+    private static string Describe(string root) => CliRunner.Sh(
+        $"cd '{root}' && find . ! -type d -printf '%y %m %U:%G %T@ %s %n %p -> %l\\n' | LC_ALL=C sort | sha256sum && " +
+        "find . -type d -printf '%y %m %U:%G %T@ %p\\n' | LC_ALL=C sort | sha256sum && " +
+        "find . -type f -exec sha256sum {} + | LC_ALL=C sort -k2 | sha256sum && " +
+        "getfattr -R -h -d -m - . 2>/dev/null | sha256sum");
+
+    [Fact]
+    public void SnapshotAndRestore_RealDebianRootTree_GivesBackTheSameTree()
+    {
+        string source = DebianTree.Path;
+        using var t = new TempDir();
+        Assert.Equal(0, CliRunner.Run("init", t["a"]).ExitCode);
+        CliResult s = CliRunner.Run("snapshot", "--rootfs", source, "--name", "debian", "--archive", t["a"]);
+        Assert.True(s.ExitCode == 0, s.ToString());
+        CliResult r = CliRunner.Run("restore", "debian", "--to", t["out"], "--archive", t["a"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(Describe(source), Describe(t["out"]));
+        Assert.Equal(
+            CliRunner.Sh($"dpkg-query --admindir='{source}/var/lib/dpkg' -W"),
+            CliRunner.Sh($"dpkg-query --admindir='{t["out"]}/var/lib/dpkg' -W"));
+
+        // Unchanged: nothing new is stored and the catalog is the same blob.
+        CliResult again = CliRunner.Run("snapshot", "--rootfs", source, "--name", "debian", "--archive", t["a"], "--json");
+        var stats = System.Text.Json.Nodes.JsonNode.Parse(again.Stdout)!;
+        Assert.Equal(0, (long)stats["statistics"]!["newBlobs"]!);
+        Assert.Equal(0, (long)stats["statistics"]!["bytesRead"]!);
+        string c1 = (string)System.Text.Json.Nodes.JsonNode.Parse(CliRunner.Run("show", "debian@v1", "--json", "--archive", t["a"]).Stdout)!["manifest"]!["tree"]!["catalog"]!;
+        Assert.Equal(c1, (string)stats["tree"]!["catalog"]!);
+    }
+}
