@@ -1,0 +1,89 @@
+using CernVM.Preserve.Catalog;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Replay.Trees;
+using CernVM.Preserve.Storage;
+using Xunit;
+
+namespace CernVM.Preserve.Replay.Tests;
+
+/// <summary>A hostile or damaged catalog can never make a restore write outside its target.</summary>
+public sealed class TreeRestorerSafetyTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("cvmp-restore-safety-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private async Task<(Archive, LoadedManifest)> CommitAsync(List<TreeEntry> entries, string? tamper = null)
+    {
+        Archive archive = await Archive.InitAsync(new FileSystemObjectStore(Path.Combine(_dir, "a")), null, default);
+        byte[] bytes = TreeCatalog.Write(entries);
+        if (tamper is not null)
+        {
+            // A catalog no writer of ours makes: edited afterwards, as damage or malice would.
+            string file = Path.Combine(_dir, "tampered.db");
+            File.WriteAllBytes(file, bytes);
+            using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
+            {
+                c.Open();
+                using var cmd = c.CreateCommand();
+                cmd.CommandText = tamper;
+                cmd.ExecuteNonQuery();
+            }
+
+            bytes = File.ReadAllBytes(file);
+        }
+
+        (BlobId catalog, _) = await archive.Blobs.PutAsync(bytes, default);
+        LoadedManifest m = await archive.CommitAsync(
+            new Manifest
+            {
+                Capsule = "hostile",
+                Created = ArchiveTime.Format(DateTimeOffset.UtcNow),
+                Producer = new Producer("test", "1", "h", "u"),
+                Tree = new TreeSummary { Catalog = catalog.ToString(), Source = "crafted", Entries = entries.Count },
+                Statistics = new SnapshotStatistics(),
+            },
+            null,
+            default);
+        return (archive, m);
+    }
+
+    [Fact]
+    public async Task Restore_EntryNotInsideItsParent_IsRefusedBeforeAnythingIsWritten()
+    {
+        List<TreeEntry> entries =
+        [
+            new TreeEntry { Id = 1, Path = [], Kind = EntryKind.Directory, Mode = 0x1ED },
+            new TreeEntry { Id = 2, ParentId = 1, Path = "link"u8.ToArray(), Kind = EntryKind.Symlink, Mode = 0x1FF, LinkTarget = "/etc"u8.ToArray() },
+            new TreeEntry { Id = 3, ParentId = 1, Path = "link/passwd"u8.ToArray(), Kind = EntryKind.File, Mode = 0x1A4 },
+        ];
+        (Archive archive, LoadedManifest m) = await CommitAsync(entries);
+        await using (archive)
+        {
+            string target = Path.Combine(_dir, "out");
+            PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => new TreeRestorer(archive).RestoreAsync(m, new RestoreOptions { Target = target }, default));
+            Assert.Equal(FailureKind.Integrity, e.Kind);
+            Assert.Contains("link/passwd", e.Message);
+            Assert.False(Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any());
+        }
+    }
+
+    [Fact]
+    public async Task Restore_HardLinkToALaterEntry_IsRefused()
+    {
+        List<TreeEntry> entries =
+        [
+            new TreeEntry { Id = 1, Path = [], Kind = EntryKind.Directory, Mode = 0x1ED },
+            new TreeEntry { Id = 2, ParentId = 1, Path = "a"u8.ToArray(), Kind = EntryKind.File },
+            new TreeEntry { Id = 3, ParentId = 1, Path = "b"u8.ToArray(), Kind = EntryKind.File },
+        ];
+        (Archive archive, LoadedManifest m) = await CommitAsync(entries, "UPDATE entries SET hardlink_to = 3 WHERE id = 2");
+        await using (archive)
+        {
+            PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => new TreeRestorer(archive).RestoreAsync(m, new RestoreOptions { Target = Path.Combine(_dir, "out") }, default));
+            Assert.Contains("hard link", e.Message);
+        }
+    }
+}

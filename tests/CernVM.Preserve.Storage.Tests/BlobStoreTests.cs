@@ -1,0 +1,66 @@
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Model;
+using Xunit;
+
+namespace CernVM.Preserve.Storage.Tests;
+
+public sealed class BlobStoreTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("cvmp-blobs-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [FsCheck.Xunit.Property(MaxTest = 50)]
+    public bool PutThenGet_GivesBackTheBytes(byte[] content)
+    {
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+        (BlobId id, _) = blobs.PutAsync(content, default).GetAwaiter().GetResult();
+        return id == BlobId.Of(content) && blobs.GetAsync(id, default).GetAwaiter().GetResult().AsSpan().SequenceEqual(content);
+    }
+
+    [Fact]
+    public async Task Put_SameContentTwice_WritesOnce()
+    {
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+        (BlobId id, long first) = await blobs.PutAsync(new byte[100_000], default);
+        (_, long second) = await blobs.PutAsync(new byte[100_000], default);
+        Assert.True(first > 0);
+        Assert.Equal(0, second);
+        await blobs.Store.FlushAsync(default);
+        Assert.True(File.Exists(Path.Combine(_root, id.Key)));
+    }
+
+    [Fact]
+    public async Task Get_ObjectThatIsNotZstd_IsCorruptNamingTheKey()
+    {
+        BlobId id = BlobId.Of("real content"u8);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_root, id.Key))!);
+        await File.WriteAllTextAsync(Path.Combine(_root, id.Key), "garbage");
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+        BlobCorruptException e = await Assert.ThrowsAsync<BlobCorruptException>(() => blobs.GetAsync(id, default));
+        Assert.Contains(id.Key, e.Message);
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+    }
+
+    [Fact]
+    public async Task Get_ValidFrameOfOtherContent_IsCorrupt()
+    {
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+        (BlobId other, _) = await blobs.PutAsync("other content"u8.ToArray(), default);
+        await blobs.Store.FlushAsync(default);
+        BlobId claimed = BlobId.Of("claimed content"u8);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_root, claimed.Key))!);
+        File.Copy(Path.Combine(_root, other.Key), Path.Combine(_root, claimed.Key));
+        BlobCorruptException e = await Assert.ThrowsAsync<BlobCorruptException>(() => blobs.GetAsync(claimed, default));
+        Assert.Contains("SHA-256", e.Message);
+    }
+
+    [Fact]
+    public async Task Get_Missing_NamesTheKey()
+    {
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+        BlobId id = BlobId.Of("absent"u8);
+        BlobMissingException e = await Assert.ThrowsAsync<BlobMissingException>(() => blobs.GetAsync(id, default));
+        Assert.Contains(id.Key, e.Message);
+    }
+}

@@ -1,0 +1,123 @@
+using System.Text;
+using CernVM.Preserve.Core.Storage;
+using Xunit;
+
+namespace CernVM.Preserve.Storage.Tests;
+
+/// <summary>
+/// The contract of <see cref="IObjectStore"/> (its XML docs), checked the same way for every store: each
+/// store's test class derives from this one and says how to make a fresh store.
+/// </summary>
+public abstract class ObjectStoreContract
+{
+    /// <summary>A new, empty store, and a second handle on the same storage (another process's view).</summary>
+    protected abstract (IObjectStore Store, IObjectStore Other) CreateStores();
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(1024 * 1024)]
+    [InlineData(17 * 1024 * 1024)]
+    public async Task PutThenGet_AnySize_GivesTheSameBytes(int size)
+    {
+        (IObjectStore store, _) = CreateStores();
+        byte[] content = new byte[size];
+        new Random(size).NextBytes(content);
+        Assert.True(await store.PutIfAbsentAsync("capsules/x/v1/manifest.json", content, default));
+        Assert.Equal(content, await store.TryGetAsync("capsules/x/v1/manifest.json", default));
+    }
+
+    [Fact]
+    public async Task PutIfAbsent_ExistingKey_ReturnsFalseAndKeepsTheFirstContent()
+    {
+        (IObjectStore store, IObjectStore other) = CreateStores();
+        Assert.True(await store.PutIfAbsentAsync("journal/2026/a.json", "first"u8.ToArray(), default));
+        Assert.False(await store.PutIfAbsentAsync("journal/2026/a.json", "second"u8.ToArray(), default));
+        Assert.False(await other.PutIfAbsentAsync("journal/2026/a.json", "third"u8.ToArray(), default));
+        Assert.Equal("first", Encoding.ASCII.GetString((await other.TryGetAsync("journal/2026/a.json", default))!));
+    }
+
+    [Fact]
+    public async Task PutIfAbsent_RacingWritersOnOneKey_ExactlyOneWins()
+    {
+        (IObjectStore store, IObjectStore other) = CreateStores();
+        Task<bool>[] puts = Enumerable.Range(0, 16)
+            .Select(i => Task.Run(() => (i % 2 == 0 ? store : other).PutIfAbsentAsync("capsules/race/v1/manifest.json", Encoding.ASCII.GetBytes($"writer {i}"), default)))
+            .ToArray();
+        bool[] won = await Task.WhenAll(puts);
+        Assert.Single(won, w => w);
+    }
+
+    [Fact]
+    public async Task Missing_Key_IsNullAndFalse()
+    {
+        (IObjectStore store, _) = CreateStores();
+        Assert.Null(await store.TryGetAsync("blobs/sha256/00/nothing", default));
+        Assert.False(await store.ExistsAsync("blobs/sha256/00/nothing", default));
+    }
+
+    [Fact]
+    public async Task Blob_AfterFlush_IsVisibleToOthers()
+    {
+        (IObjectStore store, IObjectStore other) = CreateStores();
+        string key = "blobs/sha256/ab/ab" + new string('0', 62);
+        Assert.True(await store.PutIfAbsentAsync(key, "blob"u8.ToArray(), default));
+        Assert.True(await store.ExistsAsync(key, default));
+        await store.FlushAsync(default);
+        Assert.True(await other.ExistsAsync(key, default));
+        Assert.Equal("blob"u8.ToArray(), await other.TryGetAsync(key, default));
+    }
+
+    [Fact]
+    public async Task List_GivesKeysUnderThePrefixInOrdinalOrder()
+    {
+        (IObjectStore store, _) = CreateStores();
+        foreach (string k in new[] { "capsules/b/v1/manifest.json", "capsules/a/v2/manifest.json", "capsules/a/v10/manifest.json", "journal/2026/e.json" })
+        {
+            await store.PutIfAbsentAsync(k, "x"u8.ToArray(), default);
+        }
+
+        await store.FlushAsync(default);
+        var keys = new List<string>();
+        await foreach (string k in store.ListAsync("capsules/a/", default))
+        {
+            keys.Add(k);
+        }
+
+        Assert.Equal(["capsules/a/v10/manifest.json", "capsules/a/v2/manifest.json"], keys);
+    }
+}
+
+public sealed class FileSystemObjectStoreContractTests : ObjectStoreContract, IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("cvmp-store-").FullName;
+
+    protected override (IObjectStore Store, IObjectStore Other) CreateStores() =>
+        (new FileSystemObjectStore(_root), new FileSystemObjectStore(_root));
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task Blob_BeforeFlush_IsNotVisibleToOthersAndNeverHalfWritten()
+    {
+        (IObjectStore store, IObjectStore other) = CreateStores();
+        string key = "blobs/sha256/cd/cd" + new string('1', 62);
+        await store.PutIfAbsentAsync(key, new byte[1 << 20], default);
+        Assert.False(await other.ExistsAsync(key, default));
+        Assert.False(File.Exists(Path.Combine(_root, key)));
+        await store.DisposeAsync();
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, "tmp")));
+        Assert.False(await other.ExistsAsync(key, default));
+    }
+
+    [Fact]
+    public async Task List_NeverShowsTemporaryFiles()
+    {
+        (IObjectStore store, _) = CreateStores();
+        await store.PutIfAbsentAsync("blobs/sha256/ef/ef" + new string('2', 62), "x"u8.ToArray(), default);
+        await foreach (string k in store.ListAsync("", default))
+        {
+            Assert.False(k.StartsWith("tmp/", StringComparison.Ordinal), k);
+        }
+    }
+}
