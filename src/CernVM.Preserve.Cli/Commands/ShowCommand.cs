@@ -7,6 +7,51 @@ namespace CernVM.Preserve.Cli.Commands;
 
 public static class ShowCommand
 {
+    private static string? S(JsonNode? n) => n is null ? null : n.GetValueKind() == System.Text.Json.JsonValueKind.String ? (string?)n : n.ToJsonString();
+
+    /// <summary>The environment's components in a few lines each (FORMAT.md §5.3); --json has everything.</summary>
+    private static void ShowComponents(JsonObject c)
+    {
+        if (c["curation"] is JsonObject cur)
+        {
+            Output.Line($"experiment  {S(cur["experiment"]) ?? "-"}; licence {S(cur["licence"]) ?? "-"}; DPHEP level {S(cur["dphepLevel"]) ?? "-"}");
+        }
+
+        if (c["os"] is JsonObject os)
+        {
+            Output.Line($"os          {S(os["release"]) ?? S(os["osRelease"]?["prettyName"]) ?? "unknown release"} ({S(os["architecture"]) ?? "unknown architecture"})");
+            if (os["packages"] is JsonObject p)
+            {
+                Output.Line($"packages    {S(p["count"])} in {S(p["database"])} ({S(p["format"])})");
+            }
+
+            if (os["pin"] is JsonObject pin)
+            {
+                Output.Line($"pin         {S(pin["metapackage"])} {S(pin["version"])}: {S(pin["satisfied"])} satisfied, {pin["deviations"]?.AsArray().Count ?? 0} deviations, {pin["missing"]?.AsArray().Count ?? 0} missing");
+            }
+        }
+
+        foreach (JsonNode? s in c["software"]?.AsArray() ?? [])
+        {
+            Output.Line($"software    {S(s?["name"])} {S(s?["version"])} at {S(s?["mountPoint"])}");
+        }
+
+        foreach (JsonNode? v in c["cvmfs"]?.AsArray() ?? [])
+        {
+            Output.Line($"cvmfs       {S(v?["fqrn"])} revision {S(v?["revision"])} at {S(v?["mountPoint"])}, root {S(v?["rootHash"])}, published {S(v?["published"]) ?? "-"}");
+        }
+
+        if (c["boot"] is JsonObject boot)
+        {
+            Output.Line($"boot        kernel {S(boot["kernel"]?["version"]) ?? S(boot["kernel"]?["path"]) ?? "-"}; cmdline {S(boot["cmdline"]) ?? "-"}");
+        }
+
+        foreach (JsonNode? r in c["run"]?.AsArray() ?? [])
+        {
+            Output.Line($"run         {S(r?["name"])}: {S(r?["interpreter"])} {S(r?["script"])}, {r?["outputs"]?.AsArray().Count ?? 0} outputs compared with references");
+        }
+    }
+
     public static Command Create()
     {
         var reference = new Argument<string>("NAME[@vN]") { Description = "The capsule version (default: newest)." };
@@ -56,9 +101,9 @@ public static class ShowCommand
                 Output.Line($"not captured {t.Excluded:N0} excluded, {t.Pseudo:N0} pseudo file systems, {t.Unreadable:N0} unreadable");
             }
 
-            if (man.Components is not null)
+            if (man.Components is System.Text.Json.Nodes.JsonObject c)
             {
-                Output.Line("components  " + string.Join(", ", man.Components.Select(kv => kv.Key)));
+                ShowComponents(c);
             }
 
             Output.Line($"warnings    {man.Warnings.Count}");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Curation.Spec;
 using CernVM.Preserve.Curation.Trees;
 using CernVM.Preserve.Storage;
 
@@ -9,8 +10,20 @@ namespace CernVM.Preserve.Cli.Commands;
 
 public static class SnapshotCommand
 {
+    private sealed class Cleanup(IReadOnlyList<IDisposable> resources) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (IDisposable r in resources)
+            {
+                r.Dispose();
+            }
+        }
+    }
+
     public static Command Create()
     {
+        var specFile = new Argument<string?>("SPEC") { Arity = ArgumentArity.ZeroOrOne, Description = "A capsule spec (YAML or JSON, catalog-schema/capsule-spec.schema.json): the whole environment. Or use --rootfs and --name." };
         var rootfs = new Option<string?>("--rootfs") { Description = "The root directory of the tree to capture." };
         var name = new Option<string?>("--name", "-n") { Description = "The capsule name (a-z 0-9 . _ -)." };
         var exclude = new Option<string[]>("--exclude", "-e") { Description = "Leave out paths matching this pattern (recorded as excluded); repeatable. '/x' is anchored at the root, '*.o' matches anywhere.", AllowMultipleArgumentsPerToken = false };
@@ -22,38 +35,67 @@ public static class SnapshotCommand
         Option<bool> json = CommonOptions.Json();
         var cmd = new Command("snapshot", "Capture a tree into a new capsule version, with full POSIX fidelity.")
         {
-            rootfs, name, exclude, title, description, sign, level, workers, json,
+            specFile, rootfs, name, exclude, title, description, sign, level, workers, json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
-            string source = parse.GetValue(rootfs) ?? throw new PreserveException(FailureKind.Usage, "snapshot needs --rootfs DIR (the tree to capture).");
-            string capsule = parse.GetValue(name) ?? throw new PreserveException(FailureKind.Usage, "snapshot needs --name NAME (the capsule).");
             int lvl = parse.GetValue(level);
             if (lvl is < 1 or > 19)
             {
                 throw new PreserveException(FailureKind.Usage, $"--compression-level {lvl}: use 1 to 19.");
             }
 
+            CapsuleSpec? spec = parse.GetValue(specFile) is string specPath ? CapsuleSpecLoader.Load(specPath) : null;
+            if (spec is not null && (parse.GetValue(rootfs) is not null || parse.GetValue(name) is not null))
+            {
+                throw new PreserveException(FailureKind.Usage, "give either a SPEC file or --rootfs and --name, not both.");
+            }
+
             ArchiveLocation where = CommonOptions.Location(parse);
             NSec.Cryptography.Key? key = parse.GetValue(sign) is string keyPath ? SigningKeys.LoadPrivate(keyPath) : null;
             await using Archive archive = await where.OpenAsync(ct, lvl);
-            var options = new SnapshotOptions
+            IReadOnlyList<string> excludeArchive = where.LocalPath is string lp ? [lp] : [];
+            PreparedCapture? prepared = null;
+            SnapshotOptions options;
+            if (spec is not null)
             {
-                Source = Path.GetFullPath(source),
-                Capsule = CommonOptions.ParseName(capsule),
-                Excludes = parse.GetValue(exclude) ?? [],
-                ExcludeAbsolute = where.LocalPath is string lp ? [lp] : [],
-                Workers = Math.Max(1, parse.GetValue(workers)),
-                Title = parse.GetValue(title),
-                Description = parse.GetValue(description),
-                SigningKey = key,
-            };
+                prepared = await new EnvironmentCapture(archive).PrepareAsync(spec, excludeArchive, ct);
+                options = new SnapshotOptions
+                {
+                    Source = spec.SpecFile,
+                    Tree = prepared.Tree,
+                    Capsule = CommonOptions.ParseName(spec.Name),
+                    Workers = Math.Max(1, parse.GetValue(workers)),
+                    Title = parse.GetValue(title) ?? spec.Title,
+                    Description = parse.GetValue(description) ?? spec.Description,
+                    SigningKey = key,
+                    Components = prepared.Components,
+                    ExtraWarnings = prepared.Warnings,
+                };
+            }
+            else
+            {
+                string source = parse.GetValue(rootfs) ?? throw new PreserveException(FailureKind.Usage, "snapshot needs a SPEC file, or --rootfs DIR (the tree to capture) and --name NAME.");
+                string capsule = parse.GetValue(name) ?? throw new PreserveException(FailureKind.Usage, "snapshot needs --name NAME (the capsule).");
+                options = new SnapshotOptions
+                {
+                    Source = Path.GetFullPath(source),
+                    Capsule = CommonOptions.ParseName(capsule),
+                    Excludes = parse.GetValue(exclude) ?? [],
+                    ExcludeAbsolute = excludeArchive,
+                    Workers = Math.Max(1, parse.GetValue(workers)),
+                    Title = parse.GetValue(title),
+                    Description = parse.GetValue(description),
+                    SigningKey = key,
+                };
+            }
 
+            using var cleanup = new Cleanup(prepared?.Resources ?? []);
             var snapshotter = new TreeSnapshotter(archive);
             SnapshotMonitor m = snapshotter.Monitor;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             SnapshotResult result = await ProgressDisplay.RunAsync(
-                $"snapshot {capsule}",
+                $"snapshot {options.Capsule}",
                 snapshotter.SnapshotAsync(options, ct),
                 () => (m.Phase, m.BytesDone, m.BytesToRead),
                 parse.GetValue(json));

@@ -16,6 +16,8 @@ public static class EmbeddedFiles
 
     public static byte[] EventSchema => Read("schemas/event.schema.json");
 
+    public static byte[] CapsuleSpecSchema => Read("schemas/capsule-spec.schema.json");
+
     private static byte[] Read(string name)
     {
         using Stream s = typeof(EmbeddedFiles).Assembly.GetManifestResourceStream(name)

@@ -108,6 +108,28 @@ public sealed class CompositeTreeSource : ITreeSource
             }
         }
 
+        // Owner names come from the base tree's account files: a layer is seen through the OS it ran on.
+        var users = new Dictionary<long, string>();
+        var groups = new Dictionary<long, string>();
+        foreach (TreeEntry e in result)
+        {
+            if (e.UserName is not null)
+            {
+                users.TryAdd(e.Uid, e.UserName);
+            }
+
+            if (e.GroupName is not null)
+            {
+                groups.TryAdd(e.Gid, e.GroupName);
+            }
+        }
+
+        foreach (TreeEntry e in result)
+        {
+            e.UserName ??= users.GetValueOrDefault(e.Uid);
+            e.GroupName ??= groups.GetValueOrDefault(e.Gid);
+        }
+
         TreeOrdering.Number(result, links);
         return result;
 
