@@ -31,6 +31,12 @@ fi
 dotnet publish src/CernVM.Preserve.Cli -c Release -o out/cli -nologo -v quiet
 cli=$PWD/out/cli/cvmpreserve
 rm -rf "$work" && mkdir -p "$work"
+# Restores go to a tmpfs: on a disk, the cost of creating files after thousands were just deleted (ext4
+# discard, journal) varies by a factor of five from run to run and would decide the result, for every tool.
+restores=$work/restores
+mkdir -p "$restores"
+mount -t tmpfs -o size=2g tmpfs "$restores"
+trap 'umount "$restores" 2>/dev/null || true' EXIT
 export RESTIC_PASSWORD=bench BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 
 # measure NAME CMD...: runs CMD RUNS times (after a `prepare` hook if defined), records median wall and max RSS.
@@ -53,37 +59,37 @@ measure() {
 prepare_tar_cold() { rm -f "$work/x.tar.zst"; }
 measure tar_cold sh -c "tar -C '$tree' -cf - . | zstd -T2 -3 -q > '$work/x.tar.zst'"
 measure tar_unchanged sh -c "tar -C '$tree' -cf - . | zstd -T2 -3 -q > '$work/x2.tar.zst'"
-prepare_tar_restore() { rm -rf "$work/r-tar" && mkdir "$work/r-tar"; }
-measure tar_restore sh -c "zstd -dc '$work/x.tar.zst' | tar -C '$work/r-tar' -x"
+prepare_tar_restore() { rm -rf "$restores/r-tar" && mkdir "$restores/r-tar"; }
+measure tar_restore sh -c "zstd -dc '$work/x.tar.zst' | tar -C '$restores/r-tar' -x"
 size_tar=$(stat -c %s "$work/x.tar.zst")
 
 prepare_restic_cold() { rm -rf "$work/restic" && restic init -q -r "$work/restic" >/dev/null; }
 measure restic_cold restic -q -r "$work/restic" backup --no-cache "$tree"
 measure restic_unchanged restic -q -r "$work/restic" backup --no-cache "$tree"
-prepare_restic_restore() { rm -rf "$work/r-restic"; }
-measure restic_restore restic -q -r "$work/restic" restore latest --target "$work/r-restic"
+prepare_restic_restore() { rm -rf "$restores/r-restic"; }
+measure restic_restore restic -q -r "$work/restic" restore latest --target "$restores/r-restic"
 size_restic=$(du -sb "$work/restic" | cut -f1)
 
 prepare_borg_cold() { rm -rf "$work/borg" && borg init -e none "$work/borg"; }
 measure borg_cold borg create --compression zstd,3 "$work/borg::cold" "$tree"
 measure borg_unchanged borg create --compression zstd,3 "$work/borg::u-{now:%Y%m%dT%H%M%S.%f}" "$tree"
-prepare_borg_restore() { rm -rf "$work/r-borg" && mkdir "$work/r-borg"; }
+prepare_borg_restore() { rm -rf "$restores/r-borg" && mkdir "$restores/r-borg"; }
 last_borg=$(borg list --short "$work/borg" | tail -1)
-measure borg_restore sh -c "cd '$work/r-borg' && borg extract '$work/borg::$last_borg'"
+measure borg_restore sh -c "cd '$restores/r-borg' && borg extract '$work/borg::$last_borg'"
 size_borg=$(du -sb "$work/borg" | cut -f1)
 
 prepare_cvm_cold() { rm -rf "$work/cvm" && "$cli" init "$work/cvm" >/dev/null; }
 measure cvm_cold "$cli" snapshot --archive "$work/cvm" --rootfs "$tree" --name bench
 measure cvm_unchanged "$cli" snapshot --archive "$work/cvm" --rootfs "$tree" --name bench
-prepare_cvm_restore() { rm -rf "$work/r-cvm"; }
-measure cvm_restore "$cli" restore --archive "$work/cvm" bench --to "$work/r-cvm"
+prepare_cvm_restore() { rm -rf "$restores/r-cvm"; }
+measure cvm_restore "$cli" restore --archive "$work/cvm" bench --to "$restores/r-cvm"
 size_cvm=$(du -sb "$work/cvm" | cut -f1)
 
 files=$(find "$tree" -type f | wc -l); bytes=$(du -sb "$tree" | cut -f1)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mb() { awk -v a="$1" 'BEGIN { printf "%.1f MB", a / 1000000 }'; }
 cat <<TABLE
-Tree: $tree — $files files, $(mb "$bytes"); $(nproc) cores; median of $RUNS runs; warm page cache.
+Tree: $tree — $files files, $(mb "$bytes"); $(nproc) cores; median of $RUNS runs; warm page cache; archives on disk, restores into a tmpfs.
 
 | tool | cold snapshot | unchanged snapshot | restore | archive size | peak memory (cold) |
 |---|---|---|---|---|---|

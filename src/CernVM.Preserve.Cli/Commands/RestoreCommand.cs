@@ -13,8 +13,9 @@ public static class RestoreCommand
         var reference = new Argument<string>("NAME[@vN]") { Description = "The capsule version (default: newest)." };
         var to = new Option<string?>("--to", "-t") { Description = "A new or empty directory to restore into." };
         var workers = new Option<int>("--workers") { Description = "Parallel blob readers.", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
+        var verifyFiles = new Option<bool>("--verify-files") { Description = "Also read back every file restored from several blobs (large or sparse files) and check its SHA-256." };
         Option<bool> json = CommonOptions.Json();
-        var cmd = new Command("restore", "Give back the exact tree of a capsule version, verifying every blob.") { reference, to, workers, json };
+        var cmd = new Command("restore", "Give back the exact tree of a capsule version, verifying every blob.") { reference, to, workers, verifyFiles, json };
         cmd.SetAction(async (parse, ct) =>
         {
             string target = parse.GetValue(to) ?? throw new PreserveException(FailureKind.Usage, "restore needs --to DIR (a new or empty directory).");
@@ -24,7 +25,7 @@ public static class RestoreCommand
             var clock = System.Diagnostics.Stopwatch.StartNew();
             RestoreResult r = await ProgressDisplay.RunAsync(
                 $"restore {m.Capsule}@v{m.Version}",
-                new TreeRestorer(archive, monitor).RestoreAsync(m, new RestoreOptions { Target = target, Workers = Math.Max(1, parse.GetValue(workers)) }, ct),
+                new TreeRestorer(archive, monitor).RestoreAsync(m, new RestoreOptions { Target = target, Workers = Math.Max(1, parse.GetValue(workers)), VerifyWrittenFiles = parse.GetValue(verifyFiles) }, ct),
                 () => ("writing", monitor.BytesDone, monitor.BytesTotal),
                 parse.GetValue(json));
             clock.Stop();
