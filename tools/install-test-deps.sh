@@ -9,9 +9,8 @@ packages=(
   debootstrap             # real Debian root trees
   attr acl libcap2-bin    # xattrs, ACLs and file capabilities in fidelity trees
   rpm db5.3-util          # real rpm databases (rpmbuild, rpm --root) and Berkeley DB files
-  cpio xz-utils gzip bzip2 lz4 kmod   # initrd formats, kernel modules
-  radosgw ceph-mon ceph-osd awscli    # a real S3 gateway with Object Lock, and the aws CLI
-  curl ca-certificates procps
+  openssl                 # checks curator signatures by hand (FORMAT.md §5.4)
+  util-linux procps       # setpriv (unprivileged runs), mount (tmpfs for the full-disk test)
 )
 
 missing=()
