@@ -5,16 +5,7 @@ namespace CernVM.Preserve.Cli.Tests;
 
 public class ArchiveCommandTests
 {
-    private static string RepoRoot()
-    {
-        string? d = AppContext.BaseDirectory;
-        while (d is not null && !File.Exists(Path.Combine(d, "CernVM.Preserve.sln")))
-        {
-            d = Path.GetDirectoryName(d);
-        }
-
-        return d ?? throw new InvalidOperationException("CernVM.Preserve.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepoRoot() => CliRunner.RepoRoot;
 
     private static void MakeTree(string root)
     {

@@ -17,6 +17,20 @@ public static class CliRunner
 {
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "cvmpreserve.dll");
 
+    /// <summary>The repository's root: the first directory above the test binaries holding the solution.</summary>
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    private static string FindRepoRoot()
+    {
+        string? d = AppContext.BaseDirectory;
+        while (d is not null && !File.Exists(Path.Combine(d, "CernVM.Preserve.sln")))
+        {
+            d = Path.GetDirectoryName(d);
+        }
+
+        return d ?? throw new InvalidOperationException("CernVM.Preserve.sln not found above " + AppContext.BaseDirectory);
+    }
+
     public static CliResult Run(params string[] args) => Run(TimeSpan.FromMinutes(3), null, args);
 
     public static CliResult Run(TimeSpan timeout, IDictionary<string, string>? env, params string[] args)

@@ -9,16 +9,7 @@ namespace CernVM.Preserve.Cli.Tests;
 /// </summary>
 public class FrozenFixtureTests
 {
-    private static string Fixture()
-    {
-        string? d = AppContext.BaseDirectory;
-        while (d is not null && !File.Exists(Path.Combine(d, "CernVM.Preserve.sln")))
-        {
-            d = Path.GetDirectoryName(d);
-        }
-
-        return Path.Combine(d ?? throw new InvalidOperationException("repository root not found"), "fixtures", "format1");
-    }
+    private static string Fixture() => Path.Combine(CliRunner.RepoRoot, "fixtures", "format1");
 
     [Fact]
     public void Format1Fixture_ListsShowsAndListsItsTreeAsWhenItWasWritten()

@@ -8,16 +8,7 @@ namespace CernVM.Preserve.Cli.Tests;
 /// </summary>
 public class RecoverByHandTests
 {
-    private static string Repo()
-    {
-        string? d = AppContext.BaseDirectory;
-        while (d is not null && !File.Exists(Path.Combine(d, "CernVM.Preserve.sln")))
-        {
-            d = Path.GetDirectoryName(d);
-        }
-
-        return d ?? throw new InvalidOperationException("repository root not found");
-    }
+    private static string Repo() => CliRunner.RepoRoot;
 
     // Everything POSIX says about every entry, one line each; sockets aside (they cannot be made by hand).
     private static string Describe(string root) => CliRunner.Sh(

@@ -6,16 +6,7 @@ namespace CernVM.Preserve.Cli.Tests;
 /// <summary>`cvmpreserve snapshot SPEC`: the demo environment of tools/make-demo-env.sh as a curator captures it.</summary>
 public class SpecSnapshotTests
 {
-    private static string Repo()
-    {
-        string? d = AppContext.BaseDirectory;
-        while (d is not null && !File.Exists(Path.Combine(d, "CernVM.Preserve.sln")))
-        {
-            d = Path.GetDirectoryName(d);
-        }
-
-        return d ?? throw new InvalidOperationException("repository root not found");
-    }
+    private static string Repo() => CliRunner.RepoRoot;
 
     [Fact]
     public void Snapshot_DemoSpec_RecordsOsPinSoftwareAndRunEntries()
@@ -64,5 +55,35 @@ public class SpecSnapshotTests
         CliResult missing = CliRunner.Run("snapshot", t["capsule.yaml"], "--archive", t["a"]);
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("os.rootfs 'nowhere'", missing.Stderr);
+    }
+}
+
+/// <summary>An OS root given as a tarball gives the same capsule tree as the same root as a directory.</summary>
+public class TarballSnapshotTests
+{
+    [Theory]
+    [InlineData("gzip", "tar.gz")]
+    [InlineData("xz", "tar.xz")]
+    [InlineData("zstd", "tar.zst")]
+    [InlineData(null, "tar")]
+    public void Snapshot_TarballRootfs_EqualsTheDirectorySnapshot(string? compressor, string extension)
+    {
+        using var t = new TempDir();
+        string repo = CliRunner.RepoRoot;
+        CliRunner.Sh($"'{repo}/tools/make-demo-env.sh' '{t["env"]}'");
+        string tarball = t[$"env.{extension}"];
+        CliRunner.Sh($"tar --format=posix --xattrs --numeric-owner -C '{t["env"]}' -cf - . {(compressor is null ? "" : $"| {compressor} -c")} > '{tarball}'");
+        File.WriteAllText(t["dir.yaml"], $"name: from-dir\nos:\n  rootfs: {t["env"]}\n  metapackage: demo-meta\n");
+        File.WriteAllText(t["tar.yaml"], $"name: from-tar\nos:\n  rootfs: {tarball}\n  metapackage: demo-meta\n");
+        Assert.Equal(0, CliRunner.Run("init", t["a"]).ExitCode);
+        CliResult d = CliRunner.Run("snapshot", t["dir.yaml"], "--archive", t["a"]);
+        Assert.True(d.ExitCode == 0, d.ToString());
+        CliResult s = CliRunner.Run("snapshot", t["tar.yaml"], "--archive", t["a"]);
+        Assert.True(s.ExitCode == 0, s.ToString());
+
+        JsonNode diff = JsonNode.Parse(CliRunner.Run("diff", "from-dir@v1", "from-tar@v1", "--json", "--archive", t["a"]).Stdout)!;
+        Assert.True(diff["added"]!.AsArray().Count == 0 && diff["removed"]!.AsArray().Count == 0 && diff["changed"]!.AsArray().Count == 0, diff.ToJsonString());
+        JsonNode pin = JsonNode.Parse(CliRunner.Run("show", "from-tar", "--json", "--archive", t["a"]).Stdout)!["manifest"]!["components"]!["os"]!["pin"]!;
+        Assert.True((bool)pin["consistent"]!);
     }
 }

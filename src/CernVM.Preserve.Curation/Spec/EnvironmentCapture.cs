@@ -11,6 +11,22 @@ using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Curation.Spec;
 
+/// <summary>A scratch directory removed when the capture is over.</summary>
+internal sealed class ScratchDirectory(string path) : IDisposable
+{
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temporary directory.
+        }
+    }
+}
+
 /// <summary>What a spec turns into before the snapshot: the composed tree, the manifest components, and warnings.</summary>
 public sealed record PreparedCapture(ITreeSource Tree, JsonObject Components, List<CaptureWarning> Warnings, IReadOnlyList<IDisposable> Resources);
 
@@ -29,11 +45,36 @@ public sealed class EnvironmentCapture(Archive archive)
         var components = new JsonObject();
 
         string rootfs = spec.Resolve(spec.Os.Rootfs);
-        if (!Directory.Exists(rootfs))
+        ITreeSource baseTree;
+        if (Directory.Exists(rootfs))
         {
-            throw new PreserveException(FailureKind.Usage, File.Exists(rootfs)
-                ? $"{spec.SpecFile}: os.rootfs '{spec.Os.Rootfs}' is a file; tarballs and image archives are not read yet — extract it into a directory and name that."
-                : $"{spec.SpecFile}: os.rootfs '{spec.Os.Rootfs}' ({rootfs}) does not exist.");
+            baseTree = new DirectoryTreeSource(rootfs, spec.Os.Exclude ?? [], excludeAbsolute);
+        }
+        else if (File.Exists(rootfs))
+        {
+            // A tarball: the files that describe the OS are unpacked into a scratch directory to be read.
+            var tar = new TarTreeSource(rootfs, spec.Os.Exclude ?? []);
+            resources.Add(tar);
+            tar.Walk(cancellationToken);
+            string probe = Directory.CreateTempSubdirectory("cvmpreserve-probe-").FullName;
+            resources.Add(new ScratchDirectory(probe));
+            var inner = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string? q in new[] { spec.Boot?.Kernel, spec.Boot?.Initrd, spec.Boot?.BootloaderConfig }.Concat(spec.Run.SelectMany(r => (r.Outputs ?? []).Select(o => o.Reference))))
+            {
+                if (q is not null && q.StartsWith('/'))
+                {
+                    inner.Add(q.TrimStart('/'));
+                }
+            }
+
+            tar.ExtractTo(probe, p => inner.Contains(p) || p.StartsWith("etc/", StringComparison.Ordinal) || p.StartsWith("var/lib/rpm/", StringComparison.Ordinal) ||
+                p.StartsWith("usr/lib/sysimage/rpm/", StringComparison.Ordinal) || p == "var/lib/dpkg/status" || p.StartsWith("bin/", StringComparison.Ordinal) || p.StartsWith("usr/bin/", StringComparison.Ordinal));
+            baseTree = tar;
+            rootfs = probe;
+        }
+        else
+        {
+            throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: os.rootfs '{spec.Os.Rootfs}' ({rootfs}) does not exist.");
         }
 
         components["curation"] = new JsonObject
@@ -88,7 +129,7 @@ public sealed class EnvironmentCapture(Archive archive)
             components["run"] = await DescribeRunAsync(spec, rootfs, cancellationToken);
         }
 
-        var tree = new CompositeTreeSource(new DirectoryTreeSource(rootfs, spec.Os.Exclude ?? [], excludeAbsolute), layers);
+        var tree = new CompositeTreeSource(baseTree, layers);
         return new PreparedCapture(tree, components, warnings, resources);
     }
 
