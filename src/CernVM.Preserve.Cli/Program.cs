@@ -17,6 +17,7 @@ root.Subcommands.Add(LsCommand.Create());
 root.Subcommands.Add(CatCommand.Create());
 root.Subcommands.Add(DiffCommand.Create());
 root.Subcommands.Add(RestoreCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(KeyCommand.Create());
 
 ParseResult parse = root.Parse(args);

@@ -76,6 +76,33 @@ public static class CvmfsObjectSourceExtensions
 /// <summary>The zlib compression of cvmfs objects (cvmfs/compression/compression.cc: RFC 1950 stream).</summary>
 public static class CvmfsCompression
 {
+    /// <summary>
+    /// The bytes of a stored object as cvmfs would write them for <paramref name="content"/>: a zlib stream from
+    /// the system zlib, or the content itself for an uncompressed object.
+    /// </summary>
+    public static byte[] Deflate(ReadOnlySpan<byte> content, CvmfsCompressionAlgorithm compression) =>
+        compression == CvmfsCompressionAlgorithm.None ? content.ToArray() : Posix.ClassicZlib.Compress(content);
+
+    /// <summary>
+    /// True when <paramref name="stored"/> can be rebuilt from its content alone: it is a zlib stream that the
+    /// system zlib reproduces byte for byte, or it is not a zlib stream at all (an uncompressed object).
+    /// </summary>
+    public static bool IsReproducible(byte[] stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        byte[] content;
+        try
+        {
+            content = Inflate(stored, "object");
+        }
+        catch (CvmfsIntegrityException)
+        {
+            return true;
+        }
+
+        return Posix.ClassicZlib.Compress(content).AsSpan().SequenceEqual(stored);
+    }
+
     /// <summary>Inflates a zlib stream; <paramref name="subject"/> names the object in errors.</summary>
     /// <exception cref="CvmfsIntegrityException">The bytes are not a valid zlib stream.</exception>
     public static byte[] Inflate(byte[] compressed, string subject)

@@ -288,17 +288,26 @@ public sealed class EnvironmentCapture(Archive archive)
             }
         }
 
+        // Catalogs, certificate, history and meta-info are kept as they are. File and chunk objects live in the
+        // tree, uncompressed; export writes them back with the system zlib, which must give the very bytes the
+        // object's name hashes. An object that zlib does not reproduce is kept as it is too.
         var objects = new JsonObject();
+        int reproducible = 0;
         foreach (ContentHash hash in await repo.ListClosureAsync(cancellationToken))
         {
-            if (hash.Suffix is 'C' or 'X' or 'H' or 'M')
+            byte[] raw = await source.FetchObjectAsync(hash, cancellationToken);
+            if (hash.Suffix is 'C' or 'X' or 'H' or 'M' || !CvmfsCompression.IsReproducible(raw))
             {
-                byte[] raw = await source.FetchObjectAsync(hash, cancellationToken);
                 objects[hash.ObjectPath] = (await archive.Blobs.PutAsync(raw, cancellationToken)).Id.ToString();
+            }
+            else
+            {
+                reproducible++;
             }
         }
 
         artefacts["objects"] = objects;
+        artefacts["objectsFromTree"] = reproducible;
         var description = new JsonObject
         {
             ["repository"] = c.Repository,
