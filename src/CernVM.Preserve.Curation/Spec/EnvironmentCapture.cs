@@ -136,21 +136,14 @@ public sealed class EnvironmentCapture(Archive archive)
     private async Task<JsonObject> DescribeOsAsync(CapsuleSpec spec, string rootfs, List<CaptureWarning> warnings, CancellationToken cancellationToken)
     {
         var os = new JsonObject { ["rootfs"] = spec.Os.Rootfs };
-        foreach (string release in new[] { "etc/redhat-release", "etc/sl-release", "etc/centos-release", "etc/debian_version" })
+        OsIdentity id = OsIdentity.Detect(rootfs);
+        os["distribution"] = id.Distribution;
+        os["version"] = id.Version;
+        os["codename"] = id.Codename;
+        os["release"] = id.Release;
+        os["releaseFile"] = id.ReleaseFile;
+        if (id.OsRelease is { } fields)
         {
-            string file = Path.Combine(rootfs, release);
-            if (File.Exists(file) && new FileInfo(file).LinkTarget is null)
-            {
-                os["release"] = File.ReadAllText(file).Trim();
-                os["releaseFile"] = "/" + release;
-                break;
-            }
-        }
-
-        string osRelease = Path.Combine(rootfs, "etc/os-release");
-        if (File.Exists(osRelease) && new FileInfo(osRelease).LinkTarget is null)
-        {
-            var fields = File.ReadAllLines(osRelease).Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1].Trim('"'));
             os["osRelease"] = new JsonObject
             {
                 ["id"] = fields.GetValueOrDefault("ID"),
@@ -159,7 +152,12 @@ public sealed class EnvironmentCapture(Archive archive)
             };
         }
 
-        os["architecture"] = ElfArchitecture(rootfs, "bin/sh") ?? ElfArchitecture(rootfs, "bin/busybox");
+        os["architecture"] = id.Architecture;
+        os["identityFrom"] = new JsonArray(id.Sources.Select(x => (JsonNode)JsonValue.Create(x)).ToArray());
+        if (id.Distribution is null)
+        {
+            warnings.Add(new CaptureWarning("CAP013", null, "the distribution is unknown: the tree has no os-release, *-release, lsb-release or debian_version file."));
+        }
 
         PackageDatabase db;
         try
@@ -395,47 +393,6 @@ public sealed class EnvironmentCapture(Archive archive)
         var rsa = RSA.Create();
         rsa.ImportFromPem(File.ReadAllText(path));
         return rsa;
-    }
-
-    /// <summary>The architecture from the ELF header of a file of the tree, following a symlink inside the tree.</summary>
-    private static string? ElfArchitecture(string rootfs, string relative)
-    {
-        string path = Path.Combine(rootfs, relative);
-        for (int hops = 0; hops < 8; hops++)
-        {
-            var info = new FileInfo(path);
-            if (info.LinkTarget is not string target)
-            {
-                break;
-            }
-
-            path = target.StartsWith('/') ? Path.Combine(rootfs, target.TrimStart('/')) : Path.Combine(Path.GetDirectoryName(path)!, target);
-        }
-
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        Span<byte> h = stackalloc byte[20];
-        using FileStream f = File.OpenRead(path);
-        if (f.Read(h) < 20 || h[0] != 0x7F || h[1] != 'E' || h[2] != 'L' || h[3] != 'F')
-        {
-            return null;
-        }
-
-        ushort machine = h[5] == 1 ? (ushort)(h[18] | (h[19] << 8)) : (ushort)((h[18] << 8) | h[19]);
-        return machine switch
-        {
-            3 => "i386",
-            62 => "x86_64",
-            183 => "aarch64",
-            40 => "arm",
-            20 => "ppc",
-            21 => "ppc64",
-            22 => "s390",
-            _ => $"elf-machine-{machine}",
-        };
     }
 
     /// <summary>The version string of an x86 bzImage (boot protocol: "HdrS" at 0x202, kernel_version at 0x20E + 0x200).</summary>
