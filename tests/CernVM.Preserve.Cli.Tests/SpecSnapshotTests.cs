@@ -87,3 +87,37 @@ public class TarballSnapshotTests
         Assert.True((bool)pin["consistent"]!);
     }
 }
+
+/// <summary>`cvmpreserve export --cvmfs-stratum`: a real CernVM-FS revision captured by a spec, written back.</summary>
+public class CvmfsExportCommandTests
+{
+    [Fact]
+    public void Export_CapturedRevision_WritesTheOriginalObjectsAndRefusesAnExistingDirectory()
+    {
+        using var t = new TempDir();
+        string realData = Path.GetFullPath(Path.Combine(CliRunner.RepoRoot, "..", "shared", "real-data", "cvmfs"));
+        Assert.True(Directory.Exists(realData), $"the shared real-data folder {realData} is missing");
+        CliRunner.Sh($"mkdir -p '{t["src"]}' '{t["root"]}/etc' && tar -C '{t["src"]}' -xzf '{realData}/guinea_pig_repo_20-revision-3.tar.gz' && echo 'Scientific Linux SL release 5.11 (Boron)' > '{t["root"]}/etc/redhat-release'");
+        string repo = Path.Combine(t["src"], "srv/cvmfs/testmigration.cern.ch/pub/catalogs"); // the 2.0 layout: data -> ../data
+        File.WriteAllText(t["capsule.yaml"], $"name: cvmfs-env\nos:\n  rootfs: {t["root"]}\ncvmfs:\n  - repository: {repo}\n");
+        Assert.Equal(0, CliRunner.Run("init", t["a"]).ExitCode);
+        CliResult s = CliRunner.Run("snapshot", t["capsule.yaml"], "--archive", t["a"]);
+        Assert.True(s.ExitCode == 0, s.ToString());
+
+        CliResult x = CliRunner.Run("export", "cvmfs-env", "--cvmfs-stratum", t["stratum"], "--json", "--archive", t["a"]);
+        Assert.True(x.ExitCode == 0, x.ToString());
+        JsonNode r = JsonNode.Parse(x.Stdout)!["repositories"]![0]!;
+        Assert.Equal("testmigration.cern.ch", (string)r["fqrn"]!);
+        Assert.True((int)r["objectsRebuilt"]! > 0 && (int)r["objectsOmitted"]! == 0, x.Stdout);
+        string exported = Path.Combine(t["stratum"], "testmigration.cern.ch");
+        foreach (string f in Directory.GetFiles(exported, "*", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(exported, f);
+            Assert.True(File.ReadAllBytes(Path.Combine(repo, relative)).AsSpan().SequenceEqual(File.ReadAllBytes(f)), relative);
+        }
+
+        CliResult again = CliRunner.Run("export", "cvmfs-env", "--cvmfs-stratum", t["stratum"], "--archive", t["a"]);
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("already exists", again.Stderr);
+    }
+}
