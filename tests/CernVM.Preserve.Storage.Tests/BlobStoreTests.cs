@@ -10,12 +10,26 @@ public sealed class BlobStoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    // Both read paths: a fresh array, and a lease on a pooled buffer.
+    private static async Task<byte[]> ReadAsync(BlobStore blobs, BlobId id, bool leased)
+    {
+        if (!leased)
+        {
+            return await blobs.GetAsync(id, default);
+        }
+
+        using BlobLease lease = await blobs.GetLeaseAsync(id, default);
+        return lease.Span.ToArray();
+    }
+
     [FsCheck.Xunit.Property(MaxTest = 50)]
     public bool PutThenGet_GivesBackTheBytes(byte[] content)
     {
         using var blobs = new BlobStore(new FileSystemObjectStore(_root));
         (BlobId id, _) = blobs.PutAsync(content, default).GetAwaiter().GetResult();
-        return id == BlobId.Of(content) && blobs.GetAsync(id, default).GetAwaiter().GetResult().AsSpan().SequenceEqual(content);
+        return id == BlobId.Of(content)
+            && ReadAsync(blobs, id, leased: false).GetAwaiter().GetResult().AsSpan().SequenceEqual(content)
+            && ReadAsync(blobs, id, leased: true).GetAwaiter().GetResult().AsSpan().SequenceEqual(content);
     }
 
     [Fact]
@@ -30,20 +44,24 @@ public sealed class BlobStoreTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_root, id.Key)));
     }
 
-    [Fact]
-    public async Task Get_ObjectThatIsNotZstd_IsCorruptNamingTheKey()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Get_ObjectThatIsNotZstd_IsCorruptNamingTheKey(bool leased)
     {
         BlobId id = BlobId.Of("real content"u8);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_root, id.Key))!);
         await File.WriteAllTextAsync(Path.Combine(_root, id.Key), "garbage");
         using var blobs = new BlobStore(new FileSystemObjectStore(_root));
-        BlobCorruptException e = await Assert.ThrowsAsync<BlobCorruptException>(() => blobs.GetAsync(id, default));
+        BlobCorruptException e = await Assert.ThrowsAsync<BlobCorruptException>(() => ReadAsync(blobs, id, leased));
         Assert.Contains(id.Key, e.Message);
         Assert.Equal(FailureKind.Integrity, e.Kind);
     }
 
-    [Fact]
-    public async Task Get_ValidFrameOfOtherContent_IsCorrupt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Get_ValidFrameOfOtherContent_IsCorrupt(bool leased)
     {
         using var blobs = new BlobStore(new FileSystemObjectStore(_root));
         (BlobId other, _) = await blobs.PutAsync("other content"u8.ToArray(), default);
@@ -51,16 +69,18 @@ public sealed class BlobStoreTests : IDisposable
         BlobId claimed = BlobId.Of("claimed content"u8);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_root, claimed.Key))!);
         File.Copy(Path.Combine(_root, other.Key), Path.Combine(_root, claimed.Key));
-        BlobCorruptException e = await Assert.ThrowsAsync<BlobCorruptException>(() => blobs.GetAsync(claimed, default));
+        BlobCorruptException e = await Assert.ThrowsAsync<BlobCorruptException>(() => ReadAsync(blobs, claimed, leased));
         Assert.Contains("SHA-256", e.Message);
     }
 
-    [Fact]
-    public async Task Get_Missing_NamesTheKey()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Get_Missing_NamesTheKey(bool leased)
     {
         using var blobs = new BlobStore(new FileSystemObjectStore(_root));
         BlobId id = BlobId.Of("absent"u8);
-        BlobMissingException e = await Assert.ThrowsAsync<BlobMissingException>(() => blobs.GetAsync(id, default));
+        BlobMissingException e = await Assert.ThrowsAsync<BlobMissingException>(() => ReadAsync(blobs, id, leased));
         Assert.Contains(id.Key, e.Message);
     }
 }

@@ -319,10 +319,10 @@ public sealed class TreeRestorer
             new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken },
             async (pair, ct) =>
             {
-                byte[] blob;
+                BlobLease blob;
                 try
                 {
-                    blob = await _archive.Blobs.GetAsync(pair.Key, ct).ConfigureAwait(false);
+                    blob = await _archive.Blobs.GetLeaseAsync(pair.Key, ct).ConfigureAwait(false);
                 }
                 catch (PreserveException ex) when (ex is BlobMissingException or BlobCorruptException)
                 {
@@ -337,6 +337,7 @@ public sealed class TreeRestorer
                     return;
                 }
 
+                using BlobLease lease = blob;
                 foreach ((TreeEntry e, Extent x) in pair.Value)
                 {
                     if (x.BlobOffset + x.Length > blob.Length)
@@ -346,7 +347,7 @@ public sealed class TreeRestorer
                         continue;
                     }
 
-                    ReadOnlySpan<byte> data = blob.AsSpan((int)x.BlobOffset, (int)x.Length);
+                    ReadOnlySpan<byte> data = blob.Span.Slice((int)x.BlobOffset, (int)x.Length);
                     // A file that is a slice of a bundle is checked against its own hash; a file that is a whole
                     // blob was checked with the blob.
                     if (e.Extents.Count == 1 && e.Content is BlobId c && x.Offset == 0 && x.Length == e.Size && x.Length != blob.Length && BlobId.Of(data) != c)
