@@ -154,6 +154,18 @@ internal static unsafe partial class Native
     public static partial int utimensat(int dirfd, byte* path, Timespec* times, int flags);
 
     [LibraryImport(Libc, SetLastError = true)]
+    public static partial int fchown(int fd, uint owner, uint group);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int fchmod(int fd, uint mode);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int futimens(int fd, Timespec* times);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int fsetxattr(int fd, byte* name, byte* value, nint size, int flags);
+
+    [LibraryImport(Libc, SetLastError = true)]
     public static partial int unlink(byte* path);
 
     [LibraryImport(Libc, SetLastError = true)]

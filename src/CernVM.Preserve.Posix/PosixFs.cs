@@ -548,6 +548,62 @@ public static unsafe class PosixFs
         Check(path, "utimensat", p => Native.utimensat(Native.AT_FDCWD, p, tp, Native.AT_SYMLINK_NOFOLLOW));
     }
 
+    /// <summary>
+    /// Sets owner (when <paramref name="owner"/> is given), mode, extended attributes and times of an open
+    /// regular file through its descriptor, in that order: chown clears setuid, setgid and file capabilities,
+    /// which the later calls set. No path lookup, so it is cheap from any thread. <paramref name="path"/> only
+    /// names the file in errors. An extended attribute that fails goes to <paramref name="onXAttrFailure"/>.
+    /// </summary>
+    public static void SetMetadata(SafeFileHandle handle, byte[] path, (long Uid, long Gid)? owner, int mode, IReadOnlyList<(byte[] Name, byte[] Value)> xattrs, long seconds, int nanoseconds, Action<byte[], PosixException> onXAttrFailure)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        ArgumentNullException.ThrowIfNull(xattrs);
+        ArgumentNullException.ThrowIfNull(onXAttrFailure);
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            int fd = (int)handle.DangerousGetHandle();
+            if (owner is (long uid, long gid) && Native.fchown(fd, (uint)uid, (uint)gid) != 0)
+            {
+                throw new PosixException("fchown", path, Marshal.GetLastPInvokeError());
+            }
+
+            if (Native.fchmod(fd, (uint)mode) != 0)
+            {
+                throw new PosixException("fchmod", path, Marshal.GetLastPInvokeError());
+            }
+
+            foreach ((byte[] name, byte[] value) in xattrs)
+            {
+                byte[] zn = Z(name);
+                fixed (byte* n = zn)
+                fixed (byte* v = value)
+                {
+                    if (Native.fsetxattr(fd, n, v, value.Length, 0) != 0)
+                    {
+                        onXAttrFailure(name, new PosixException($"fsetxattr {System.Text.Encoding.UTF8.GetString(name)}", path, Marshal.GetLastPInvokeError()));
+                    }
+                }
+            }
+
+            Native.Timespec* times = stackalloc Native.Timespec[2];
+            times[0] = new Native.Timespec { tv_sec = seconds, tv_nsec = nanoseconds };
+            times[1] = times[0];
+            if (Native.futimens(fd, times) != 0)
+            {
+                throw new PosixException("futimens", path, Marshal.GetLastPInvokeError());
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
     public static void Unlink(byte[] path) => Check(path, "unlink", p => Native.unlink(p));
 
     public static void RemoveDirectory(byte[] path) => Check(path, "rmdir", p => Native.rmdir(p));

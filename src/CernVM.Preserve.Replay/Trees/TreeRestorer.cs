@@ -165,7 +165,8 @@ public sealed class TreeRestorer
         }
 
         // Pass 2: content, blob by blob, in parallel; each blob read once for all the files it holds.
-        await WriteContentAsync(entries, byId, created, Abs, result, options.Workers, options.VerifyWrittenFiles, cancellationToken).ConfigureAwait(false);
+        var finished = new ConcurrentDictionary<long, byte>();
+        await WriteContentAsync(entries, byId, created, Abs, result, options.Workers, options.VerifyWrittenFiles, privileged, finished, cancellationToken).ConfigureAwait(false);
 
         // Pass 3: symlinks, then hard links — only now, so that no write above could follow a link.
         foreach (TreeEntry e in entries)
@@ -217,6 +218,16 @@ public sealed class TreeRestorer
             TreeEntry e = entries[i];
             if (!created.Contains(e.Id) || e.HardlinkTo is not null)
             {
+                continue;
+            }
+
+            if (finished.ContainsKey(e.Id))
+            {
+                if (!privileged && ownerProblems++ == 0)
+                {
+                    result.Problems.Add(new RestoreProblem("RST006", null, "not running as root: owners are not restored (files belong to the restoring user)", false));
+                }
+
                 continue;
             }
 
@@ -282,6 +293,8 @@ public sealed class TreeRestorer
         RestoreResult result,
         int workers,
         bool verifyWritten,
+        bool privileged,
+        ConcurrentDictionary<long, byte> finished,
         CancellationToken cancellationToken)
     {
         var byBlob = new Dictionary<BlobId, List<(TreeEntry Entry, Extent Extent)>>();
@@ -361,6 +374,29 @@ public sealed class TreeRestorer
                     {
                         using SafeFileHandle h = IsWhole(e) ? PosixFs.CreateExclusive(abs(e), 0b110_000_000) : PosixFs.OpenWrite(abs(e));
                         RandomAccess.Write(h, data, x.Offset);
+
+                        // A file written whole gets its metadata here, through the open descriptor and on this
+                        // worker; the others get it in pass 4.
+                        if (IsWhole(e))
+                        {
+                            finished.TryAdd(e.Id, 0);
+                            try
+                            {
+                                PosixFs.SetMetadata(h, abs(e), privileged ? (e.Uid, e.Gid) : null, e.Mode, e.XAttrs.Select(a => (a.Name, a.Value)).ToList(), e.MtimeSeconds, e.MtimeNanoseconds, (name, ex) =>
+                                {
+                                    if (privileged && ex.Errno != 95)
+                                    {
+                                        throw ex;
+                                    }
+
+                                    problems.Add(new RestoreProblem("RST007", e.DisplayPath, $"extended attribute not restored: {ex.Message}", false));
+                                });
+                            }
+                            catch (PosixException ex) when (!ex.IsNoSpace)
+                            {
+                                problems.Add(new RestoreProblem("RST003", e.DisplayPath, ex.Message, true));
+                            }
+                        }
                     }
                     catch (PosixException ex) when (ex.IsNoSpace)
                     {
