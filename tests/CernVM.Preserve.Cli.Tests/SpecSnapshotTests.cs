@@ -19,6 +19,14 @@ public class SpecSnapshotTests
         CliResult s = CliRunner.Run("snapshot", t["capsule.yaml"], "--archive", t["a"]);
         Assert.True(s.ExitCode == 0, s.ToString());
 
+        // The capture report: what was left out and why, and what the environment is made of.
+        Assert.Contains("excluded   /proc: --exclude /proc", s.Stdout);
+        Assert.Contains("pin         demo-meta 1.0-1: 2 satisfied, 0 deviations, 0 missing", s.Stdout);
+        Assert.Contains("software    alpha-demo 11.6 at /aleph/alpha", s.Stdout);
+        JsonNode again = JsonNode.Parse(CliRunner.Run("snapshot", t["capsule.yaml"], "--json", "--archive", t["a"]).Stdout)!;
+        Assert.Contains(again["notCaptured"]!.AsArray(), n => (string)n!["path"]! == "/tmp/alpha.fifo" && (string)n["reason"]! == "--exclude /tmp/*");
+        Assert.Equal("demo-meta", (string)again["components"]!["os"]!["pin"]!["metapackage"]!);
+
         JsonNode show = JsonNode.Parse(CliRunner.Run("show", "demo-aleph", "--json", "--archive", t["a"]).Stdout)!;
         JsonNode c = show["manifest"]!["components"]!;
         Assert.Equal("Scientific Linux SL release 4.7 (Beryllium)", (string)c["os"]!["release"]!);

@@ -10,45 +10,45 @@ public static class ShowCommand
     private static string? S(JsonNode? n) => n is null ? null : n.GetValueKind() == System.Text.Json.JsonValueKind.String ? (string?)n : n.ToJsonString();
 
     /// <summary>The environment's components in a few lines each (FORMAT.md §5.3); --json has everything.</summary>
-    private static void ShowComponents(JsonObject c)
+    internal static void ShowComponents(JsonObject c, string indent = "")
     {
         if (c["curation"] is JsonObject cur)
         {
-            Output.Line($"experiment  {S(cur["experiment"]) ?? "-"}; licence {S(cur["licence"]) ?? "-"}; DPHEP level {S(cur["dphepLevel"]) ?? "-"}");
+            Output.Line(indent + $"experiment  {S(cur["experiment"]) ?? "-"}; licence {S(cur["licence"]) ?? "-"}; DPHEP level {S(cur["dphepLevel"]) ?? "-"}");
         }
 
         if (c["os"] is JsonObject os)
         {
-            Output.Line($"os          {S(os["release"]) ?? S(os["osRelease"]?["prettyName"]) ?? "unknown release"} ({S(os["architecture"]) ?? "unknown architecture"})");
+            Output.Line(indent + $"os          {S(os["release"]) ?? S(os["osRelease"]?["prettyName"]) ?? "unknown release"} ({S(os["architecture"]) ?? "unknown architecture"})");
             if (os["packages"] is JsonObject p)
             {
-                Output.Line($"packages    {S(p["count"])} in {S(p["database"])} ({S(p["format"])})");
+                Output.Line(indent + $"packages    {S(p["count"])} in {S(p["database"])} ({S(p["format"])})");
             }
 
             if (os["pin"] is JsonObject pin)
             {
-                Output.Line($"pin         {S(pin["metapackage"])} {S(pin["version"])}: {S(pin["satisfied"])} satisfied, {pin["deviations"]?.AsArray().Count ?? 0} deviations, {pin["missing"]?.AsArray().Count ?? 0} missing");
+                Output.Line(indent + $"pin         {S(pin["metapackage"])} {S(pin["version"])}: {S(pin["satisfied"])} satisfied, {pin["deviations"]?.AsArray().Count ?? 0} deviations, {pin["missing"]?.AsArray().Count ?? 0} missing");
             }
         }
 
         foreach (JsonNode? s in c["software"]?.AsArray() ?? [])
         {
-            Output.Line($"software    {S(s?["name"])} {S(s?["version"])} at {S(s?["mountPoint"])}");
+            Output.Line(indent + $"software    {S(s?["name"])} {S(s?["version"])} at {S(s?["mountPoint"])}");
         }
 
         foreach (JsonNode? v in c["cvmfs"]?.AsArray() ?? [])
         {
-            Output.Line($"cvmfs       {S(v?["fqrn"])} revision {S(v?["revision"])} at {S(v?["mountPoint"])}, root {S(v?["rootHash"])}, published {S(v?["published"]) ?? "-"}");
+            Output.Line(indent + $"cvmfs       {S(v?["fqrn"])} revision {S(v?["revision"])} at {S(v?["mountPoint"])}, root {S(v?["rootHash"])}, published {S(v?["published"]) ?? "-"}");
         }
 
         if (c["boot"] is JsonObject boot)
         {
-            Output.Line($"boot        kernel {S(boot["kernel"]?["version"]) ?? S(boot["kernel"]?["path"]) ?? "-"}; cmdline {S(boot["cmdline"]) ?? "-"}");
+            Output.Line(indent + $"boot        kernel {S(boot["kernel"]?["version"]) ?? S(boot["kernel"]?["path"]) ?? "-"}; cmdline {S(boot["cmdline"]) ?? "-"}");
         }
 
         foreach (JsonNode? r in c["run"]?.AsArray() ?? [])
         {
-            Output.Line($"run         {S(r?["name"])}: {S(r?["interpreter"])} {S(r?["script"])}, {r?["outputs"]?.AsArray().Count ?? 0} outputs compared with references");
+            Output.Line(indent + $"run         {S(r?["name"])}: {S(r?["interpreter"])} {S(r?["script"])}, {r?["outputs"]?.AsArray().Count ?? 0} outputs compared with references");
         }
     }
 

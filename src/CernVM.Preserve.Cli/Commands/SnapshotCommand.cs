@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Spec;
 using CernVM.Preserve.Curation.Trees;
 using CernVM.Preserve.Storage;
@@ -109,6 +110,12 @@ public static class SnapshotCommand
             }
 
             Manifest man = result.Version.Manifest;
+
+            // The capture report: what was left out, each entry with the reason (FORMAT.md §6.3 states).
+            TreeSummary tree = man.Tree;
+            List<TreeEntry> notCaptured = tree.Excluded + tree.Pseudo + tree.Unreadable == 0
+                ? []
+                : (await CatalogAccess.LoadAsync(archive, result.Version, ct)).Where(e => e.State != EntryState.Captured).ToList();
             if (parse.GetValue(json))
             {
                 Output.Json(new JsonObject
@@ -120,6 +127,13 @@ public static class SnapshotCommand
                     ["tree"] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(man.Tree, CanonicalJson.Options)),
                     ["statistics"] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(man.Statistics, CanonicalJson.Options)),
                     ["warnings"] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(man.Warnings, CanonicalJson.Options)),
+                    ["components"] = man.Components?.DeepClone(),
+                    ["notCaptured"] = new JsonArray(notCaptured.Select(e => (JsonNode)new JsonObject
+                    {
+                        ["path"] = "/" + e.DisplayPath,
+                        ["state"] = e.State.ToString().ToLowerInvariant(),
+                        ["reason"] = e.Note,
+                    }).ToArray()),
                     ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
                 });
             }
@@ -136,6 +150,21 @@ public static class SnapshotCommand
                 if (t.Excluded + t.Pseudo + t.Unreadable > 0)
                 {
                     Output.Line($"  not captured {t.Excluded:N0} excluded, {t.Pseudo:N0} pseudo file systems, {t.Unreadable:N0} unreadable");
+                    foreach (TreeEntry e in notCaptured.Take(20))
+                    {
+                        Output.Line($"    {e.State.ToString().ToLowerInvariant(),-10} /{e.DisplayPath}: {e.Note}");
+                    }
+
+                    if (notCaptured.Count > 20)
+                    {
+                        Output.Line($"    … and {notCaptured.Count - 20} more ('snapshot --json' and 'ls' list them all)");
+                    }
+                }
+
+                if (man.Components is JsonObject components)
+                {
+                    Output.Line("  captured");
+                    ShowCommand.ShowComponents(components, "    ");
                 }
 
                 Output.Line($"  manifest    sha256 {result.Version.Sha256}" + (result.Version.Signature is not null ? $", signed by key {result.Version.Signature.KeyId[..16]}" : ""));
