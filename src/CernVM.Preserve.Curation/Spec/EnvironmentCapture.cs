@@ -45,17 +45,32 @@ public sealed class EnvironmentCapture(Archive archive)
         var components = new JsonObject();
 
         string rootfs = spec.Resolve(spec.Os.Rootfs);
-        ITreeSource baseTree;
-        if (Directory.Exists(rootfs))
+        ITreeSource? baseTree = null;
+        TarBackedTreeSource? archived = null;
+        if (Directory.Exists(rootfs) && ImageTreeSource.IsImageLayout(rootfs))
+        {
+            archived = new ImageTreeSource(rootfs, spec.Os.Exclude ?? []);
+        }
+        else if (Directory.Exists(rootfs))
         {
             baseTree = new DirectoryTreeSource(rootfs, spec.Os.Exclude ?? [], excludeAbsolute);
         }
         else if (File.Exists(rootfs))
         {
-            // A tarball: the files that describe the OS are unpacked into a scratch directory to be read.
-            var tar = new TarTreeSource(rootfs, spec.Os.Exclude ?? []);
-            resources.Add(tar);
-            tar.Walk(cancellationToken);
+            // A tarball is a root file system, unless its members make it a container image archive.
+            LocalTar tar = LocalTar.Open(rootfs, cancellationToken);
+            archived = ImageTreeSource.IsImageArchive(tar.MemberNames()) ? new ImageTreeSource(tar, spec.Os.Exclude ?? []) : new TarTreeSource(tar, spec.Os.Exclude ?? []);
+        }
+        else
+        {
+            throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: os.rootfs '{spec.Os.Rootfs}' ({rootfs}) does not exist.");
+        }
+
+        if (archived is not null)
+        {
+            // The files that describe the OS and its boot are unpacked into a scratch directory to be read.
+            resources.Add(archived);
+            archived.Walk(cancellationToken);
             string probe = Directory.CreateTempSubdirectory("cvmpreserve-probe-").FullName;
             resources.Add(new ScratchDirectory(probe));
             var inner = new HashSet<string>(StringComparer.Ordinal);
@@ -67,14 +82,9 @@ public sealed class EnvironmentCapture(Archive archive)
                 }
             }
 
-            tar.ExtractTo(probe, p => inner.Contains(p) || p.StartsWith("etc/", StringComparison.Ordinal) || p.StartsWith("var/lib/rpm/", StringComparison.Ordinal) ||
-                p.StartsWith("usr/lib/sysimage/rpm/", StringComparison.Ordinal) || p == "var/lib/dpkg/status" || p.StartsWith("bin/", StringComparison.Ordinal) || p.StartsWith("usr/bin/", StringComparison.Ordinal));
-            baseTree = tar;
+            string[] prefixes = ["etc/", "var/lib/rpm/", "usr/lib/sysimage/rpm/", "bin/", "usr/bin/", "boot/"];
+            archived.ExtractTo(probe, p => inner.Contains(p) || p == "var/lib/dpkg/status" || prefixes.Any(x => p.StartsWith(x, StringComparison.Ordinal)));
             rootfs = probe;
-        }
-        else
-        {
-            throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: os.rootfs '{spec.Os.Rootfs}' ({rootfs}) does not exist.");
         }
 
         components["curation"] = new JsonObject
@@ -86,6 +96,20 @@ public sealed class EnvironmentCapture(Archive archive)
             ["spec"] = await StoreFileAsync(spec.SpecFile, cancellationToken),
         };
         components["os"] = await DescribeOsAsync(spec, rootfs, warnings, cancellationToken);
+        if (archived is ImageTreeSource { Image: ImageDescription image })
+        {
+            components["os"]!["image"] = new JsonObject
+            {
+                ["format"] = image.Format,
+                ["reference"] = image.Reference,
+                ["manifestDigest"] = image.ManifestDigest,
+                ["configDigest"] = image.ConfigDigest,
+                ["architecture"] = image.Architecture,
+                ["os"] = image.Os,
+                ["created"] = image.Created,
+                ["layers"] = new JsonArray(image.Layers.Select(l => (JsonNode)l).ToArray()),
+            };
+        }
 
         var layers = new List<TreeLayer>();
         var software = new JsonArray();
@@ -129,7 +153,7 @@ public sealed class EnvironmentCapture(Archive archive)
             components["run"] = await DescribeRunAsync(spec, rootfs, cancellationToken);
         }
 
-        var tree = new CompositeTreeSource(baseTree, layers);
+        var tree = new CompositeTreeSource(baseTree ?? archived!, layers);
         return new PreparedCapture(tree, components, warnings, resources);
     }
 
