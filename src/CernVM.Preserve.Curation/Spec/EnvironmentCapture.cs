@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Curation.Boot;
 using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Curation.Packages;
 using CernVM.Preserve.Curation.Trees;
@@ -145,7 +146,7 @@ public sealed class EnvironmentCapture(Archive archive)
 
         if (spec.Boot is not null)
         {
-            components["boot"] = await DescribeBootAsync(spec, spec.Boot, rootfs, cancellationToken);
+            components["boot"] = await DescribeBootAsync(spec, spec.Boot, rootfs, warnings, cancellationToken);
         }
 
         if (spec.Run.Count > 0)
@@ -341,33 +342,187 @@ public sealed class EnvironmentCapture(Archive archive)
         return (new TreeLayer(mount, new CvmfsTreeSource(repo, $"{fqrn} revision {repo.Revision}", shrinkwrap), $"cvmfs {fqrn}"), description);
     }
 
-    private async Task<JsonObject> DescribeBootAsync(CapsuleSpec spec, BootSpec boot, string rootfs, CancellationToken cancellationToken)
+    /// <summary>
+    /// The boot component (FORMAT.md §5.3): kernel and initrd as the spec names them or, failing that, as the
+    /// bootloader configuration's default entry does; each read for what it is (Boot/).
+    /// </summary>
+    private async Task<JsonObject> DescribeBootAsync(CapsuleSpec spec, BootSpec boot, string rootfs, List<CaptureWarning> warnings, CancellationToken cancellationToken)
     {
-        var o = new JsonObject { ["cmdline"] = boot.Cmdline };
-        foreach ((string name, string? path) in new[] { ("kernel", boot.Kernel), ("initrd", boot.Initrd), ("bootloaderConfig", boot.BootloaderConfig) })
+        var o = new JsonObject();
+        BootEntry? chosen = null;
+        string? configPath = boot.BootloaderConfig;
+        if (configPath is not null)
         {
-            if (path is null)
+            string file = LocateBootFile(spec, rootfs, configPath, "bootloaderConfig");
+            string grubenv = Path.Combine(Path.GetDirectoryName(file)!, "grubenv");
+            Dictionary<string, string>? environment = File.Exists(grubenv) ? BootloaderConfig.ParseGrubEnvironment(File.ReadAllText(grubenv)) : null;
+            BootloaderConfig config = BootloaderConfig.Parse(configPath, File.ReadAllText(file), environment);
+            foreach (string w in config.Warnings)
             {
-                continue;
+                warnings.Add(new CaptureWarning("CAP030", configPath.TrimStart('/'), w));
             }
 
-            // A path starting with '/' is inside the captured tree; any other is a file of the curator's, stored as a blob.
-            string file = path.StartsWith('/') ? Path.Combine(rootfs, path.TrimStart('/')) : spec.Resolve(path);
-            if (!File.Exists(file))
+            chosen = config.Default;
+            if (chosen is null)
             {
-                throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: boot.{name} '{path}' ({file}) does not exist.");
+                warnings.Add(new CaptureWarning("CAP030", configPath.TrimStart('/'), $"the {config.Format} configuration has no boot entry"));
             }
 
-            var part = new JsonObject { ["path"] = path, ["blob"] = await StoreFileAsync(file, cancellationToken) };
-            if (name == "kernel" && KernelVersion(file) is string version)
+            o["bootloaderConfig"] = new JsonObject
             {
-                part["version"] = version;
+                ["path"] = configPath,
+                ["blob"] = await StoreFileAsync(file, cancellationToken),
+                ["format"] = config.Format,
+                ["entries"] = config.Entries.Count,
+                ["defaultSetting"] = config.DefaultSetting,
+                ["default"] = chosen is null ? null : new JsonObject
+                {
+                    ["id"] = chosen.Id,
+                    ["title"] = chosen.Title,
+                    ["kernel"] = chosen.Kernel,
+                    ["initrd"] = chosen.Initrd,
+                    ["cmdline"] = chosen.Cmdline,
+                    ["root"] = chosen.Root,
+                },
+            };
+        }
+
+        string? cmdline = boot.Cmdline ?? chosen?.Cmdline;
+        o["cmdline"] = cmdline;
+        o["cmdlineFrom"] = boot.Cmdline is not null ? "spec" : chosen?.Cmdline is not null ? "bootloaderConfig" : null;
+
+        (string Path, string File, string From)? kernel = boot.Kernel is string k ? (k, LocateBootFile(spec, rootfs, k, "kernel"), "spec")
+            : chosen?.Kernel is string ek ? ResolveEntryFile(rootfs, configPath, ek, "kernel", warnings) : null;
+        if (kernel is (string kernelPath, string kernelFile, string kernelFrom))
+        {
+            KernelImageInfo info = KernelImage.Read(kernelFile, cancellationToken);
+            if (info.Format == "unknown" || info.Note is not null)
+            {
+                warnings.Add(new CaptureWarning("CAP031", kernelPath.TrimStart('/'), $"kernel {kernelPath}: {info.Note ?? "format not recognised"}"));
             }
 
-            o[name] = part;
+            o["kernel"] = new JsonObject
+            {
+                ["path"] = kernelPath,
+                ["blob"] = await StoreFileAsync(kernelFile, cancellationToken),
+                ["from"] = kernelFrom,
+                ["format"] = info.Format,
+                ["version"] = info.Version,
+                ["release"] = info.Release,
+                ["architecture"] = info.Architecture,
+                ["bootProtocol"] = info.BootProtocol,
+                ["compression"] = info.Compression,
+            };
+        }
+
+        (string Path, string File, string From)? initrd = boot.Initrd is string i ? (i, LocateBootFile(spec, rootfs, i, "initrd"), "spec")
+            : chosen?.Initrd is string ei ? ResolveEntryFile(rootfs, configPath, ei, "initrd", warnings) : null;
+        if (initrd is (string initrdPath, string initrdFile, string initrdFrom))
+        {
+            InitrdInfo info = InitrdImage.Inspect(initrdFile, cancellationToken);
+            foreach (string note in info.Notes)
+            {
+                warnings.Add(new CaptureWarning("CAP031", initrdPath.TrimStart('/'), $"initrd {initrdPath}: {note}"));
+            }
+
+            o["initrd"] = new JsonObject
+            {
+                ["path"] = initrdPath,
+                ["blob"] = await StoreFileAsync(initrdFile, cancellationToken),
+                ["from"] = initrdFrom,
+                ["segments"] = new JsonArray(info.Segments.Select(g => (JsonNode)new JsonObject
+                {
+                    ["offset"] = g.Offset,
+                    ["compression"] = g.Compression,
+                    ["format"] = g.Format,
+                    ["entries"] = g.Entries,
+                    ["microcode"] = g.Microcode,
+                }).ToArray()),
+            };
+        }
+
+        if (cmdline is not null && KernelCommandLine.MicroCernvmArguments(cmdline) is { Count: > 0 } micro)
+        {
+            var m = new JsonObject();
+            foreach ((string name, string? value) in micro)
+            {
+                m[name] = value is null ? true : JsonValue.Create(value);
+            }
+
+            o["microCernvm"] = m;
         }
 
         return o;
+    }
+
+    /// <summary>A boot file the spec names: '/…' inside the captured tree, anything else a file of the curator's.</summary>
+    private static string LocateBootFile(CapsuleSpec spec, string rootfs, string path, string what)
+    {
+        string? file = path.StartsWith('/') ? TreeFile(rootfs, path) : spec.Resolve(path);
+        if (file is null || !File.Exists(file))
+        {
+            throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: boot.{what} '{path}' ({file ?? Path.Combine(rootfs, path.TrimStart('/'))}) does not exist.");
+        }
+
+        return file;
+    }
+
+    /// <summary>
+    /// A file the bootloader's default entry names, found in the tree. GRUB paths are relative to the
+    /// partition GRUB's root is: /boot when /boot was a partition of its own (SL4/SL5's "(hd0,0)"), / when
+    /// not; both are tried. extlinux paths without '/' are relative to the configuration's directory.
+    /// </summary>
+    private static (string, string, string)? ResolveEntryFile(string rootfs, string? configPath, string path, string what, List<CaptureWarning> warnings)
+    {
+        var candidates = new List<string>();
+        if (!path.StartsWith('/'))
+        {
+            if (configPath is not null && configPath.StartsWith('/'))
+            {
+                candidates.Add(Path.GetDirectoryName(configPath)!.TrimEnd('/') + "/" + path);
+            }
+
+            path = "/" + path;
+        }
+
+        if (path.StartsWith("/boot/", StringComparison.Ordinal))
+        {
+            candidates.AddRange([path, "/boot" + path]);
+        }
+        else
+        {
+            candidates.AddRange(["/boot" + path, path]);
+        }
+
+        foreach (string c in candidates.Distinct())
+        {
+            if (TreeFile(rootfs, c) is string file && File.Exists(file))
+            {
+                return (c, file, "bootloaderConfig");
+            }
+        }
+
+        warnings.Add(new CaptureWarning("CAP032", path.TrimStart('/'), $"the bootloader's default entry names the {what} {path}, which is not in the tree (looked at {string.Join(", ", candidates.Distinct())})"));
+        return null;
+    }
+
+    /// <summary>A path of the tree as a file of this machine, following symlinks inside the tree; null when it leaves the tree or loops.</summary>
+    private static string? TreeFile(string rootfs, string treePath)
+    {
+        string path = Path.Combine(rootfs, treePath.TrimStart('/'));
+        for (int hops = 0; hops < 16; hops++)
+        {
+            FileSystemInfo info = new FileInfo(path);
+            if (info.LinkTarget is not string target)
+            {
+                string full = Path.GetFullPath(path);
+                return full.StartsWith(Path.GetFullPath(rootfs), StringComparison.Ordinal) ? full : null;
+            }
+
+            path = target.StartsWith('/') ? Path.Combine(rootfs, target.TrimStart('/')) : Path.Combine(Path.GetDirectoryName(path)!, target);
+        }
+
+        return null;
     }
 
     private async Task<JsonArray> DescribeRunAsync(CapsuleSpec spec, string rootfs, CancellationToken cancellationToken)
@@ -415,66 +570,13 @@ public sealed class EnvironmentCapture(Archive archive)
     /// <summary>The architecture from the ELF header of a file of the tree, following a symlink inside the tree.</summary>
     private static string? ElfArchitecture(string rootfs, string relative)
     {
-        string path = Path.Combine(rootfs, relative);
-        for (int hops = 0; hops < 8; hops++)
-        {
-            var info = new FileInfo(path);
-            if (info.LinkTarget is not string target)
-            {
-                break;
-            }
-
-            path = target.StartsWith('/') ? Path.Combine(rootfs, target.TrimStart('/')) : Path.Combine(Path.GetDirectoryName(path)!, target);
-        }
-
-        if (!File.Exists(path))
+        if (TreeFile(rootfs, relative) is not string path || !File.Exists(path))
         {
             return null;
         }
 
         Span<byte> h = stackalloc byte[20];
         using FileStream f = File.OpenRead(path);
-        if (f.Read(h) < 20 || h[0] != 0x7F || h[1] != 'E' || h[2] != 'L' || h[3] != 'F')
-        {
-            return null;
-        }
-
-        ushort machine = h[5] == 1 ? (ushort)(h[18] | (h[19] << 8)) : (ushort)((h[18] << 8) | h[19]);
-        return machine switch
-        {
-            3 => "i386",
-            62 => "x86_64",
-            183 => "aarch64",
-            40 => "arm",
-            20 => "ppc",
-            21 => "ppc64",
-            22 => "s390",
-            _ => $"elf-machine-{machine}",
-        };
-    }
-
-    /// <summary>The version string of an x86 bzImage (boot protocol: "HdrS" at 0x202, kernel_version at 0x20E + 0x200).</summary>
-    private static string? KernelVersion(string path)
-    {
-        byte[] head = new byte[64 * 1024];
-        int n;
-        using (FileStream f = File.OpenRead(path))
-        {
-            n = f.Read(head);
-        }
-
-        if (n < 0x210 || head[0x202] != 'H' || head[0x203] != 'd' || head[0x204] != 'r' || head[0x205] != 'S')
-        {
-            return null;
-        }
-
-        int offset = (head[0x20E] | (head[0x20F] << 8)) + 0x200;
-        if (offset <= 0 || offset >= n)
-        {
-            return null;
-        }
-
-        int end = Array.IndexOf(head, (byte)0, offset);
-        return end < 0 ? null : System.Text.Encoding.ASCII.GetString(head, offset, end - offset);
+        return f.Read(h) == 20 && Elf.TryReadMachine(h, out ushort machine) ? Elf.MachineName(machine) : null;
     }
 }
