@@ -41,8 +41,26 @@ public sealed class EnvironmentCapture(Archive archive)
 {
     public async Task<PreparedCapture> PrepareAsync(CapsuleSpec spec, IReadOnlyList<string> excludeAbsolute, CancellationToken cancellationToken)
     {
-        var warnings = new List<CaptureWarning>();
         var resources = new List<IDisposable>();
+        try
+        {
+            return await PrepareAsync(spec, excludeAbsolute, resources, cancellationToken);
+        }
+        catch
+        {
+            // Scratch files (unpacked tarballs and image layers) go when the capture cannot proceed.
+            foreach (IDisposable r in resources)
+            {
+                r.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<PreparedCapture> PrepareAsync(CapsuleSpec spec, IReadOnlyList<string> excludeAbsolute, List<IDisposable> resources, CancellationToken cancellationToken)
+    {
+        var warnings = new List<CaptureWarning>();
         var components = new JsonObject();
 
         string rootfs = spec.Resolve(spec.Os.Rootfs);
@@ -60,6 +78,7 @@ public sealed class EnvironmentCapture(Archive archive)
         {
             // A tarball is a root file system, unless its members make it a container image archive.
             LocalTar tar = LocalTar.Open(rootfs, cancellationToken);
+            resources.Add(tar);
             archived = ImageTreeSource.IsImageArchive(tar.MemberNames()) ? new ImageTreeSource(tar, spec.Os.Exclude ?? []) : new TarTreeSource(tar, spec.Os.Exclude ?? []);
         }
         else

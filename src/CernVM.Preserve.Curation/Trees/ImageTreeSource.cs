@@ -221,7 +221,7 @@ public sealed class ImageTreeSource : TarBackedTreeSource
             layers.Add((BlobPath(digest), (string?)l?["mediaType"] ?? "application/vnd.oci.image.layer.v1.tar", digest));
         }
 
-        return (Describe("oci", reference, manifestDigest, configDigest, config, layers), layers, DiffIds(config));
+        return (Describe("oci", reference, manifestDigest, configDigest, config, layers.Select(l => l.Item3!).ToList()), layers, DiffIds(config));
     }
 
     private (ImageDescription, List<(string, string, string?)>, List<string>) ReadDockerArchive(IImageFiles files)
@@ -257,12 +257,14 @@ public sealed class ImageTreeSource : TarBackedTreeSource
             layers.Add((layer, "docker-layer", null));
         }
 
+        // A docker save archive names its layers by path; they are identified by their uncompressed digests.
         string? reference = image["RepoTags"] is JsonArray tags && tags.Count > 0 ? (string?)tags[0] : null;
-        return (Describe("docker-archive", reference, null, configDigest, config, layers), layers, DiffIds(config));
+        List<string> diffIds = DiffIds(config);
+        return (Describe("docker-archive", reference, null, configDigest, config, diffIds), layers, diffIds);
     }
 
-    private static ImageDescription Describe(string format, string? reference, string? manifestDigest, string configDigest, JsonNode config, List<(string Blob, string MediaType, string? Digest)> layers) =>
-        new(format, reference, manifestDigest, configDigest, (string?)config["architecture"], (string?)config["os"], config["created"]?.ToString(), layers.Select(l => l.Digest ?? l.Blob).ToList());
+    private static ImageDescription Describe(string format, string? reference, string? manifestDigest, string configDigest, JsonNode config, List<string> layers) =>
+        new(format, reference, manifestDigest, configDigest, (string?)config["architecture"], (string?)config["os"], config["created"]?.ToString(), layers);
 
     private List<string> DiffIds(JsonNode config) =>
         (config["rootfs"]?["diff_ids"] as JsonArray)?.Select(d => (string?)d ?? "").ToList()
@@ -466,7 +468,8 @@ public sealed class ImageTreeSource : TarBackedTreeSource
             {
                 using FileStream file = File.OpenRead(tar);
                 using var reader = new TarReader(file);
-                while (reader.GetNextEntry() is TarEntry t)
+                long end = 0;
+                while (NextEntry(reader, file, ref end, source) is TarEntry t)
                 {
                     string name = System.Text.Encoding.UTF8.GetString(Normalise(t.Name));
                     if (t.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)

@@ -67,14 +67,15 @@ public sealed class LocalTar : IDisposable
         {
             using FileStream file = File.OpenRead(Path);
             using var reader = new TarReader(file);
-            while (reader.GetNextEntry() is TarEntry t)
+            long end = 0;
+            while (TarBackedTreeSource.NextEntry(reader, file, ref end, Source) is TarEntry t)
             {
                 names.Add(System.Text.Encoding.UTF8.GetString(TarBackedTreeSource.Normalise(t.Name)));
             }
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException or PreserveException)
         {
-            // Not a tar: no members; opening it as a tree reports the error.
+            // Not a (whole) tar: what was read; opening it as a tree reports the error.
         }
 
         return names;
@@ -203,7 +204,8 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
         {
             using FileStream file = File.OpenRead(tar);
             using var reader = new TarReader(file);
-            while (reader.GetNextEntry() is TarEntry t)
+            long end = 0;
+            while (NextEntry(reader, file, ref end, displayName) is TarEntry t)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 byte[] path = Normalise(t.Name);
@@ -245,6 +247,34 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
         }
 
         return entries;
+    }
+
+    /// <summary>
+    /// The next member, or null at the end. A tar that stops right after a member without the two zero
+    /// blocks of the end marker (umoci writes such layers; GNU tar reads them) ends there; one that stops
+    /// inside a member is truncated.
+    /// </summary>
+    internal static TarEntry? NextEntry(TarReader reader, FileStream file, ref long end, string displayName)
+    {
+        try
+        {
+            TarEntry? t = reader.GetNextEntry();
+            if (t is not null)
+            {
+                end = t.DataOffset >= 0 ? t.DataOffset + ((t.Length + 511) / 512 * 512) : file.Position;
+            }
+
+            return t;
+        }
+        catch (EndOfStreamException e)
+        {
+            if (end >= file.Length)
+            {
+                return null;
+            }
+
+            throw new PreserveException(FailureKind.Usage, $"{displayName}: the tar archive is truncated after offset {end}.", e);
+        }
     }
 
     /// <summary>Forgets an entry (deleted by a whiteout or replaced by a later layer).</summary>
