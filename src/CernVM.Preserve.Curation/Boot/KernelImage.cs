@@ -129,7 +129,7 @@ public static class KernelImage
                 image.Position = payload;
                 try
                 {
-                    using var window = new BoundedStream(image, payloadLength);
+                    using var window = new StreamWindow(image, payload, payloadLength, ownsInner: false);
                     byte[] elf = Compression.DecompressPrefix(compression, window, 64, what, cancellationToken);
                     if (Elf.TryReadMachine(elf, out ushort machine))
                     {
@@ -213,43 +213,5 @@ public static class KernelImage
         }
 
         return (fallback, fallback?.Split(' ', 2)[0]);
-    }
-
-    /// <summary>At most <paramref name="length"/> bytes of a stream, from where it stands.</summary>
-    private sealed class BoundedStream(Stream inner, long length) : Stream
-    {
-        private long _left = length;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            int n = inner.Read(buffer, offset, (int)Math.Min(count, _left));
-            _left -= n;
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            // The inner stream belongs to the caller.
-        }
     }
 }

@@ -63,7 +63,7 @@ public sealed class ImageTreeSource : TarBackedTreeSource
 
     /// <inheritdoc cref="IsImageLayout(string)"/>
     public static bool IsImageArchive(IReadOnlySet<string> members) =>
-        (members.Contains("oci-layout") && members.Contains("index.json")) || (members.Contains("manifest.json") && (members.Contains("repositories") || members.Any(m => m.EndsWith("/layer.tar", StringComparison.Ordinal) || m.StartsWith("blobs/sha256/", StringComparison.Ordinal) || m.EndsWith(".tar", StringComparison.Ordinal))));
+        (members.Contains("oci-layout") && members.Contains("index.json")) || (members.Contains("manifest.json") && (members.Contains("repositories") || members.Any(m => m.EndsWith("/layer.tar", StringComparison.Ordinal) || m.StartsWith("blobs/sha256/", StringComparison.Ordinal))));
 
     protected override void Populate(Dictionary<byte[], TreeEntry> entries, CancellationToken cancellationToken)
     {
@@ -147,9 +147,9 @@ public sealed class ImageTreeSource : TarBackedTreeSource
             var emptied = new HashSet<byte[]>(opaque, PathBytes.EqualityComparer);
             foreach (byte[] path in entries.Keys.ToList())
             {
+                // A deleted entry's content stays reachable: a hard link of a later layer or below may still name it.
                 if (path.Length > 0 && (gone.Contains(path) || AncestorIn(path, gone) || AncestorIn(path, emptied)))
                 {
-                    Forget(entries[path]);
                     entries.Remove(path);
                 }
             }
@@ -158,18 +158,10 @@ public sealed class ImageTreeSource : TarBackedTreeSource
         foreach ((byte[] path, TreeEntry e) in layer)
         {
             string file = System.Text.Encoding.UTF8.GetString(path.AsSpan(path.AsSpan().LastIndexOf((byte)'/') + 1));
-            if (file.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
+            if (!file.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
             {
-                Forget(e);
-                continue;
+                entries[path] = e;
             }
-
-            if (entries.TryGetValue(path, out TreeEntry? below) && !ReferenceEquals(below, e))
-            {
-                Forget(below);
-            }
-
-            entries[path] = e;
         }
     }
 
@@ -496,7 +488,7 @@ public sealed class ImageTreeSource : TarBackedTreeSource
         {
             (long offset, long length) = _files[Resolve(path)];
             var stream = new FileStream(_tar, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            return new WindowStream(stream, offset, length);
+            return new StreamWindow(stream, offset, length, ownsInner: true);
         }
 
         private string Resolve(string path)
@@ -508,67 +500,6 @@ public sealed class ImageTreeSource : TarBackedTreeSource
             }
 
             return p;
-        }
-    }
-
-    /// <summary>A read-only, seekable window of a file.</summary>
-    private sealed class WindowStream(FileStream inner, long offset, long length) : Stream
-    {
-        private long _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => true;
-
-        public override bool CanWrite => false;
-
-        public override long Length => length;
-
-        public override long Position
-        {
-            get => _position;
-            set => _position = Math.Clamp(value, 0, length);
-        }
-
-        public override int Read(byte[] buffer, int offset1, int count) => Read(buffer.AsSpan(offset1, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            int n = (int)Math.Min(buffer.Length, length - _position);
-            if (n <= 0)
-            {
-                return 0;
-            }
-
-            inner.Position = offset + _position;
-            int r = inner.Read(buffer[..n]);
-            _position += r;
-            return r;
-        }
-
-        public override long Seek(long offset1, SeekOrigin origin) => Position = origin switch
-        {
-            SeekOrigin.Begin => offset1,
-            SeekOrigin.Current => _position + offset1,
-            _ => length + offset1,
-        };
-
-        public override void Flush()
-        {
-        }
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset1, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }

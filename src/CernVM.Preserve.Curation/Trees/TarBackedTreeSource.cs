@@ -164,26 +164,45 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
         var kept = new HashSet<TreeEntry>(list, ReferenceEqualityComparer.Instance);
         foreach (TreeEntry e in list)
         {
-            if (!_links.TryGetValue(e, out TreeEntry? first))
+            if (_links.TryGetValue(e, out TreeEntry? first) && kept.Contains(first) && first.State != EntryState.Captured)
+            {
+                _links.Remove(e);
+                e.State = EntryState.Excluded;
+                e.Note = "hard link to an excluded entry";
+            }
+        }
+
+        // Each inode's content goes to its first name in catalog order, which need not be the name the tar
+        // gave first, and may be gone (a later layer deleted or replaced it): the others link to that one.
+        foreach (IGrouping<TreeEntry, TreeEntry> inode in _links.GroupBy<KeyValuePair<TreeEntry, TreeEntry>, TreeEntry, TreeEntry>(l => l.Value, l => l.Key, ReferenceEqualityComparer.Instance).ToList())
+        {
+            TreeEntry original = inode.Key;
+            List<TreeEntry> names = [.. inode.Where(n => kept.Contains(n) && n.State == EntryState.Captured)];
+            if (kept.Contains(original) && original.State == EntryState.Captured)
+            {
+                names.Add(original);
+            }
+
+            foreach (TreeEntry n in inode)
+            {
+                _links.Remove(n);
+            }
+
+            if (names.Count == 0)
             {
                 continue;
             }
 
-            if (!kept.Contains(first))
+            TreeEntry holder = names.MinBy(n => n.Path, Comparer<byte[]>.Create(TreeOrdering.Compare))!;
+            if (_data.TryGetValue(original, out var content))
             {
-                // The first name was replaced or deleted by a later layer: this name now holds the content alone.
-                _links.Remove(e);
-                if (_data.TryGetValue(first, out var d))
-                {
-                    _data[e] = d;
-                }
+                _data[holder] = content;
             }
-            else if (first.State != EntryState.Captured)
+
+            foreach (TreeEntry n in names.Where(n => !ReferenceEquals(n, holder)))
             {
-                _links.Remove(e);
-                _data.Remove(e);
-                e.State = EntryState.Excluded;
-                e.Note = "hard link to an excluded entry";
+                _links[n] = holder;
+                _data.Remove(n);
             }
         }
 
@@ -276,9 +295,6 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             throw new PreserveException(FailureKind.Usage, $"{displayName}: the tar archive is truncated after offset {end}.", e);
         }
     }
-
-    /// <summary>Forgets an entry (deleted by a whiteout or replaced by a later layer).</summary>
-    protected void Forget(TreeEntry entry) => _data.Remove(entry);
 
     /// <summary>
     /// Writes the regular files and symlinks whose paths <paramref name="select"/> accepts into
