@@ -63,6 +63,33 @@ public sealed class KernelImageTests
     }
 
     [Fact]
+    public void Read_Protocol203HeaderAsSl4Kernels_VersionAndGzipPayloadButNoArchitectureClaimed()
+    {
+        // The header fields of a 2.6.9 bzImage (boot protocol 2.03, Documentation/i386/boot.txt of that
+        // kernel): no xloadflags, no payload_offset; the gzip stream follows the 32-bit decompressor, and
+        // holds a raw binary, not an ELF file. Only the fields the reader needs are filled in.
+        using var t = new Packages.TemporaryDirectory();
+        string raw = Path.Combine(t.Path, "vmlinux.bin");
+        File.WriteAllBytes(raw, Enumerable.Range(0, 4096).Select(i => (byte)(i * 7)).ToArray());
+        Shell.Run($"gzip -9 -c '{raw}' > '{raw}.gz'");
+        byte[] image = new byte[(5 * 512) + 1000];
+        image[0x1F1] = 4;
+        "HdrS"u8.CopyTo(image.AsSpan(0x202));
+        BitConverter.GetBytes((ushort)0x0203).CopyTo(image, 0x206);
+        BitConverter.GetBytes((ushort)0x400).CopyTo(image, 0x20E);
+        "2.6.9-78.0.1.ELsmp (bhcompile@x86-011.build.bos.redhat.com) #1 SMP Tue Aug 5 10:56:31 EDT 2008\0"u8.CopyTo(image.AsSpan(0x600));
+        string kernel = Path.Combine(t.Path, "vmlinuz-2.6.9-78.0.1.ELsmp");
+        File.WriteAllBytes(kernel, [.. image, .. File.ReadAllBytes(raw + ".gz")]);
+
+        KernelImageInfo k = KernelImage.Read(kernel);
+
+        Assert.Equal(("bzImage", "2.03", "2.6.9-78.0.1.ELsmp", "gzip"), (k.Format, k.BootProtocol, k.Release, k.Compression));
+        Assert.StartsWith("2.6.9-78.0.1.ELsmp (bhcompile@", k.Version, StringComparison.Ordinal);
+        Assert.Null(k.Architecture);
+        Assert.Contains("predates xloadflags", k.Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_NotAKernel_UnknownWithNote()
     {
         using var t = new Packages.TemporaryDirectory();
