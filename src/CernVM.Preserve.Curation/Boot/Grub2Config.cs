@@ -59,6 +59,12 @@ public static partial class Grub2Config
                     continue;
             }
 
+            if (command == "{" && stack.Count > 0 && stack.Peek().AwaitingBrace)
+            {
+                stack.Peek().AwaitingBrace = false;
+                continue;
+            }
+
             if (command is "menuentry" or "submenu" or "function" || words[^1] == "{")
             {
                 Block? parent = stack.Count > 0 ? stack.Peek() : null;
@@ -71,7 +77,7 @@ public static partial class Grub2Config
                     block.Position = parent?.Kind == "submenu" ? $"{parent.Position}>{index}" : index.ToString(CultureInfo.InvariantCulture);
                     block.TitlePath = parent?.Kind == "submenu" ? $"{parent.TitlePath}>{block.Title}" : block.Title;
                     int id = words.FindIndex(w => w is "$menuentry_id_option" or "--id");
-                    block.GrubId = id > 0 && id + 1 < words.Count ? words[id + 1] : null;
+                    block.GrubId = id > 0 && id + 1 < words.Count ? words[id + 1] : words.FirstOrDefault(w => w.StartsWith("--id=", StringComparison.Ordinal))?["--id=".Length..];
                 }
 
                 stack.Push(block);
@@ -86,12 +92,6 @@ public static partial class Grub2Config
                     block.AwaitingBrace = true;
                 }
 
-                continue;
-            }
-
-            if (command == "{" && stack.Count > 0 && stack.Peek().AwaitingBrace)
-            {
-                stack.Peek().AwaitingBrace = false;
                 continue;
             }
 

@@ -338,6 +338,31 @@ public sealed class BootloaderConfigTests
     }
 
     [Fact]
+    public void Parse_Grub2HandWrittenWithIdOptionAndBraceOnItsOwnLine_DefaultById()
+    {
+        // A hand-written grub.cfg (no grub-mkconfig): --id=, the brace on the next line, a comment after a command.
+        const string text = """
+            set default=archive   # the preserved kernel
+            set timeout=3
+            menuentry "Current" --id=current
+            {
+                linux /vmlinuz root=/dev/sda1
+            }
+            menuentry "Archived 2.6.18" --id=archive
+            {
+                linux (hd0,msdos1)/vmlinuz-2.6.18-419.el5 root=/dev/sda1 ro "acpi=off"
+                initrd (hd0,msdos1)/initrd-2.6.18-419.el5.img
+            }
+            """;
+        BootloaderConfig c = BootloaderConfig.Parse("grub.cfg", text);
+
+        Assert.Equal(1, c.DefaultIndex);
+        Assert.Equal(("archive", "/vmlinuz-2.6.18-419.el5", "(hd0,msdos1)", "root=/dev/sda1 ro acpi=off"), (c.Default!.Id, c.Default.Kernel, c.Default.Root, c.Default.Cmdline));
+        Assert.Equal("/initrd-2.6.18-419.el5.img", c.Default.Initrd);
+        Assert.Empty(c.Warnings);
+    }
+
+    [Fact]
     public void Parse_Grub2DefaultNamingNoEntry_FirstEntryWithWarning()
     {
         string text = Debian12GrubCfg.Replace("set default=\"0\"", "set default=\"7\"", StringComparison.Ordinal);
