@@ -280,6 +280,11 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             TarEntry? t = reader.GetNextEntry();
             if (t is not null)
             {
+                if (t.DataOffset >= 0 && t.DataOffset + t.Length > file.Length)
+                {
+                    throw new PreserveException(FailureKind.Usage, $"{displayName}: the tar archive is truncated after offset {file.Length}, inside member '{t.Name}'.");
+                }
+
                 end = t.DataOffset >= 0 ? t.DataOffset + ((t.Length + 511) / 512 * 512) : file.Position;
             }
 
