@@ -80,6 +80,11 @@ public sealed class ImageSnapshotTests
         Assert.DoesNotContain("home/alpha", ls, StringComparison.Ordinal);
         Assert.DoesNotContain(".wh.", ls, StringComparison.Ordinal);
         Assert.Contains("etc/passwd", ls, StringComparison.Ordinal);
+
+        // Owner names from the image's own etc/passwd and etc/group (umoci leaves the tar headers' names empty).
+        string alpha = CliRunner.Run("ls", "oci", "/aleph/alpha", "-l", "--archive", t["a"]).Stdout;
+        Assert.Equal(CliRunner.Run("ls", "unpacked", "/aleph/alpha", "-l", "--archive", t["a"]).Stdout, alpha);
+        Assert.Matches(@"alpha\s+aleph\s.*/aleph/alpha/data", alpha);
         Assert.Equal(["only.txt"], CliRunner.Run("ls", "oci", "/aleph/reference", "--archive", t["a"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim().Split('/')[^1]));
         Assert.Equal("replaced by the last layer\n", CliRunner.Run("cat", "oci", "/aleph/reference/only.txt", "--archive", t["a"]).Stdout);
 

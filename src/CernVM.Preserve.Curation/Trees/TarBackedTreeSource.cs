@@ -206,9 +206,37 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             }
         }
 
+        // Owner names come from the tree's own account files, as for a directory (FORMAT.md §6.2), not from
+        // the tar headers: image builders often leave those empty, or write the building host's names.
+        Dictionary<long, string> users = ReadAccountFile(entries, "etc/passwd");
+        Dictionary<long, string> groups = ReadAccountFile(entries, "etc/group");
+        foreach (TreeEntry e in list)
+        {
+            e.UserName = users.GetValueOrDefault(e.Uid);
+            e.GroupName = groups.GetValueOrDefault(e.Gid);
+        }
+
         TreeOrdering.Number(list, _links);
         _walked = list;
         return list;
+    }
+
+    private Dictionary<long, string> ReadAccountFile(Dictionary<byte[], TreeEntry> entries, string path)
+    {
+        if (!entries.TryGetValue(System.Text.Encoding.UTF8.GetBytes(path), out TreeEntry? e) || e.Kind != EntryKind.File || e.State != EntryState.Captured)
+        {
+            return [];
+        }
+
+        if (!_data.TryGetValue(_links.GetValueOrDefault(e) ?? e, out var d) || d.Length > AccountNames.MaxFileBytes)
+        {
+            return [];
+        }
+
+        byte[] content = new byte[d.Length];
+        using Microsoft.Win32.SafeHandles.SafeFileHandle h = File.OpenHandle(d.File);
+        int n = RandomAccess.Read(h, content, d.Offset);
+        return AccountNames.Parse(content.AsSpan(0, n));
     }
 
     /// <summary>
@@ -394,8 +422,6 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
         };
         if (t is PosixTarEntry p)
         {
-            e.UserName = string.IsNullOrEmpty(p.UserName) ? null : p.UserName;
-            e.GroupName = string.IsNullOrEmpty(p.GroupName) ? null : p.GroupName;
             if (e.Kind is EntryKind.CharDevice or EntryKind.BlockDevice)
             {
                 e.DeviceMajor = p.DeviceMajor;
