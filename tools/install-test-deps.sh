@@ -11,6 +11,8 @@ packages=(
   rpm db5.3-util          # real rpm databases (rpmbuild, rpm --root) and Berkeley DB files
   openssl                 # checks curator signatures by hand (FORMAT.md §5.4)
   util-linux procps       # setpriv (unprivileged runs), mount (tmpfs for the full-disk test)
+  cpio lz4 xz-utils bzip2 e2fsprogs   # initrds built by the boot tests (cpio archives, every compression, ext2 images)
+  umoci skopeo            # container images (OCI layouts with whiteouts, docker-archive tarballs)
 )
 
 missing=()
@@ -19,16 +21,17 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
 done
 
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then
+    SUDO="sudo"
+  fi
+
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then
-  SUDO="sudo"
-fi
-
-echo "installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# A real Debian kernel for the boot tests, unpacked (not installed) into the test cache.
+"$(dirname "$0")/fetch-test-kernel.sh" >/dev/null

@@ -31,6 +31,11 @@ public static class ShowCommand
             }
         }
 
+        if (c["os"]?["image"] is JsonNode image)
+        {
+            Output.Line($"image       {S(image["format"])} {S(image["reference"]) ?? "(untagged)"}: {S(image["os"])}/{S(image["architecture"])}, {image["layers"]?.AsArray().Count ?? 0} layers, config {S(image["configDigest"])}");
+        }
+
         foreach (JsonNode? s in c["software"]?.AsArray() ?? [])
         {
             Output.Line(indent + $"software    {S(s?["name"])} {S(s?["version"])} at {S(s?["mountPoint"])}");
@@ -43,7 +48,25 @@ public static class ShowCommand
 
         if (c["boot"] is JsonObject boot)
         {
-            Output.Line(indent + $"boot        kernel {S(boot["kernel"]?["version"]) ?? S(boot["kernel"]?["path"]) ?? "-"}; cmdline {S(boot["cmdline"]) ?? "-"}");
+            JsonNode? k = boot["kernel"];
+            string kernel = k is null ? "-" : $"{S(k["path"])} ({S(k["format"]) ?? "?"}, {S(k["release"]) ?? S(k["version"]) ?? "version unknown"}, {S(k["architecture"]) ?? "architecture unknown"})";
+            Output.Line(indent + $"boot        kernel {kernel}");
+            if (boot["initrd"] is JsonNode i)
+            {
+                string segments = string.Join(" + ", (i["segments"]?.AsArray() ?? []).Select(g => S(g?["compression"]) is string z ? $"{z} {S(g?["format"])}" : S(g?["format"])));
+                Output.Line(indent + $"            initrd {S(i["path"])} ({segments})");
+            }
+
+            if (boot["bootloaderConfig"] is JsonNode b)
+            {
+                Output.Line(indent + $"            {S(b["format"])} {S(b["path"])}: default entry '{S(b["default"]?["title"]) ?? "-"}' of {S(b["entries"])}");
+            }
+
+            Output.Line(indent + $"            cmdline {S(boot["cmdline"]) ?? "-"}");
+            if (boot["microCernvm"] is JsonObject micro)
+            {
+                Output.Line(indent + $"            micro-CernVM {string.Join(' ', micro.Select(p => p.Value is JsonValue v && v.TryGetValue(out bool _) ? p.Key : $"{p.Key}={S(p.Value)}"))}");
+            }
         }
 
         foreach (JsonNode? r in c["run"]?.AsArray() ?? [])

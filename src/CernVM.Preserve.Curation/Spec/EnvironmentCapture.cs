@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Curation.Boot;
 using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Curation.Packages;
 using CernVM.Preserve.Curation.Trees;
@@ -40,22 +41,56 @@ public sealed class EnvironmentCapture(Archive archive)
 {
     public async Task<PreparedCapture> PrepareAsync(CapsuleSpec spec, IReadOnlyList<string> excludeAbsolute, CancellationToken cancellationToken)
     {
-        var warnings = new List<CaptureWarning>();
         var resources = new List<IDisposable>();
+        try
+        {
+            return await PrepareAsync(spec, excludeAbsolute, resources, cancellationToken);
+        }
+        catch
+        {
+            // Scratch files (unpacked tarballs and image layers) go when the capture cannot proceed.
+            foreach (IDisposable r in resources)
+            {
+                r.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<PreparedCapture> PrepareAsync(CapsuleSpec spec, IReadOnlyList<string> excludeAbsolute, List<IDisposable> resources, CancellationToken cancellationToken)
+    {
+        var warnings = new List<CaptureWarning>();
         var components = new JsonObject();
 
         string rootfs = spec.Resolve(spec.Os.Rootfs);
-        ITreeSource baseTree;
-        if (Directory.Exists(rootfs))
+        ITreeSource? baseTree = null;
+        TarBackedTreeSource? archived = null;
+        if (Directory.Exists(rootfs) && ImageTreeSource.IsImageLayout(rootfs))
+        {
+            archived = new ImageTreeSource(rootfs, spec.Os.Exclude ?? []);
+        }
+        else if (Directory.Exists(rootfs))
         {
             baseTree = new DirectoryTreeSource(rootfs, spec.Os.Exclude ?? [], excludeAbsolute);
         }
         else if (File.Exists(rootfs))
         {
-            // A tarball: the files that describe the OS are unpacked into a scratch directory to be read.
-            var tar = new TarTreeSource(rootfs, spec.Os.Exclude ?? []);
+            // A tarball is a root file system, unless its members make it a container image archive.
+            LocalTar tar = LocalTar.Open(rootfs, cancellationToken);
             resources.Add(tar);
-            tar.Walk(cancellationToken);
+            archived = ImageTreeSource.IsImageArchive(tar.MemberNames()) ? new ImageTreeSource(tar, spec.Os.Exclude ?? []) : new TarTreeSource(tar, spec.Os.Exclude ?? []);
+        }
+        else
+        {
+            throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: os.rootfs '{spec.Os.Rootfs}' ({rootfs}) does not exist.");
+        }
+
+        if (archived is not null)
+        {
+            // The files that describe the OS and its boot are unpacked into a scratch directory to be read.
+            resources.Add(archived);
+            archived.Walk(cancellationToken);
             string probe = Directory.CreateTempSubdirectory("cvmpreserve-probe-").FullName;
             resources.Add(new ScratchDirectory(probe));
             var inner = new HashSet<string>(StringComparer.Ordinal);
@@ -67,14 +102,9 @@ public sealed class EnvironmentCapture(Archive archive)
                 }
             }
 
-            tar.ExtractTo(probe, p => inner.Contains(p) || p.StartsWith("etc/", StringComparison.Ordinal) || p.StartsWith("var/lib/rpm/", StringComparison.Ordinal) ||
-                p.StartsWith("usr/lib/sysimage/rpm/", StringComparison.Ordinal) || p == "var/lib/dpkg/status" || p.StartsWith("bin/", StringComparison.Ordinal) || p.StartsWith("usr/bin/", StringComparison.Ordinal));
-            baseTree = tar;
+            string[] prefixes = ["etc/", "var/lib/rpm/", "usr/lib/sysimage/rpm/", "bin/", "usr/bin/", "boot/"];
+            archived.ExtractTo(probe, p => inner.Contains(p) || p is "var/lib/dpkg/status" or "usr/lib/os-release" or "sbin/init" || prefixes.Any(x => p.StartsWith(x, StringComparison.Ordinal)));
             rootfs = probe;
-        }
-        else
-        {
-            throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: os.rootfs '{spec.Os.Rootfs}' ({rootfs}) does not exist.");
         }
 
         components["curation"] = new JsonObject
@@ -86,6 +116,20 @@ public sealed class EnvironmentCapture(Archive archive)
             ["spec"] = await StoreFileAsync(spec.SpecFile, cancellationToken),
         };
         components["os"] = await DescribeOsAsync(spec, rootfs, warnings, cancellationToken);
+        if (archived is ImageTreeSource { Image: ImageDescription image })
+        {
+            components["os"]!["image"] = new JsonObject
+            {
+                ["format"] = image.Format,
+                ["reference"] = image.Reference,
+                ["manifestDigest"] = image.ManifestDigest,
+                ["configDigest"] = image.ConfigDigest,
+                ["architecture"] = image.Architecture,
+                ["os"] = image.Os,
+                ["created"] = image.Created,
+                ["layers"] = new JsonArray(image.Layers.Select(l => (JsonNode)l).ToArray()),
+            };
+        }
 
         var layers = new List<TreeLayer>();
         var software = new JsonArray();
@@ -121,7 +165,7 @@ public sealed class EnvironmentCapture(Archive archive)
 
         if (spec.Boot is not null)
         {
-            components["boot"] = await DescribeBootAsync(spec, spec.Boot, rootfs, cancellationToken);
+            components["boot"] = await DescribeBootAsync(spec, spec.Boot, rootfs, warnings, cancellationToken);
         }
 
         if (spec.Run.Count > 0)
@@ -129,7 +173,7 @@ public sealed class EnvironmentCapture(Archive archive)
             components["run"] = await DescribeRunAsync(spec, rootfs, cancellationToken);
         }
 
-        var tree = new CompositeTreeSource(baseTree, layers);
+        var tree = new CompositeTreeSource(baseTree ?? archived!, layers);
         return new PreparedCapture(tree, components, warnings, resources);
     }
 
@@ -324,33 +368,187 @@ public sealed class EnvironmentCapture(Archive archive)
         return (new TreeLayer(mount, new CvmfsTreeSource(repo, $"{fqrn} revision {repo.Revision}", shrinkwrap), $"cvmfs {fqrn}"), description);
     }
 
-    private async Task<JsonObject> DescribeBootAsync(CapsuleSpec spec, BootSpec boot, string rootfs, CancellationToken cancellationToken)
+    /// <summary>
+    /// The boot component (FORMAT.md §5.3): kernel and initrd as the spec names them or, failing that, as the
+    /// bootloader configuration's default entry does; each read for what it is (Boot/).
+    /// </summary>
+    private async Task<JsonObject> DescribeBootAsync(CapsuleSpec spec, BootSpec boot, string rootfs, List<CaptureWarning> warnings, CancellationToken cancellationToken)
     {
-        var o = new JsonObject { ["cmdline"] = boot.Cmdline };
-        foreach ((string name, string? path) in new[] { ("kernel", boot.Kernel), ("initrd", boot.Initrd), ("bootloaderConfig", boot.BootloaderConfig) })
+        var o = new JsonObject();
+        BootEntry? chosen = null;
+        string? configPath = boot.BootloaderConfig;
+        if (configPath is not null)
         {
-            if (path is null)
+            string file = LocateBootFile(spec, rootfs, configPath, "bootloaderConfig");
+            string grubenv = Path.Combine(Path.GetDirectoryName(file)!, "grubenv");
+            Dictionary<string, string>? environment = File.Exists(grubenv) ? BootloaderConfig.ParseGrubEnvironment(File.ReadAllText(grubenv)) : null;
+            BootloaderConfig config = BootloaderConfig.Parse(configPath, File.ReadAllText(file), environment);
+            foreach (string w in config.Warnings)
             {
-                continue;
+                warnings.Add(new CaptureWarning("CAP030", configPath.TrimStart('/'), w));
             }
 
-            // A path starting with '/' is inside the captured tree; any other is a file of the curator's, stored as a blob.
-            string file = path.StartsWith('/') ? Path.Combine(rootfs, path.TrimStart('/')) : spec.Resolve(path);
-            if (!File.Exists(file))
+            chosen = config.Default;
+            if (chosen is null)
             {
-                throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: boot.{name} '{path}' ({file}) does not exist.");
+                warnings.Add(new CaptureWarning("CAP030", configPath.TrimStart('/'), $"the {config.Format} configuration has no boot entry"));
             }
 
-            var part = new JsonObject { ["path"] = path, ["blob"] = await StoreFileAsync(file, cancellationToken) };
-            if (name == "kernel" && KernelVersion(file) is string version)
+            o["bootloaderConfig"] = new JsonObject
             {
-                part["version"] = version;
+                ["path"] = configPath,
+                ["blob"] = await StoreFileAsync(file, cancellationToken),
+                ["format"] = config.Format,
+                ["entries"] = config.Entries.Count,
+                ["defaultSetting"] = config.DefaultSetting,
+                ["default"] = chosen is null ? null : new JsonObject
+                {
+                    ["id"] = chosen.Id,
+                    ["title"] = chosen.Title,
+                    ["kernel"] = chosen.Kernel,
+                    ["initrd"] = chosen.Initrd,
+                    ["cmdline"] = chosen.Cmdline,
+                    ["root"] = chosen.Root,
+                },
+            };
+        }
+
+        string? cmdline = boot.Cmdline ?? chosen?.Cmdline;
+        o["cmdline"] = cmdline;
+        o["cmdlineFrom"] = boot.Cmdline is not null ? "spec" : chosen?.Cmdline is not null ? "bootloaderConfig" : null;
+
+        (string Path, string File, string From)? kernel = boot.Kernel is string k ? (k, LocateBootFile(spec, rootfs, k, "kernel"), "spec")
+            : chosen?.Kernel is string ek ? ResolveEntryFile(rootfs, configPath, ek, "kernel", warnings) : null;
+        if (kernel is (string kernelPath, string kernelFile, string kernelFrom))
+        {
+            KernelImageInfo info = KernelImage.Read(kernelFile, cancellationToken);
+            if (info.Format == "unknown" || info.Note is not null)
+            {
+                warnings.Add(new CaptureWarning("CAP031", kernelPath.TrimStart('/'), $"kernel {kernelPath}: {info.Note ?? "format not recognised"}"));
             }
 
-            o[name] = part;
+            o["kernel"] = new JsonObject
+            {
+                ["path"] = kernelPath,
+                ["blob"] = await StoreFileAsync(kernelFile, cancellationToken),
+                ["from"] = kernelFrom,
+                ["format"] = info.Format,
+                ["version"] = info.Version,
+                ["release"] = info.Release,
+                ["architecture"] = info.Architecture,
+                ["bootProtocol"] = info.BootProtocol,
+                ["compression"] = info.Compression,
+            };
+        }
+
+        (string Path, string File, string From)? initrd = boot.Initrd is string i ? (i, LocateBootFile(spec, rootfs, i, "initrd"), "spec")
+            : chosen?.Initrd is string ei ? ResolveEntryFile(rootfs, configPath, ei, "initrd", warnings) : null;
+        if (initrd is (string initrdPath, string initrdFile, string initrdFrom))
+        {
+            InitrdInfo info = InitrdImage.Inspect(initrdFile, cancellationToken);
+            foreach (string note in info.Notes)
+            {
+                warnings.Add(new CaptureWarning("CAP031", initrdPath.TrimStart('/'), $"initrd {initrdPath}: {note}"));
+            }
+
+            o["initrd"] = new JsonObject
+            {
+                ["path"] = initrdPath,
+                ["blob"] = await StoreFileAsync(initrdFile, cancellationToken),
+                ["from"] = initrdFrom,
+                ["segments"] = new JsonArray(info.Segments.Select(g => (JsonNode)new JsonObject
+                {
+                    ["offset"] = g.Offset,
+                    ["compression"] = g.Compression,
+                    ["format"] = g.Format,
+                    ["entries"] = g.Entries,
+                    ["microcode"] = g.Microcode,
+                }).ToArray()),
+            };
+        }
+
+        if (cmdline is not null && KernelCommandLine.MicroCernvmArguments(cmdline) is { Count: > 0 } micro)
+        {
+            var m = new JsonObject();
+            foreach ((string name, string? value) in micro)
+            {
+                m[name] = value is null ? true : JsonValue.Create(value);
+            }
+
+            o["microCernvm"] = m;
         }
 
         return o;
+    }
+
+    /// <summary>A boot file the spec names: '/…' inside the captured tree, anything else a file of the curator's.</summary>
+    private static string LocateBootFile(CapsuleSpec spec, string rootfs, string path, string what)
+    {
+        string? file = path.StartsWith('/') ? TreeFile(rootfs, path) : spec.Resolve(path);
+        if (file is null || !File.Exists(file))
+        {
+            throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: boot.{what} '{path}' ({file ?? Path.Combine(rootfs, path.TrimStart('/'))}) does not exist.");
+        }
+
+        return file;
+    }
+
+    /// <summary>
+    /// A file the bootloader's default entry names, found in the tree. GRUB paths are relative to the
+    /// partition GRUB's root is: /boot when /boot was a partition of its own (SL4/SL5's "(hd0,0)"), / when
+    /// not; both are tried. extlinux paths without '/' are relative to the configuration's directory.
+    /// </summary>
+    private static (string, string, string)? ResolveEntryFile(string rootfs, string? configPath, string path, string what, List<CaptureWarning> warnings)
+    {
+        var candidates = new List<string>();
+        if (!path.StartsWith('/'))
+        {
+            if (configPath is not null && configPath.StartsWith('/'))
+            {
+                candidates.Add(Path.GetDirectoryName(configPath)!.TrimEnd('/') + "/" + path);
+            }
+
+            path = "/" + path;
+        }
+
+        if (path.StartsWith("/boot/", StringComparison.Ordinal))
+        {
+            candidates.AddRange([path, "/boot" + path]);
+        }
+        else
+        {
+            candidates.AddRange(["/boot" + path, path]);
+        }
+
+        foreach (string c in candidates.Distinct())
+        {
+            if (TreeFile(rootfs, c) is string file && File.Exists(file))
+            {
+                return (c, file, "bootloaderConfig");
+            }
+        }
+
+        warnings.Add(new CaptureWarning("CAP032", path.TrimStart('/'), $"the bootloader's default entry names the {what} {path}, which is not in the tree (looked at {string.Join(", ", candidates.Distinct())})"));
+        return null;
+    }
+
+    /// <summary>A path of the tree as a file of this machine, following symlinks inside the tree; null when it leaves the tree or loops.</summary>
+    private static string? TreeFile(string rootfs, string treePath)
+    {
+        string path = Path.Combine(rootfs, treePath.TrimStart('/'));
+        for (int hops = 0; hops < 16; hops++)
+        {
+            FileSystemInfo info = new FileInfo(path);
+            if (info.LinkTarget is not string target)
+            {
+                string full = Path.GetFullPath(path);
+                return full.StartsWith(Path.GetFullPath(rootfs), StringComparison.Ordinal) ? full : null;
+            }
+
+            path = target.StartsWith('/') ? Path.Combine(rootfs, target.TrimStart('/')) : Path.Combine(Path.GetDirectoryName(path)!, target);
+        }
+
+        return null;
     }
 
     private async Task<JsonArray> DescribeRunAsync(CapsuleSpec spec, string rootfs, CancellationToken cancellationToken)
@@ -393,30 +591,5 @@ public sealed class EnvironmentCapture(Archive archive)
         var rsa = RSA.Create();
         rsa.ImportFromPem(File.ReadAllText(path));
         return rsa;
-    }
-
-    /// <summary>The version string of an x86 bzImage (boot protocol: "HdrS" at 0x202, kernel_version at 0x20E + 0x200).</summary>
-    private static string? KernelVersion(string path)
-    {
-        byte[] head = new byte[64 * 1024];
-        int n;
-        using (FileStream f = File.OpenRead(path))
-        {
-            n = f.Read(head);
-        }
-
-        if (n < 0x210 || head[0x202] != 'H' || head[0x203] != 'd' || head[0x204] != 'r' || head[0x205] != 'S')
-        {
-            return null;
-        }
-
-        int offset = (head[0x20E] | (head[0x20F] << 8)) + 0x200;
-        if (offset <= 0 || offset >= n)
-        {
-            return null;
-        }
-
-        int end = Array.IndexOf(head, (byte)0, offset);
-        return end < 0 ? null : System.Text.Encoding.ASCII.GetString(head, offset, end - offset);
     }
 }

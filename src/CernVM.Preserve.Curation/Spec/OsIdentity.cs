@@ -198,24 +198,7 @@ public sealed partial record OsIdentity
 
         Span<byte> h = stackalloc byte[20];
         using FileStream f = File.OpenRead(path);
-        if (f.Read(h) < 20 || h[0] != 0x7F || h[1] != 'E' || h[2] != 'L' || h[3] != 'F')
-        {
-            return null;
-        }
-
-        ushort machine = h[5] == 1 ? (ushort)(h[18] | (h[19] << 8)) : (ushort)((h[18] << 8) | h[19]);
-        return machine switch
-        {
-            3 => "i386",
-            62 => "x86_64",
-            183 => "aarch64",
-            40 => "arm",
-            20 => "ppc",
-            21 => "ppc64",
-            22 => "s390",
-            50 => "ia64",
-            _ => $"elf-machine-{machine}",
-        };
+        return f.Read(h) == 20 && Boot.Elf.TryReadMachine(h, out ushort machine) ? Boot.Elf.MachineName(machine) : null;
     }
 
     private static string? ReadTreeFile(string rootfs, string relative)

@@ -210,7 +210,7 @@ public sealed class TreeWalker
     {
         var map = new Dictionary<long, string>();
         byte[] abs = AbsolutePath(PosixFs.FromString(relative));
-        if (!PosixFs.TryLStat(abs, out FileStatus st, out _) || st.Kind != EntryKind.File || st.Size > 16 * 1024 * 1024)
+        if (!PosixFs.TryLStat(abs, out FileStatus st, out _) || st.Kind != EntryKind.File || st.Size > AccountNames.MaxFileBytes)
         {
             return map;
         }
@@ -220,14 +220,7 @@ public sealed class TreeWalker
             using Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.OpenRead(abs);
             var buf = new byte[st.Size];
             int n = RandomAccess.Read(h, buf, 0);
-            foreach (string line in System.Text.Encoding.UTF8.GetString(buf, 0, n).Split('\n'))
-            {
-                string[] f = line.Split(':');
-                if (f.Length >= 3 && f[0].Length > 0 && long.TryParse(f[2], out long id))
-                {
-                    map.TryAdd(id, f[0]);
-                }
-            }
+            map = AccountNames.Parse(buf.AsSpan(0, n));
         }
         catch (IOException)
         {

@@ -1,0 +1,475 @@
+using System.Formats.Tar;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+
+namespace CernVM.Preserve.Curation.Trees;
+
+/// <summary>
+/// A tar file on local disk, decompressed if it was compressed (by content, not by name). A plain tar is
+/// used where it is; a compressed one is decompressed once into a private temporary file.
+/// </summary>
+public sealed class LocalTar : IDisposable
+{
+    private LocalTar(string path, string source, string? compression)
+    {
+        Path = path;
+        Source = source;
+        Compression = compression;
+    }
+
+    /// <summary>The uncompressed tar.</summary>
+    public string Path { get; }
+
+    /// <summary>The file it came from.</summary>
+    public string Source { get; }
+
+    /// <summary>The compression it had (<see cref="Curation.Compression.Detect"/>), or null.</summary>
+    public string? Compression { get; }
+
+    public static LocalTar Open(string path, CancellationToken cancellationToken)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        byte[] magic = new byte[8];
+        int n;
+        using (FileStream f = File.OpenRead(full))
+        {
+            n = f.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
+        }
+
+        string? compression = Curation.Compression.Detect(magic.AsSpan(0, n));
+        if (compression is null)
+        {
+            return new LocalTar(full, full, null);
+        }
+
+        string temp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"cvmpreserve-tar-{Guid.NewGuid():N}.tar");
+        try
+        {
+            using FileStream input = File.OpenRead(full);
+            using FileStream output = File.Create(temp);
+            Curation.Compression.Decompress(compression, input, output, full, cancellationToken: cancellationToken);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+
+        return new LocalTar(temp, full, compression);
+    }
+
+    /// <summary>The names of the members of the tar (normalised as tree paths), read from the headers only.</summary>
+    public HashSet<string> MemberNames()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            using FileStream file = File.OpenRead(Path);
+            using var reader = new TarReader(file);
+            long end = 0;
+            while (TarBackedTreeSource.NextEntry(reader, file, ref end, Source) is TarEntry t)
+            {
+                names.Add(System.Text.Encoding.UTF8.GetString(TarBackedTreeSource.Normalise(t.Name)));
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or PreserveException)
+        {
+            // Not a (whole) tar: what was read; opening it as a tree reports the error.
+        }
+
+        return names;
+    }
+
+    public void Dispose()
+    {
+        if (!string.Equals(Path, Source, StringComparison.Ordinal))
+        {
+            File.Delete(Path);
+        }
+    }
+}
+
+/// <summary>
+/// What trees read from tar files share: tar members turned into tree entries (PAX and GNU headers:
+/// nanosecond times, long names, xattrs), file content read in place from the member's offset, parents the
+/// tar does not list made as plain directories, exclusions, and unpacking selected files for inspection.
+/// Limits: names are taken as UTF-8 by the tar reader, so a non-UTF-8 name is not kept byte for byte
+/// (capture such a tree from a directory instead); sparse members are read as plain files.
+/// </summary>
+public abstract class TarBackedTreeSource : ITreeSource, IDisposable
+{
+    private readonly IReadOnlyList<ExclusionPattern> _exclusions;
+    private readonly Dictionary<TreeEntry, (string File, long Offset, long Length)> _data = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<TreeEntry, TreeEntry> _links = new(ReferenceEqualityComparer.Instance);
+    private List<TreeEntry>? _walked;
+
+    protected TarBackedTreeSource(IReadOnlyList<string>? exclusions)
+    {
+        _exclusions = (exclusions ?? []).Select(x => new ExclusionPattern(x)).ToList();
+    }
+
+    public abstract string Description { get; }
+
+    public IReadOnlyList<CaptureWarning> Warnings => WarningList;
+
+    protected List<CaptureWarning> WarningList { get; } = [];
+
+    /// <summary>Fills <paramref name="entries"/> (path → entry; the root is there already) from the tar files.</summary>
+    protected abstract void Populate(Dictionary<byte[], TreeEntry> entries, CancellationToken cancellationToken);
+
+    public List<TreeEntry> Walk(CancellationToken cancellationToken)
+    {
+        _data.Clear();
+        _links.Clear();
+        var entries = new Dictionary<byte[], TreeEntry>(PathBytes.EqualityComparer)
+        {
+            [[]] = new TreeEntry { Path = [], Kind = EntryKind.Directory, Mode = 0x1ED },
+        };
+        Populate(entries, cancellationToken);
+
+        // Parents that the tar files do not list become plain directories.
+        foreach (byte[] path in entries.Keys.ToList())
+        {
+            for (int slash = path.AsSpan().LastIndexOf((byte)'/'); slash > 0; slash = path.AsSpan(0, slash).LastIndexOf((byte)'/'))
+            {
+                byte[] parent = path[..slash];
+                if (!entries.ContainsKey(parent))
+                {
+                    entries[parent] = new TreeEntry { Path = parent, Kind = EntryKind.Directory, Mode = 0x1ED };
+                }
+            }
+        }
+
+        // Exclusions as for a directory: the entry is recorded as excluded, nothing below or inside it kept.
+        var excluded = new List<byte[]>();
+        foreach (TreeEntry e in entries.Values.OrderBy(e => e.Path, Comparer<byte[]>.Create(TreeOrdering.Compare)))
+        {
+            if (e.Path.Length == 0 || excluded.Any(x => IsBelow(e.Path, x)))
+            {
+                continue;
+            }
+
+            string display = e.DisplayPath;
+            if (_exclusions.FirstOrDefault(p => p.IsMatch(display)) is ExclusionPattern pattern)
+            {
+                e.State = EntryState.Excluded;
+                e.Note = $"--exclude {pattern.Text}";
+                _data.Remove(e);
+                excluded.Add(e.Path);
+            }
+        }
+
+        List<TreeEntry> list = [.. entries.Values.Where(e => !excluded.Any(x => IsBelow(e.Path, x)))];
+        var kept = new HashSet<TreeEntry>(list, ReferenceEqualityComparer.Instance);
+        foreach (TreeEntry e in list)
+        {
+            if (_links.TryGetValue(e, out TreeEntry? first) && kept.Contains(first) && first.State != EntryState.Captured)
+            {
+                _links.Remove(e);
+                e.State = EntryState.Excluded;
+                e.Note = "hard link to an excluded entry";
+            }
+        }
+
+        // Each inode's content goes to its first name in catalog order, which need not be the name the tar
+        // gave first, and may be gone (a later layer deleted or replaced it): the others link to that one.
+        foreach (IGrouping<TreeEntry, TreeEntry> inode in _links.GroupBy<KeyValuePair<TreeEntry, TreeEntry>, TreeEntry, TreeEntry>(l => l.Value, l => l.Key, ReferenceEqualityComparer.Instance).ToList())
+        {
+            TreeEntry original = inode.Key;
+            List<TreeEntry> names = [.. inode.Where(n => kept.Contains(n) && n.State == EntryState.Captured)];
+            if (kept.Contains(original) && original.State == EntryState.Captured)
+            {
+                names.Add(original);
+            }
+
+            foreach (TreeEntry n in inode)
+            {
+                _links.Remove(n);
+            }
+
+            if (names.Count == 0)
+            {
+                continue;
+            }
+
+            TreeEntry holder = names.MinBy(n => n.Path, Comparer<byte[]>.Create(TreeOrdering.Compare))!;
+            if (_data.TryGetValue(original, out var content))
+            {
+                _data[holder] = content;
+            }
+
+            foreach (TreeEntry n in names.Where(n => !ReferenceEquals(n, holder)))
+            {
+                _links[n] = holder;
+                _data.Remove(n);
+            }
+        }
+
+        // Owner names come from the tree's own account files, as for a directory (FORMAT.md §6.2), not from
+        // the tar headers: image builders often leave those empty, or write the building host's names.
+        Dictionary<long, string> users = ReadAccountFile(entries, "etc/passwd");
+        Dictionary<long, string> groups = ReadAccountFile(entries, "etc/group");
+        foreach (TreeEntry e in list)
+        {
+            e.UserName = users.GetValueOrDefault(e.Uid);
+            e.GroupName = groups.GetValueOrDefault(e.Gid);
+        }
+
+        TreeOrdering.Number(list, _links);
+        _walked = list;
+        return list;
+    }
+
+    private Dictionary<long, string> ReadAccountFile(Dictionary<byte[], TreeEntry> entries, string path)
+    {
+        if (!entries.TryGetValue(System.Text.Encoding.UTF8.GetBytes(path), out TreeEntry? e) || e.Kind != EntryKind.File || e.State != EntryState.Captured)
+        {
+            return [];
+        }
+
+        if (!_data.TryGetValue(_links.GetValueOrDefault(e) ?? e, out var d) || d.Length > AccountNames.MaxFileBytes)
+        {
+            return [];
+        }
+
+        byte[] content = new byte[d.Length];
+        using Microsoft.Win32.SafeHandles.SafeFileHandle h = File.OpenHandle(d.File);
+        int n = RandomAccess.Read(h, content, d.Offset);
+        return AccountNames.Parse(content.AsSpan(0, n));
+    }
+
+    /// <summary>
+    /// Reads the members of the tar file <paramref name="tar"/> into entries keyed by path, in member order
+    /// (a later member of the same name replaces the earlier one, as tar -x does). Hard links are resolved
+    /// against the members read so far, then against <paramref name="lower"/>.
+    /// </summary>
+    protected Dictionary<byte[], TreeEntry> ReadMembers(string tar, string displayName, Dictionary<byte[], TreeEntry>? lower, CancellationToken cancellationToken)
+    {
+        var entries = new Dictionary<byte[], TreeEntry>(PathBytes.EqualityComparer);
+        try
+        {
+            using FileStream file = File.OpenRead(tar);
+            using var reader = new TarReader(file);
+            long end = 0;
+            while (NextEntry(reader, file, ref end, displayName) is TarEntry t)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                byte[] path = Normalise(t.Name);
+                if (path.Length == 0 && t.EntryType != TarEntryType.Directory)
+                {
+                    continue;
+                }
+
+                if (path.Length > 0 && !PathBytes.IsSafeRelative(path))
+                {
+                    throw new PreserveException(FailureKind.Usage, $"{displayName}: member '{t.Name}' has a path that leaves the tree; refusing it.");
+                }
+
+                TreeEntry e = ToEntry(t, path);
+                switch (t.EntryType)
+                {
+                    case TarEntryType.HardLink:
+                        byte[] target = Normalise(t.LinkName);
+                        if (!(entries.TryGetValue(target, out TreeEntry? first) || (lower?.TryGetValue(target, out first) ?? false)) || first.Kind == EntryKind.Directory)
+                        {
+                            throw new PreserveException(FailureKind.Usage, $"{displayName}: member '{t.Name}' is a hard link to '{t.LinkName}', which comes nowhere before it.");
+                        }
+
+                        e.Kind = first.Kind;
+                        e.Size = first.Size;
+                        _links[e] = _links.GetValueOrDefault(first) ?? first;
+                        break;
+                    case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                        _data[e] = (tar, t.DataOffset, t.Length);
+                        break;
+                }
+
+                entries[path] = e;
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new PreserveException(FailureKind.Usage, $"{displayName}: not a valid tar archive ({ex.Message}).", ex);
+        }
+
+        return entries;
+    }
+
+    /// <summary>
+    /// The next member, or null at the end. A tar that stops right after a member without the two zero
+    /// blocks of the end marker (umoci writes such layers; GNU tar reads them) ends there; one that stops
+    /// inside a member is truncated.
+    /// </summary>
+    internal static TarEntry? NextEntry(TarReader reader, FileStream file, ref long end, string displayName)
+    {
+        try
+        {
+            TarEntry? t = reader.GetNextEntry();
+            if (t is not null)
+            {
+                if (t.DataOffset >= 0 && t.DataOffset + t.Length > file.Length)
+                {
+                    throw new PreserveException(FailureKind.Usage, $"{displayName}: the tar archive is truncated after offset {file.Length}, inside member '{t.Name}'.");
+                }
+
+                end = t.DataOffset >= 0 ? t.DataOffset + ((t.Length + 511) / 512 * 512) : file.Position;
+            }
+
+            return t;
+        }
+        catch (EndOfStreamException e)
+        {
+            if (end >= file.Length)
+            {
+                return null;
+            }
+
+            throw new PreserveException(FailureKind.Usage, $"{displayName}: the tar archive is truncated after offset {end}.", e);
+        }
+    }
+
+    /// <summary>
+    /// Writes the regular files and symlinks whose paths <paramref name="select"/> accepts into
+    /// <paramref name="directory"/> (after a walk), so that files such as etc/redhat-release or the package
+    /// database can be read as they would be in an unpacked tree.
+    /// </summary>
+    public void ExtractTo(string directory, Func<string, bool> select)
+    {
+        foreach (TreeEntry e in _walked ?? throw new InvalidOperationException("Walk the tree first."))
+        {
+            string rel = e.DisplayPath;
+            if (e.State != EntryState.Captured || !select(rel))
+            {
+                continue;
+            }
+
+            string target = Path.Combine(directory, rel);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (e.Kind == EntryKind.Symlink)
+            {
+                File.CreateSymbolicLink(target, System.Text.Encoding.UTF8.GetString(e.LinkTarget ?? []));
+            }
+            else if (e.Kind == EntryKind.File && _data.TryGetValue(_links.GetValueOrDefault(e) ?? e, out var d))
+            {
+                using var c = new SliceContent(File.OpenHandle(d.File), d.Offset, d.Length);
+                using FileStream f = File.Create(target);
+                var buffer = new byte[1 << 16];
+                for (long pos = 0; pos < d.Length;)
+                {
+                    int n = c.Read(buffer, pos);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    f.Write(buffer, 0, n);
+                    pos += n;
+                }
+            }
+        }
+    }
+
+    public IFileContent Open(TreeEntry entry) =>
+        _data.TryGetValue(entry, out var d)
+            ? new SliceContent(File.OpenHandle(d.File), d.Offset, d.Length)
+            : throw new IOException($"'{entry.DisplayPath}' has no data in {Description}.");
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+
+    protected static bool IsBelow(byte[] path, byte[] ancestor) =>
+        ancestor.Length == 0 ? path.Length > 0 : path.Length > ancestor.Length && path.AsSpan().StartsWith(ancestor) && path[ancestor.Length] == '/';
+
+    internal static byte[] Normalise(string name)
+    {
+        string n = name.Replace('\\', '/');
+        while (n.StartsWith("./", StringComparison.Ordinal))
+        {
+            n = n[2..];
+        }
+
+        n = n.TrimStart('/').TrimEnd('/');
+        return n is "." or "" ? [] : System.Text.Encoding.UTF8.GetBytes(n);
+    }
+
+    private static TreeEntry ToEntry(TarEntry t, byte[] path)
+    {
+        var e = new TreeEntry
+        {
+            Path = path,
+            Kind = t.EntryType switch
+            {
+                TarEntryType.Directory => EntryKind.Directory,
+                TarEntryType.SymbolicLink => EntryKind.Symlink,
+                TarEntryType.CharacterDevice => EntryKind.CharDevice,
+                TarEntryType.BlockDevice => EntryKind.BlockDevice,
+                TarEntryType.Fifo => EntryKind.Fifo,
+                _ => EntryKind.File,
+            },
+            Mode = (int)t.Mode & 0xFFF,
+            Uid = t.Uid,
+            Gid = t.Gid,
+            MtimeSeconds = t.ModificationTime.ToUnixTimeSeconds(),
+            MtimeNanoseconds = (int)(t.ModificationTime.UtcTicks % TimeSpan.TicksPerSecond * 100),
+        };
+        if (t is PosixTarEntry p)
+        {
+            if (e.Kind is EntryKind.CharDevice or EntryKind.BlockDevice)
+            {
+                e.DeviceMajor = p.DeviceMajor;
+                e.DeviceMinor = p.DeviceMinor;
+            }
+        }
+
+        if (t is PaxTarEntry pax)
+        {
+            foreach ((string key, string value) in pax.ExtendedAttributes)
+            {
+                if (key.StartsWith("SCHILY.xattr.", StringComparison.Ordinal))
+                {
+                    e.XAttrs.Add(new XAttr(System.Text.Encoding.UTF8.GetBytes(key["SCHILY.xattr.".Length..]), System.Text.Encoding.Latin1.GetBytes(value)));
+                }
+            }
+
+            e.XAttrs.Sort((a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));
+        }
+
+        if (t.EntryType == TarEntryType.SymbolicLink)
+        {
+            e.LinkTarget = System.Text.Encoding.UTF8.GetBytes(t.LinkName);
+            e.Size = e.LinkTarget.Length;
+        }
+        else if (t.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)
+        {
+            e.Size = t.Length;
+        }
+
+        return e;
+    }
+
+    private sealed class SliceContent(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, long length) : IFileContent
+    {
+        public List<(long Offset, long Length)> DataSegments(long size) => size == 0 ? [] : [(0, Math.Min(size, length))];
+
+        public int Read(Span<byte> buffer, long position)
+        {
+            if (position >= length)
+            {
+                return 0;
+            }
+
+            int n = (int)Math.Min(buffer.Length, length - position);
+            return RandomAccess.Read(handle, buffer[..n], offset + position);
+        }
+
+        public void Dispose() => handle.Dispose();
+    }
+}
