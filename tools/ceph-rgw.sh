@@ -31,7 +31,7 @@ stop() {
 
 fail() {
   echo "ceph-rgw: $*" >&2
-  [[ -n ${D:-} ]] && { tail -n 20 "$D/log/"*.log 2>/dev/null | sed 's/^/  /' >&2 || true; stop "$D"; }
+  [[ -n ${D:-} ]] && { tail -n 5 "$D/log/"*.out 2>/dev/null | grep -v '^$' | sed 's/^/  /' >&2 || true; stop "$D"; }
   exit 1
 }
 
@@ -85,6 +85,12 @@ mon data = $D/mon.a
 public addr = 127.0.0.1
 [osd.0]
 osd data = $D/osd.0
+public addr = 127.0.0.1
+cluster addr = 127.0.0.1
+# The script places the OSD in the CRUSH map itself; the OSD's own update at start-up sometimes races
+# with its creation and makes it exit ("wrong fsid").
+osd crush update on start = false
+osd class update on start = false
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$PORT
 rgw data = $D/rgw.a
@@ -104,7 +110,7 @@ EOF
     spawn rgw radosgw "${C[@]}" -n client.rgw.a
     until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do
       ((SECONDS < deadline)) || fail "radosgw did not answer on 127.0.0.1:$PORT within ${timeout}s"
-      for p in $(cat "$D/pids"); do kill -0 "$p" 2>/dev/null || fail "a ceph process ($p) died during start-up"; done
+      for p in $(cat "$D/pids"); do kill -0 "$p" 2>/dev/null || fail "a ceph process ($p: $(grep -l "^$p\$" "$D"/run/*.pid 2>/dev/null || echo see below)) died during start-up"; done
       sleep 0.2
     done
     until radosgw-admin "${C[@]}" user create --uid=cvmpreserve --display-name=cvmpreserve \

@@ -11,6 +11,8 @@ packages=(
   rpm db5.3-util          # real rpm databases (rpmbuild, rpm --root) and Berkeley DB files
   openssl                 # checks curator signatures by hand (FORMAT.md §5.4)
   util-linux procps       # setpriv (unprivileged runs), mount (tmpfs for the full-disk test)
+  radosgw ceph-mon ceph-osd ceph-base ceph-common curl   # a real S3 gateway with Object Lock (tools/ceph-rgw.sh)
+  awscli                  # /usr/bin/aws 2.x: aws s3 sync both ways, Object Lock enforcement checks
 )
 
 missing=()
