@@ -51,8 +51,7 @@ public sealed class FaultProxy : IAsyncDisposable
                 {
                     foreach (TcpClient c in _open)
                     {
-                        c.Client.LingerState = new LingerOption(true, 0);
-                        c.Dispose();
+                        Reset(c);
                     }
 
                     _open.Clear();
@@ -121,7 +120,6 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             if (RefuseAll)
             {
-                client.Client.LingerState = new LingerOption(true, 0);
                 return;
             }
 
@@ -146,9 +144,26 @@ public sealed class FaultProxy : IAsyncDisposable
         }
         finally
         {
-            client.Client.LingerState = new LingerOption(true, 0); // close with a reset
-            client.Dispose();
+            Reset(client);
         }
+    }
+
+    /// <summary>Closes with a reset (RST), as a dropped connection looks to the client.</summary>
+    private static void Reset(TcpClient c)
+    {
+        try
+        {
+            if (c.Client is { } socket)
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException)
+        {
+            // Already closed.
+        }
+
+        c.Dispose();
     }
 
     private async Task PumpAsync(NetworkStream from, NetworkStream to, bool isUp, long faultAfter, bool stall, CancellationToken cancellationToken)
