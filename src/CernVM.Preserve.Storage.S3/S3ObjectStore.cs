@@ -309,9 +309,9 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
 
     public async Task<ObjectRetention?> GetRetentionAsync(string key, CancellationToken cancellationToken)
     {
-        if (Capabilities.Retention is null && !Versioned)
+        if (Capabilities.Retention is null)
         {
-            return null;
+            return null; // this store writes no retention (FORMAT.md §8.1)
         }
 
         string full = FullKey(key);
@@ -328,9 +328,10 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
             return new ObjectRetention(r.Mode.ToString().ToLowerInvariant(),
                 DateTimeOffset.Parse(r.RetainUntilDate, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal));
         }
-        catch (StorageException e) when (!e.IsTransient && e.InnerException is MinioException m && (m.Response?.Code ?? m.Message).Contains("NoSuchObjectLockConfiguration", StringComparison.OrdinalIgnoreCase))
+        catch (StorageException e) when (!e.IsTransient && e.InnerException is MinioException m &&
+                                         ((m.Response?.Code ?? "") + m.Message).Contains("NoSuchObjectLockConfiguration", StringComparison.OrdinalIgnoreCase))
         {
-            return null;
+            return null; // an object written without retention (by another tool)
         }
     }
 
@@ -587,23 +588,28 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
             return (false, null);
         }
 
-        ObjectLockConfiguration? config;
-        try
+        // Read here rather than through Minio 7.0.0, whose DefaultRetention knows only Days: a bucket whose
+        // default is given in Years would look like one without retention.
+        S3Response r = await connection.RetryAsync(async ct =>
         {
-            config = await MinioAsync(connection, null,
-                () => minio.GetObjectLockConfigurationAsync(new GetObjectLockConfigurationArgs().WithBucket(bucket), cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        catch (StorageException e) when (!e.IsTransient)
+            S3Response answer = await connection.SendAsync(HttpMethod.Get, null, "object-lock=", default, null, ct).ConfigureAwait(false);
+            return answer.Ok || (int)answer.Status is 400 or 404 ? answer : throw connection.Failure(answer, "GET object-lock", null);
+        }, cancellationToken).ConfigureAwait(false);
+        if (!r.Ok)
         {
-            config = null; // versioned, no Object Lock
+            return (true, null); // versioned, without Object Lock
         }
 
-        if (config?.ObjectLockEnabled != "Enabled" || config.Rule?.DefaultRetention is not { Days: > 0 } d)
+        XElement config = r.Xml();
+        string? Value(XElement? e, string name) => e?.Descendants().FirstOrDefault(x => x.Name.LocalName == name)?.Value;
+        XElement? rule = config.Descendants().FirstOrDefault(x => x.Name.LocalName == "DefaultRetention");
+        int days = int.TryParse(Value(rule, "Days"), out int d) ? d : int.TryParse(Value(rule, "Years"), out int y) ? y * 365 : 0;
+        if (Value(config, "ObjectLockEnabled") != "Enabled" || rule is null || days <= 0 || Value(rule, "Mode") is not { } mode)
         {
             return (true, null);
         }
 
-        return (true, new RetentionPolicy(d.Mode.ToString().ToLowerInvariant(), TimeSpan.FromDays(d.Days)));
+        return (true, new RetentionPolicy(mode.ToLowerInvariant(), TimeSpan.FromDays(days)));
     }
 
     private static ObjectRetentionMode ToMinioMode(string mode) => mode switch

@@ -236,6 +236,39 @@ public sealed class S3CliTests(RgwCluster rgw)
     }
 
     [RgwFact]
+    public void Snapshot_ThreeRacingForOneCapsuleOnAnObjectLockBucket_GetDifferentVersionsEachWhole()
+    {
+        using var t = new TempDir();
+        string a = $"s3://{RgwCluster.NewBucket("race")}/a";
+        Assert.Equal(0, Cvm("init", a, "--object-lock", "compliance", "--retention", "1d").ExitCode);
+        string[] trees = ["t1", "t2", "t3"];
+        for (int i = 0; i < trees.Length; i++)
+        {
+            MakeTree(t[trees[i]], 5, 30_000, 10 + i);
+        }
+
+        var runs = trees.Select(tree => (Tree: tree, Process: CliRunner.Start(rgw.Env, "snapshot", "--rootfs", t[tree], "--name", "race", "--archive", a, "--json"))).ToList();
+        var made = new Dictionary<int, string>();
+        foreach ((string tree, Process p) in runs)
+        {
+            string stdout = p.StandardOutput.ReadToEnd();
+            Assert.True(p.WaitForExit(120_000), "a racing snapshot did not finish");
+            Assert.True(p.ExitCode == 0, $"{tree}: exit {p.ExitCode}: {p.StandardError.ReadToEnd()}");
+            int version = (int)JsonNode.Parse(stdout)!["version"]!;
+            Assert.True(made.TryAdd(version, tree), $"two snapshots both claim v{version}");
+            p.Dispose();
+        }
+
+        // Each version holds the tree its own snapshot read.
+        foreach ((int version, string tree) in made)
+        {
+            CliResult r = Cvm("restore", $"race@v{version}", "--to", t[$"back-{version}"], "--archive", a);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal("", CliRunner.Sh($"diff -r --no-dereference '{t[tree]}' '{t[$"back-{version}"]}'"));
+        }
+    }
+
+    [RgwFact]
     public void Snapshot_KilledMidwayThenRunAgain_DoesNotUploadAgainWhatWasStored()
     {
         using var t = new TempDir();

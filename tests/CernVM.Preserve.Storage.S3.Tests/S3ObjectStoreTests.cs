@@ -72,6 +72,33 @@ public sealed class S3ObjectStoreTests(RgwCluster rgw)
     }
 
     [RgwFact]
+    public async Task Open_BucketWhoseDefaultRetentionIsInYears_ReportsItInDays()
+    {
+        string bucket = RgwCluster.NewBucket("years");
+        Assert.Equal(0, rgw.Aws("s3api", "create-bucket", "--bucket", bucket, "--object-lock-enabled-for-bucket").ExitCode);
+        (int rc, _, string err) = rgw.Aws("s3api", "put-object-lock-configuration", "--bucket", bucket, "--object-lock-configuration",
+            "{\"ObjectLockEnabled\":\"Enabled\",\"Rule\":{\"DefaultRetention\":{\"Mode\":\"GOVERNANCE\",\"Years\":1}}}");
+        Assert.True(rc == 0, err);
+        await using S3ObjectStore store = await S3ObjectStore.OpenAsync(rgw.Settings(bucket), default);
+        Assert.Equal(new RetentionPolicy("governance", TimeSpan.FromDays(365)), store.Capabilities.Retention);
+        await S3ObjectStore.PrepareBucketAsync(rgw.Settings(bucket), new ObjectLockRequest("governance", 365), default);
+    }
+
+    [RgwFact]
+    public async Task Open_VersionedBucketWithoutObjectLock_HasNoRetentionAndStillCreatesAtomically()
+    {
+        string bucket = RgwCluster.NewBucket("versioned");
+        Assert.Equal(0, rgw.Aws("s3api", "create-bucket", "--bucket", bucket).ExitCode);
+        Assert.Equal(0, rgw.Aws("s3api", "put-bucket-versioning", "--bucket", bucket, "--versioning-configuration", "Status=Enabled").ExitCode);
+        await using S3ObjectStore store = await S3ObjectStore.OpenAsync(rgw.Settings(bucket), default);
+        Assert.True(store.Versioned);
+        Assert.Null(store.Capabilities.Retention);
+        Assert.Null(await store.GetRetentionAsync("archive.json", default));
+        bool[] won = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => store.PutIfAbsentAsync("capsules/v/v1/manifest.json", new[] { (byte)i }, default))));
+        Assert.Single(won, w => w);
+    }
+
+    [RgwFact]
     public async Task Put_AboveTheMultipartThreshold_IsAMultipartUploadThatReadsBackIntact()
     {
         string bucket = RgwCluster.NewBucket("multipart");
