@@ -395,7 +395,8 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
         }
 
         string claim = Settings.Prefix + ClaimPrefix + full[Settings.Prefix.Length..];
-        byte[] claimBody = Encoding.ASCII.GetBytes($"{_writerId}\n");
+        // Unique per call, so that a claim whose answer was lost can still be recognised as ours.
+        byte[] claimBody = Encoding.ASCII.GetBytes($"{_writerId} {Guid.NewGuid():N}\n");
         if (!Versioned)
         {
             if (!await PutObjectAsync(claim, claimBody, conditional: true, cancellationToken).ConfigureAwait(false))
@@ -412,9 +413,9 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
                             : throw _connection.Failure(r, "PUT claim", claim);
             }, cancellationToken).ConfigureAwait(false);
             string oldest = await OldestVersionAsync(claim, cancellationToken).ConfigureAwait(false);
-            if (oldest != mine)
+            if (oldest != mine && !await HoldsAsync(claim, "versionId=" + SigV4.Encode(oldest, false), claimBody, cancellationToken).ConfigureAwait(false))
             {
-                return false;
+                return false; // (the oldest claim may be ours when an attempt's answer was lost: hence the read)
             }
         }
 
@@ -449,8 +450,10 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
             return true;
         }
 
-        return await _connection.RetryAsync(async ct =>
+        int attempts = 0;
+        bool created = await _connection.RetryAsync(async ct =>
         {
+            attempts++;
             S3Response r = await _connection.SendAsync(HttpMethod.Put, full, "", content, req =>
             {
                 AddPutHeaders(req, content);
@@ -465,6 +468,20 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
             }
 
             return r.Ok ? true : throw _connection.Failure(r, "PUT", full);
+        }, cancellationToken).ConfigureAwait(false);
+
+        // Refused after a retry: the earlier attempt may have created it and lost its answer. Only a writer of
+        // identical bytes could have made what is there (a manifest names its creation time to the 100 ns).
+        return created || (attempts > 1 && await HoldsAsync(full, "", content, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>True when the object (version) holds exactly <paramref name="content"/>.</summary>
+    private async Task<bool> HoldsAsync(string full, string query, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        return await _connection.RetryAsync(async ct =>
+        {
+            S3Response r = await _connection.SendAsync(HttpMethod.Get, full, query, default, null, ct).ConfigureAwait(false);
+            return r.Status == HttpStatusCode.NotFound ? false : r.Ok ? r.Body.AsSpan().SequenceEqual(content.Span) : throw _connection.Failure(r, "GET", full);
         }, cancellationToken).ConfigureAwait(false);
     }
 

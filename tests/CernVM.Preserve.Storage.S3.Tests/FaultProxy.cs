@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace CernVM.Preserve.Storage.S3.Tests;
 
@@ -73,6 +74,15 @@ public sealed class FaultProxy : IAsyncDisposable
 
     public bool Corrupted { get; private set; }
 
+    /// <summary>
+    /// Once: the next request whose start contains this text (e.g. "PUT /bucket/key") reaches the server,
+    /// but its connection is reset before the answer reaches the client, as when a network fails at the
+    /// worst moment.
+    /// </summary>
+    public string? LoseAnswerTo { get; set; }
+
+    public bool AnswerLost { get; private set; }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -133,8 +143,9 @@ public sealed class FaultProxy : IAsyncDisposable
             bool drop = DropEvery > 0 && n % DropEvery == 0;
             bool stall = !drop && StallEvery > 0 && n % StallEvery == 0;
             using var pair = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            Task up = PumpAsync(client.GetStream(), upstream.GetStream(), true, drop || stall ? faultAfter : long.MaxValue, stall, pair.Token);
-            Task down = PumpAsync(upstream.GetStream(), client.GetStream(), false, drop || stall ? faultAfter : long.MaxValue, stall, pair.Token);
+            var armed = new StrongBox<bool>();
+            Task up = PumpAsync(client.GetStream(), upstream.GetStream(), true, drop || stall ? faultAfter : long.MaxValue, stall, armed, pair.Token);
+            Task down = PumpAsync(upstream.GetStream(), client.GetStream(), false, drop || stall ? faultAfter : long.MaxValue, stall, armed, pair.Token);
             await Task.WhenAny(up, down);
             await pair.CancelAsync();
         }
@@ -166,7 +177,7 @@ public sealed class FaultProxy : IAsyncDisposable
         c.Dispose();
     }
 
-    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool isUp, long faultAfter, bool stall, CancellationToken cancellationToken)
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool isUp, long faultAfter, bool stall, StrongBox<bool> armed, CancellationToken cancellationToken)
     {
         byte[] buffer = new byte[16384];
         long moved = 0;
@@ -188,6 +199,19 @@ public sealed class FaultProxy : IAsyncDisposable
                     }
 
                     return; // drop: the caller resets both ends
+                }
+
+                if (isUp && LoseAnswerTo is { } marker &&
+                    System.Text.Encoding.ASCII.GetString(buffer, 0, Math.Min(read, 512)).Contains(marker, StringComparison.Ordinal))
+                {
+                    LoseAnswerTo = null;
+                    armed.Value = true;
+                }
+
+                if (!isUp && armed.Value)
+                {
+                    AnswerLost = true;
+                    return; // the request was served; its answer is lost with the connection
                 }
 
                 if (isUp)

@@ -134,6 +134,25 @@ public sealed class S3ObjectStoreTests(RgwCluster rgw)
         Assert.Equal(content, await store.TryGetAsync("capsules/c/v1/manifest.json", default));
     }
 
+    [RgwTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task PutIfAbsent_AnswerLostThenSentAgain_StillKnowsItCreatedTheObject(bool objectLock)
+    {
+        string bucket = RgwCluster.NewBucket(objectLock ? "lostlocked" : "lostplain");
+        S3Settings direct = rgw.Settings(bucket);
+        await S3ObjectStore.PrepareBucketAsync(direct, objectLock ? new ObjectLockRequest("governance", 1) : null, default);
+        await using var proxy = new FaultProxy(new Uri(rgw.Endpoint));
+        await using S3ObjectStore store = await S3ObjectStore.OpenAsync(direct with { Endpoint = new Uri(proxy.Endpoint), RetryDelay = TimeSpan.FromMilliseconds(10) }, default);
+
+        // The request whose answer decides: the conditional PUT of the key, or the PUT of its claim.
+        proxy.LoseAnswerTo = objectLock ? $"PUT /{bucket}/archive/tmp/claims/" : $"PUT /{bucket}/archive/capsules/";
+        Assert.True(await store.PutIfAbsentAsync("capsules/l/v1/manifest.json", "mine"u8.ToArray(), default));
+        Assert.True(proxy.AnswerLost);
+        Assert.False(await store.PutIfAbsentAsync("capsules/l/v1/manifest.json", "theirs"u8.ToArray(), default));
+        Assert.Equal("mine"u8.ToArray(), await store.TryGetAsync("capsules/l/v1/manifest.json", default));
+    }
+
     [RgwFact]
     public async Task Open_BadCredentials_FailsAtOnceNamingEndpointAndBucket()
     {
