@@ -83,6 +83,32 @@ public sealed class FaultProxy : IAsyncDisposable
 
     public bool AnswerLost { get; private set; }
 
+    private int _slowDown;
+
+    /// <summary>The next N new connections get their request answered by the proxy itself: 503 SlowDown, as an overloaded S3 answers.</summary>
+    public int SlowDownNext
+    {
+        get => Volatile.Read(ref _slowDown);
+        set => Volatile.Write(ref _slowDown, value);
+    }
+
+    private bool TakeSlowDown()
+    {
+        while (true)
+        {
+            int n = Volatile.Read(ref _slowDown);
+            if (n <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _slowDown, n - 1, n) == n)
+            {
+                return true;
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -133,6 +159,14 @@ public sealed class FaultProxy : IAsyncDisposable
                 return;
             }
 
+            if (TakeSlowDown())
+            {
+                await AnswerSlowDownAsync(client.GetStream());
+                client.Client.Shutdown(SocketShutdown.Send);
+                await Task.Delay(100);
+                return;
+            }
+
             await upstream.ConnectAsync(_upstream, _stop.Token);
             long faultAfter;
             lock (_random)
@@ -157,6 +191,31 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             Reset(client);
         }
+    }
+
+    private async Task AnswerSlowDownAsync(NetworkStream stream)
+    {
+        // Read the request head (a GET or HEAD has no body), then answer and close.
+        byte[] buffer = new byte[16384];
+        int have = 0;
+        while (have < buffer.Length)
+        {
+            int read = await stream.ReadAsync(buffer.AsMemory(have), _stop.Token);
+            if (read == 0)
+            {
+                return;
+            }
+
+            have += read;
+            if (System.Text.Encoding.ASCII.GetString(buffer, 0, have).Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+
+        const string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+        string answer = $"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(answer), _stop.Token);
     }
 
     /// <summary>Closes with a reset (RST), as a dropped connection looks to the client.</summary>

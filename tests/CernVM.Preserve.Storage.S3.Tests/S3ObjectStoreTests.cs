@@ -196,6 +196,30 @@ public sealed class S3ObjectStoreTests(RgwCluster rgw)
     }
 
     [RgwFact]
+    public async Task Get_SlowDown503_IsRetriedWithBackoffUntilItSucceeds()
+    {
+        string bucket = RgwCluster.NewBucket("slowdown");
+        S3Settings direct = rgw.Settings(bucket);
+        await S3ObjectStore.PrepareBucketAsync(direct, null, default);
+        await using (S3ObjectStore writer = await S3ObjectStore.OpenAsync(direct, default))
+        {
+            await writer.PutIfAbsentAsync("archive.json", "{}"u8.ToArray(), default);
+        }
+
+        await using var proxy = new FaultProxy(new Uri(rgw.Endpoint));
+        await using S3ObjectStore store = await S3ObjectStore.OpenAsync(direct with { Endpoint = new Uri(proxy.Endpoint), RetryDelay = TimeSpan.FromMilliseconds(50) }, default);
+        proxy.RefuseAll = true; // close the pooled connections: the next request opens a new one
+        proxy.RefuseAll = false;
+        proxy.SlowDownNext = 3;
+        long before = store.Requests;
+        var clock = Stopwatch.StartNew();
+        Assert.Equal("{}"u8.ToArray(), await store.TryGetAsync("archive.json", default));
+        Assert.Equal(4, store.Requests - before); // three 503 SlowDown answers, then the object
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(50), "no backoff between the retries");
+        Assert.Equal(0, proxy.SlowDownNext);
+    }
+
+    [RgwFact]
     public async Task Get_ConnectionsDroppedAndStalled_EveryReadStillGivesTheRightBytes()
     {
         string bucket = RgwCluster.NewBucket("flaky");
