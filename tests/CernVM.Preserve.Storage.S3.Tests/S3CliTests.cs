@@ -10,7 +10,7 @@ namespace CernVM.Preserve.Storage.S3.Tests;
 /// made with aws s3 sync in both directions, and snapshots through a network that drops, stalls or dies.
 /// </summary>
 [Collection(RgwCollection.Name)]
-public sealed class S3CliTests(RgwCluster rgw)
+public sealed class S3CliTests(RgwCluster rgw, Xunit.Abstractions.ITestOutputHelper output)
 {
     private CliResult Cvm(params string[] args) => CliRunner.Run(TimeSpan.FromMinutes(3), rgw.Env, args);
 
@@ -213,6 +213,7 @@ public sealed class S3CliTests(RgwCluster rgw)
         };
         CliResult run = Cvm(flaky, "snapshot", "--rootfs", t["tree"], "--name", "flaky", "--archive", a, "--s3-parallel", "4");
         Assert.True(run.ExitCode is 0 or 6, run.ToString());
+        output.WriteLine($"snapshot through the faulty proxy: exit {run.ExitCode}, {proxy.Proxy.Connections} connections");
         Assert.True(proxy.Proxy.Connections > 4, "the proxy saw too few connections to have injected faults");
         if (run.ExitCode == 6)
         {
@@ -305,6 +306,7 @@ public sealed class S3CliTests(RgwCluster rgw)
         HashSet<string> second = StoredBlobs(t["run2.log"]);
         Assert.NotEmpty(second);
         Assert.Empty(first.Intersect(second)); // nothing stored by the killed run was sent again
+        output.WriteLine($"killed run stored {first.Count} blobs; the second run stored {second.Count} others and sent none of the first again");
         AssertConsistent(a, "killed", t);
     }
 
