@@ -562,7 +562,7 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
         }
     }
 
-    private static IMinioClient CreateMinio(S3Connection connection)
+    internal static IMinioClient CreateMinio(S3Connection connection)
     {
         Uri ep = connection.Settings.Endpoint;
         return new MinioClient()
