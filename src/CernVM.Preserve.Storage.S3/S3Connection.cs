@@ -65,7 +65,7 @@ internal sealed class S3Connection : IDisposable
             ConnectTimeout = settings.AttemptTimeout,
             AutomaticDecompression = DecompressionMethods.None,
         };
-        Http = new HttpClient(new S3CompatibilityHandler(sockets)) { Timeout = Timeout.InfiniteTimeSpan };
+        Http = new HttpClient(new MinioDefectWorkarounds(sockets)) { Timeout = Timeout.InfiniteTimeSpan };
         ResiliencePipelineBuilder builder = new();
         if (settings.MaxRetries > 0)
         {
@@ -89,7 +89,7 @@ internal sealed class S3Connection : IDisposable
         }
     }
 
-    /// <summary>The HTTP client every request goes through, Minio's included (through the compatibility handler).</summary>
+    /// <summary>The HTTP client every request goes through, Minio's included (through <see cref="MinioDefectWorkarounds"/>).</summary>
     public HttpClient Http { get; }
 
     public S3Settings Settings => _settings;

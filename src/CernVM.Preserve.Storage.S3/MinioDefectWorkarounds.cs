@@ -17,7 +17,7 @@ namespace CernVM.Preserve.Storage.S3;
 /// </list>
 /// Remove this handler when the pinned SDK has both fixes (docs/ARCHITECTURE.md §S3).
 /// </summary>
-internal sealed class S3CompatibilityHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+internal sealed class MinioDefectWorkarounds(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
     private const string WrongNamespace = "http://doc.s3.amazonaws.com/2006-03-01/";
     private const string RightNamespace = "http://s3.amazonaws.com/doc/2006-03-01/";

@@ -7,9 +7,9 @@ using Xunit;
 
 namespace CernVM.Preserve.Storage.S3.Tests;
 
-/// <summary>The workarounds of the Minio SDK 7.0.0 defects (S3CompatibilityHandler), with the SDK itself.</summary>
+/// <summary>The workarounds of the Minio SDK 7.0.0 defects (MinioDefectWorkarounds), with the SDK itself.</summary>
 [Collection(RgwCollection.Name)]
-public sealed class S3CompatibilityHandlerTests(RgwCluster rgw)
+public sealed class MinioDefectWorkaroundsTests(RgwCluster rgw)
 {
     [RgwFact]
     public async Task RangedGet_ThroughTheHandler_GivesTheRangeInsteadOfPartialContentException()
@@ -47,7 +47,7 @@ public sealed class S3CompatibilityHandlerTests(RgwCluster rgw)
                                "<Name>b</Name><Prefix></Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>" +
                                "<Contents><Key>a/small.txt</Key><LastModified>2026-11-25T08:00:00.000Z</LastModified><ETag>\"x\"</ETag><Size>27</Size><StorageClass>STANDARD</StorageClass></Contents>" +
                                "</ListBucketResult>";
-        using var http = new HttpClient(new S3CompatibilityHandler(new Canned(HttpStatusCode.OK, listing, "application/xml")));
+        using var http = new HttpClient(new MinioDefectWorkarounds(new Canned(HttpStatusCode.OK, listing, "application/xml")));
         HttpResponseMessage r = await http.GetAsync("http://127.0.0.1:1/b?list-type=2");
         string body = await r.Content.ReadAsStringAsync();
         Assert.Contains("xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"", body, StringComparison.Ordinal);
@@ -59,7 +59,7 @@ public sealed class S3CompatibilityHandlerTests(RgwCluster rgw)
     [Fact]
     public async Task PartialContent_IsAnsweredAs200WithTheSameBody()
     {
-        using var http = new HttpClient(new S3CompatibilityHandler(new Canned(HttpStatusCode.PartialContent, "abcde", "application/octet-stream")));
+        using var http = new HttpClient(new MinioDefectWorkarounds(new Canned(HttpStatusCode.PartialContent, "abcde", "application/octet-stream")));
         HttpResponseMessage r = await http.GetAsync("http://127.0.0.1:1/b/k");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.Equal("abcde", await r.Content.ReadAsStringAsync());
