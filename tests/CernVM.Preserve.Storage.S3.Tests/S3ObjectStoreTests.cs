@@ -13,6 +13,34 @@ public sealed class S3ObjectStoreTests(RgwCluster rgw)
 {
     private const string BlobKey = "blobs/sha256/ab/ab00000000000000000000000000000000000000000000000000000000000000";
 
+    /// <summary>
+    /// Why the claim scheme exists (FORMAT.md §8.1): RGW 16 decides If-None-Match: * atomically on a plain
+    /// bucket but ignores it on a versioned one. When this test fails, the gateway changed; revisit the scheme.
+    /// </summary>
+    [RgwTheory]
+    [InlineData(false, 412)]
+    [InlineData(true, 200)]
+    public async Task Gateway_IfNoneMatchOnAnExistingKey_Answers412OnlyWithoutVersioning(bool objectLock, int secondAnswer)
+    {
+        string bucket = RgwCluster.NewBucket(objectLock ? "inmlocked" : "inmplain");
+        S3Settings settings = rgw.Settings(bucket);
+        await S3ObjectStore.PrepareBucketAsync(settings, objectLock ? new ObjectLockRequest("governance", 1) : null, default);
+        using var connection = new S3Connection(settings);
+        var answers = new List<int>();
+        foreach (string body in new[] { "first", "second" })
+        {
+            byte[] bytes = System.Text.Encoding.ASCII.GetBytes(body);
+            S3Response r = await connection.SendAsync(HttpMethod.Put, "archive/k", "", bytes, req =>
+            {
+                req.Headers.TryAddWithoutValidation("If-None-Match", "*");
+                req.Content!.Headers.TryAddWithoutValidation("Content-MD5", S3Connection.Md5Base64(bytes));
+            }, default);
+            answers.Add((int)r.Status);
+        }
+
+        Assert.Equal([200, secondAnswer], answers);
+    }
+
     [RgwFact]
     public async Task ObjectLock_DeletingALockedVersionOrShorteningComplianceRetention_IsRefusedByTheServer()
     {
