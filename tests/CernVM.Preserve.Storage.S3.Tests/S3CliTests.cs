@@ -310,6 +310,32 @@ public sealed class S3CliTests(RgwCluster rgw, Xunit.Abstractions.ITestOutputHel
         AssertConsistent(a, "killed", t);
     }
 
+    [RgwFact]
+    public void Snapshot_InterruptedBySigint_Exits130AndCommitsNothing()
+    {
+        using var t = new TempDir();
+        MakeTree(t["tree"], 30, 400_000, 7);
+        string a = $"s3://{RgwCluster.NewBucket("sigint")}/a";
+        Assert.Equal(0, Cvm("init", a, "--object-lock", "governance", "--retention", "1d").ExitCode);
+        using var proxy = new FaultProxyHost(rgw.Endpoint, 0, 0) { BytesPerSecond = 1_000_000 };
+        Dictionary<string, string> env = rgw.Env;
+        env["AWS_ENDPOINT_URL"] = proxy.Proxy.Endpoint;
+        env["CVMPRESERVE_S3_LOG"] = t["run.log"];
+        using Process p = CliRunner.Start(env, "snapshot", "--rootfs", t["tree"], "--name", "stopped", "--archive", a);
+        var clock = Stopwatch.StartNew();
+        while (StoredBlobs(t["run.log"]).Count < 1 && clock.Elapsed < TimeSpan.FromSeconds(60) && !p.HasExited)
+        {
+            Thread.Sleep(50);
+        }
+
+        Assert.False(p.HasExited, "the snapshot finished before it could be interrupted");
+        CliRunner.Sh($"kill -INT {p.Id}");
+        Assert.True(p.WaitForExit(60_000), "the snapshot did not stop after SIGINT");
+        Assert.Equal(130, p.ExitCode);
+        Assert.Contains("interrupted", p.StandardError.ReadToEnd(), StringComparison.Ordinal);
+        Assert.Empty(JsonNode.Parse(Cvm("list", "stopped", "--all", "--json", "--archive", a).Stdout)!["versions"]!.AsArray());
+    }
+
     /// <summary>Blob keys a run's request log (CVMPRESERVE_S3_LOG) shows as stored (PUT answered 200).</summary>
     private static HashSet<string> StoredBlobs(string log)
     {
