@@ -1,4 +1,5 @@
 using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Storage;
 using CernVM.Preserve.Storage;
 using CernVM.Preserve.Storage.S3;
@@ -64,6 +65,18 @@ public sealed record ArchiveLocation(string Text, bool IsDefault)
             throw new PreserveException(FailureKind.NotAnArchive, $"{q} does not exist. Create an archive there with 'cvmpreserve init {q}'.");
         }
 
-        return await Archive.OpenAsync(store, cancellationToken, compressionLevel).ConfigureAwait(false);
+        Archive archive = await Archive.OpenAsync(store, cancellationToken, compressionLevel).ConfigureAwait(false);
+
+        // FORMAT.md §3, §8.1: archive.json declares the retention every object gets; the store applies its
+        // bucket's. Say so when they differ (a bucket default changed since init, or a copy into another bucket).
+        RetentionDescriptor? declared = archive.Descriptor.Retention;
+        RetentionPolicy? applied = store.Capabilities.Retention;
+        if (declared is not null && (applied is null || applied.Mode != declared.Mode || (int)applied.Period.TotalDays != declared.Days))
+        {
+            Output.Warn($"{store.Location}: archive.json declares Object Lock {declared.Mode} for {declared.Days} days, but the store applies " +
+                        (applied is null ? "no retention" : $"{applied.Mode} for {applied.Period.TotalDays:0} days") + " to the objects it writes.");
+        }
+
+        return archive;
     }
 }

@@ -165,6 +165,11 @@ public sealed class S3CliTests(RgwCluster rgw, Xunit.Abstractions.ITestOutputHel
         (rc, _, err) = rgw.Aws("s3", "sync", "--only-show-errors", t["local"], $"s3://{other}/copy");
         Assert.True(rc == 0, err);
         AssertConsistent($"s3://{other}/copy", "synced", t);
+
+        // The copy's archive.json still declares the Object Lock of the original; this bucket has none: said, not hidden.
+        CliResult warned = Cvm("list", "--archive", $"s3://{other}/copy");
+        Assert.Equal(0, warned.ExitCode);
+        Assert.Contains("archive.json declares Object Lock governance for 1 days, but the store applies no retention", warned.Stderr, StringComparison.Ordinal);
         AssertConsistent($"s3://{other}/copy", "local", t);
         Assert.Equal(0, Cvm("snapshot", "--rootfs", t["tree2"], "--name", "local", "--archive", $"s3://{other}/copy").ExitCode);
         CliResult list = Cvm("list", "local", "--json", "--archive", $"s3://{other}/copy");
