@@ -299,9 +299,14 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
     /// <summary>Waits until every blob put so far is stored; throws the first upload failure.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        while (!_uploads.IsEmpty)
+        while (_uploads.ToArray() is { Length: > 0 } uploads)
         {
-            await Task.WhenAll(_uploads.Values.ToArray()).WaitAsync(cancellationToken).ConfigureAwait(false);
+            // (An upload that finished before it was registered leaves its entry behind: removed here.)
+            await Task.WhenAll(uploads.Select(u => u.Value)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            foreach (KeyValuePair<string, Task> done in uploads)
+            {
+                _uploads.TryRemove(done);
+            }
         }
 
         ThrowIfUploadFailed();
