@@ -148,6 +148,30 @@ public sealed class RgwCluster : IAsyncLifetime
         return (p.ExitCode, o.Result, err.Result);
     }
 
+    /// <summary>Runs radosgw-admin on this cluster (quotas, users); fails the test on error.</summary>
+    public string Admin(params string[] args)
+    {
+        Require();
+        var psi = new ProcessStartInfo("radosgw-admin") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(Path.Combine(Directory, "cluster", "ceph.conf"));
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using Process p = Process.Start(psi)!;
+        Task<string> o = p.StandardOutput.ReadToEndAsync();
+        Task<string> err = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("radosgw-admin " + string.Join(' ', args) + " did not finish within 60 s.");
+        }
+
+        return p.ExitCode == 0 ? o.Result : throw new InvalidOperationException($"radosgw-admin {string.Join(' ', args)} failed ({p.ExitCode}): {err.Result}");
+    }
+
     private async Task StopAsync()
     {
         string dir = Path.Combine(Directory, "cluster");

@@ -316,6 +316,25 @@ public sealed class S3CliTests(RgwCluster rgw, Xunit.Abstractions.ITestOutputHel
     }
 
     [RgwFact]
+    public void Snapshot_BucketOverItsQuota_FailsWithExit6AndCommitsNothing()
+    {
+        using var t = new TempDir();
+        MakeTree(t["tree"], 20, 300_000, 8); // 6 MB of random bytes
+        string bucket = RgwCluster.NewBucket("quota");
+        string a = $"s3://{bucket}/a";
+        Assert.Equal(0, Cvm("init", a).ExitCode);
+        rgw.Admin("quota", "set", "--quota-scope=bucket", $"--bucket={bucket}", "--max-size=2000000");
+        rgw.Admin("quota", "enable", "--quota-scope=bucket", $"--bucket={bucket}");
+
+        CliResult full = Cvm("snapshot", "--rootfs", t["tree"], "--name", "big", "--archive", a);
+        Assert.True(full.ExitCode == 6, full.ToString());
+        Assert.Contains("full or over its quota", full.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"bucket {bucket}", full.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Nothing was committed", full.Stderr, StringComparison.Ordinal);
+        Assert.Empty(JsonNode.Parse(Cvm("list", "big", "--all", "--json", "--archive", a).Stdout)!["versions"]!.AsArray());
+    }
+
+    [RgwFact]
     public void Snapshot_InterruptedBySigint_Exits130AndCommitsNothing()
     {
         using var t = new TempDir();
