@@ -89,7 +89,7 @@ files=$(find "$tree" -type f | wc -l); bytes=$(du -sb "$tree" | cut -f1)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mb() { awk -v a="$1" 'BEGIN { printf "%.1f MB", a / 1000000 }'; }
 cat <<TABLE
-Tree: $tree — $files files, $(mb "$bytes"); $(nproc) cores; median of $RUNS runs; warm page cache; archives on disk, restores into a tmpfs.
+Tree: $(basename "$tree") — $files files, $(mb "$bytes"); $(nproc) cores; median of $RUNS runs; warm page cache; archives on disk, restores into a tmpfs.
 
 | tool | cold snapshot | unchanged snapshot | restore | archive size | peak memory (cold) |
 |---|---|---|---|---|---|

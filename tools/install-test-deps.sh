@@ -13,6 +13,8 @@ packages=(
   util-linux procps       # setpriv (unprivileged runs), mount (tmpfs for the full-disk test)
   cpio lz4 xz-utils bzip2 e2fsprogs   # initrds built by the boot tests (cpio archives, every compression, ext2 images)
   umoci skopeo            # container images (OCI layouts with whiteouts, docker-archive tarballs)
+  radosgw ceph-mon ceph-osd ceph-base ceph-common curl   # a real S3 gateway with Object Lock (tools/ceph-rgw.sh)
+  awscli                  # /usr/bin/aws 2.x: aws s3 sync both ways, Object Lock enforcement checks
 )
 
 missing=()

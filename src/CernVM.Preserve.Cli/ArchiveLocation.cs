@@ -2,6 +2,7 @@ using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Storage;
 using CernVM.Preserve.Storage;
+using CernVM.Preserve.Storage.S3;
 
 namespace CernVM.Preserve.Cli;
 
@@ -11,6 +12,15 @@ namespace CernVM.Preserve.Cli;
 /// </summary>
 public sealed record ArchiveLocation(string Text, bool IsDefault)
 {
+    /// <summary>--s3-endpoint (else AWS_ENDPOINT_URL).</summary>
+    public string? S3Endpoint { get; init; }
+
+    /// <summary>--s3-parallel (else CVMPRESERVE_S3_PARALLEL, else 8).</summary>
+    public int? S3Parallel { get; init; }
+
+    public static ArchiveLocation Resolve(string? option, string? s3Endpoint = null, int? s3Parallel = null) =>
+        Resolve(option) with { S3Endpoint = s3Endpoint, S3Parallel = s3Parallel };
+
     public static ArchiveLocation Resolve(string? option)
     {
         if (!string.IsNullOrWhiteSpace(option))
@@ -35,15 +45,12 @@ public sealed record ArchiveLocation(string Text, bool IsDefault)
     /// <summary>The local directory of the archive, or null for a remote one.</summary>
     public string? LocalPath => IsS3 ? null : Path.GetFullPath(Text);
 
-    public IObjectStore CreateStore()
-    {
-        if (IsS3)
-        {
-            throw new PreserveException(FailureKind.Usage, $"{Text}: S3 archives are not available in this build; use a local directory.");
-        }
+    /// <summary>The S3 address, endpoint, credentials and tuning of an s3:// archive.</summary>
+    public S3Settings S3Settings() => Storage.S3.S3Settings.Parse(Text, S3Endpoint, S3Parallel);
 
-        return new FileSystemObjectStore(LocalPath!);
-    }
+    /// <summary>Connects to the store: a directory, or an existing bucket (S3ObjectStore.OpenAsync).</summary>
+    public async Task<IObjectStore> CreateStoreAsync(CancellationToken cancellationToken) =>
+        IsS3 ? await S3ObjectStore.OpenAsync(S3Settings(), cancellationToken).ConfigureAwait(false) : new FileSystemObjectStore(LocalPath!);
 
     /// <summary>Opens the archive; the default local archive is created on first use, any other must exist.</summary>
     public async Task<Archive> OpenAsync(CancellationToken cancellationToken, int compressionLevel = 3)
@@ -53,7 +60,7 @@ public sealed record ArchiveLocation(string Text, bool IsDefault)
         // core while the archive is opened and listed.
         _ = Task.Run(ManifestCodec.WarmUp, CancellationToken.None);
         _ = Task.Run(Catalog.TreeCatalog.WarmUp, CancellationToken.None);
-        IObjectStore store = CreateStore();
+        IObjectStore store = await CreateStoreAsync(cancellationToken).ConfigureAwait(false);
         if (IsDefault && LocalPath is string p && (!Directory.Exists(p) || !Directory.EnumerateFileSystemEntries(p).Any()))
         {
             await Archive.InitAsync(store, null, cancellationToken).ConfigureAwait(false);
@@ -63,6 +70,18 @@ public sealed record ArchiveLocation(string Text, bool IsDefault)
             throw new PreserveException(FailureKind.NotAnArchive, $"{q} does not exist. Create an archive there with 'cvmpreserve init {q}'.");
         }
 
-        return await Archive.OpenAsync(store, cancellationToken, compressionLevel).ConfigureAwait(false);
+        Archive archive = await Archive.OpenAsync(store, cancellationToken, compressionLevel).ConfigureAwait(false);
+
+        // FORMAT.md §3, §8.1: archive.json declares the retention every object gets; the store applies its
+        // bucket's. Say so when they differ (a bucket default changed since init, or a copy into another bucket).
+        RetentionDescriptor? declared = archive.Descriptor.Retention;
+        RetentionPolicy? applied = store.Capabilities.Retention;
+        if (declared is not null && (applied is null || applied.Mode != declared.Mode || (int)applied.Period.TotalDays != declared.Days))
+        {
+            Output.Warn($"{store.Location}: archive.json declares Object Lock {declared.Mode} for {declared.Days} days, but the store applies " +
+                        (applied is null ? "no retention" : $"{applied.Mode} for {applied.Period.TotalDays:0} days") + " to the objects it writes.");
+        }
+
+        return archive;
     }
 }

@@ -9,6 +9,8 @@ var root = new RootCommand(
     "cvmpreserve — preserve complete legacy computing environments in an immutable, content-addressed archive, " +
     "and give them back. Docs: docs/CLI.md; archive format: docs/FORMAT.md.");
 root.Options.Add(CommonOptions.Archive);
+root.Options.Add(CommonOptions.S3Endpoint);
+root.Options.Add(CommonOptions.S3Parallel);
 root.Subcommands.Add(InitCommand.Create());
 root.Subcommands.Add(SnapshotCommand.Create());
 root.Subcommands.Add(ListCommand.Create());
@@ -19,6 +21,7 @@ root.Subcommands.Add(DiffCommand.Create());
 root.Subcommands.Add(RestoreCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(KeyCommand.Create());
+root.Subcommands.Add(StorageCommand.Create());
 
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)

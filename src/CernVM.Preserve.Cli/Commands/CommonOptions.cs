@@ -13,9 +13,21 @@ public static class CommonOptions
         Recursive = true,
     };
 
+    public static Option<string?> S3Endpoint { get; } = new("--s3-endpoint")
+    {
+        Description = "The S3 endpoint of an s3:// archive, http://host:port or https://host:port (TLS by the scheme). Default: $AWS_ENDPOINT_URL.",
+        Recursive = true,
+    };
+
+    public static Option<int?> S3Parallel { get; } = new("--s3-parallel")
+    {
+        Description = "Uploads to an s3:// archive in flight at once (1-256). Default: $CVMPRESERVE_S3_PARALLEL, else 8.",
+        Recursive = true,
+    };
+
     public static Option<bool> Json() => new("--json") { Description = "Write the result as JSON on stdout." };
 
-    public static ArchiveLocation Location(ParseResult parse) => ArchiveLocation.Resolve(parse.GetValue(Archive));
+    public static ArchiveLocation Location(ParseResult parse) => ArchiveLocation.Resolve(parse.GetValue(Archive), parse.GetValue(S3Endpoint), parse.GetValue(S3Parallel));
 
     public static CapsuleRef ParseRef(string? text) =>
         CapsuleRef.TryParse(text, out CapsuleRef r)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Storage;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
@@ -84,6 +85,11 @@ public static class ShowCommand
         {
             await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
             LoadedManifest m = await archive.ResolveAsync(CommonOptions.ParseRef(parse.GetValue(reference)), ct);
+
+            // The manifest object's retention as the server holds it, not as the archive claims it.
+            ObjectRetention? held = archive.Store is IObjectRetentionReader reader
+                ? await reader.GetRetentionAsync(ArchiveLayout.Manifest(m.Capsule, m.Version), ct)
+                : null;
             if (parse.GetValue(json))
             {
                 Output.Json(new JsonObject
@@ -92,7 +98,12 @@ public static class ShowCommand
                     ["version"] = m.Version,
                     ["manifestSha256"] = m.Sha256,
                     ["signature"] = m.Signature is null ? null : new JsonObject { ["algorithm"] = m.Signature.Algorithm, ["keyId"] = m.Signature.KeyId, ["valid"] = true },
-                    ["retention"] = archive.Store.Capabilities.Retention is { } rp ? new JsonObject { ["mode"] = rp.Mode, ["days"] = rp.Period.TotalDays } : null,
+                    ["retention"] = held is null ? null : new JsonObject
+                    {
+                        ["mode"] = held.Mode,
+                        ["retainUntil"] = held.RetainUntil.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+                        ["storeDefaultDays"] = archive.Store.Capabilities.Retention?.Period.TotalDays,
+                    },
                     ["manifest"] = JsonNode.Parse(m.Bytes),
                 });
                 return ExitCodes.Ok;
@@ -115,7 +126,7 @@ public static class ShowCommand
             Output.Line($"manifest    sha256 {m.Sha256}");
             Output.Line($"previous    {(man.Previous is null ? "none" : $"v{man.Previous.Version} (manifest sha256 {man.Previous.ManifestSha256[..16]}…)")}");
             Output.Line($"signature   {(m.Signature is null ? "none" : $"Ed25519, key {m.Signature.KeyId[..16]}…, valid")}");
-            Output.Line($"retention   {(archive.Store.Capabilities.Retention is { } r ? $"{r.Mode}, {r.Period.TotalDays} days" : "none (this store has no object lock)")}");
+            Output.Line($"retention   {(held is { } r ? $"Object Lock {r.Mode} until {r.RetainUntil.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (read from the server for manifest.json)" : archive.Store.Capabilities.Retention is null ? "none (this store has no Object Lock)" : "none on manifest.json, although the store has Object Lock")}");
             Output.Line($"source      {t.Source}");
             Output.Line($"tree        {t.Entries:N0} entries: {t.Files:N0} files, {t.Directories:N0} dirs, {t.Symlinks:N0} symlinks, {t.Hardlinks:N0} hard links, {t.Specials:N0} special");
             Output.Line($"            {Output.Size(t.Bytes)} in {t.Blobs:N0} blobs; catalog {t.Catalog[..16]}… ({Output.Size(t.CatalogBytes)})");

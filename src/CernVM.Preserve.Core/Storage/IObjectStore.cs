@@ -81,3 +81,16 @@ public sealed class StorageFullException : StorageException
 {
     public StorageFullException(string message, string? key, Exception? inner) : base(message, key, inner) { }
 }
+
+/// <summary>The retention the server holds for one object (S3 Object Lock), read back from the server.</summary>
+/// <param name="Mode">compliance or governance.</param>
+/// <param name="RetainUntil">Until when the object cannot be deleted or overwritten.</param>
+public sealed record ObjectRetention(string Mode, DateTimeOffset RetainUntil);
+
+/// <summary>A store that can say, per object, what retention its server enforces.</summary>
+public interface IObjectRetentionReader
+{
+    /// <summary>The object's retention as the server reports it, or null when the object has none.</summary>
+    /// <exception cref="StorageException">The store cannot be read.</exception>
+    Task<ObjectRetention?> GetRetentionAsync(string key, CancellationToken cancellationToken);
+}
