@@ -83,7 +83,7 @@ size=$(du -sb "$tree" | cut -f1)
 mb() { awk -v x="$1" 'BEGIN {printf "%.1f", x / 1000000}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 echo
-echo "Tree: $tree ($files regular files, $(mb "$size") MB); gateway: Ceph $(radosgw --version | awk '{print $3}') RGW, memstore OSD, on $endpoint; median of $RUNS runs; cvmpreserve --s3-parallel $P."
+echo "Tree: $(basename "$tree") ($files regular files, $(mb "$size") MB); gateway: Ceph $(radosgw --version | awk '{print $3}') RGW, memstore OSD, on $endpoint; median of $RUNS runs; cvmpreserve --s3-parallel $P."
 echo
 echo "| run | tool | wall (s) | requests | bytes stored (MB) |"
 echo "|---|---|---:|---:|---:|"
