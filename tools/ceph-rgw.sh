@@ -9,6 +9,8 @@
 #
 # Credentials: access key and secret from CEPH_RGW_ACCESS_KEY / CEPH_RGW_SECRET_KEY (default
 # cvmpreserve / cvmpreserve-secret). Start-up takes about 15 s; it gives up after CEPH_RGW_TIMEOUT (60) s.
+# TLS: with CEPH_RGW_TLS_PORT set, the gateway also serves https://127.0.0.1:TLS_PORT with a self-signed
+# certificate for 127.0.0.1, written to DIR/tls.crt (give it to clients as AWS_CA_BUNDLE).
 set -euo pipefail
 
 usage() { echo "usage: $0 start DIR PORT MONPORT | stop DIR" >&2; exit 2; }
@@ -58,6 +60,12 @@ case ${1:-} in
     mkdir -p "$D"/{run,log,mon.a,osd.0,rgw.a}
     : >"$D/pids"
     FSID=$(cat /proc/sys/kernel/random/uuid)
+    tls=""
+    if [[ -n ${CEPH_RGW_TLS_PORT:-} ]]; then
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+        -keyout "$D/tls.key" -out "$D/tls.crt" >"$D/log/tls.out" 2>&1 || fail "openssl could not make the test certificate"
+      tls=" ssl_endpoint=127.0.0.1:$CEPH_RGW_TLS_PORT ssl_certificate=$D/tls.crt ssl_private_key=$D/tls.key"
+    fi
     cat >"$D/ceph.conf" <<EOF
 [global]
 fsid = $FSID
@@ -92,7 +100,7 @@ cluster addr = 127.0.0.1
 osd crush update on start = false
 osd class update on start = false
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw frontends = beast endpoint=127.0.0.1:$PORT$tls
 rgw data = $D/rgw.a
 rgw enable usage log = false
 EOF

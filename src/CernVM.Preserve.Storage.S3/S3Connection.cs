@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Xml.Linq;
+using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Storage;
 using Polly;
 using Polly.Retry;
@@ -65,6 +66,11 @@ internal sealed class S3Connection : IDisposable
             ConnectTimeout = settings.AttemptTimeout,
             AutomaticDecompression = DecompressionMethods.None,
         };
+        if (settings.CaBundle is string bundle)
+        {
+            sockets.SslOptions = new System.Net.Security.SslClientAuthenticationOptions { CertificateChainPolicy = TrustOnly(bundle) };
+        }
+
         Http = new HttpClient(new MinioDefectWorkarounds(sockets)) { Timeout = Timeout.InfiniteTimeSpan };
         ResiliencePipelineBuilder builder = new();
         if (settings.MaxRetries > 0)
@@ -87,6 +93,33 @@ internal sealed class S3Connection : IDisposable
         {
             _log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         }
+    }
+
+    /// <summary>A chain policy that trusts exactly the certificate authorities of a PEM file (AWS_CA_BUNDLE).</summary>
+    private static System.Security.Cryptography.X509Certificates.X509ChainPolicy TrustOnly(string pemFile)
+    {
+        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        try
+        {
+            roots.ImportFromPemFile(pemFile);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
+        {
+            throw new PreserveException(FailureKind.Usage, $"AWS_CA_BUNDLE {pemFile}: not a PEM file of certificates ({e.Message}).", e);
+        }
+
+        if (roots.Count == 0)
+        {
+            throw new PreserveException(FailureKind.Usage, $"AWS_CA_BUNDLE {pemFile} holds no certificate.");
+        }
+
+        var policy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+        {
+            TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+        };
+        policy.CustomTrustStore.AddRange(roots);
+        return policy;
     }
 
     /// <summary>The HTTP client every request goes through, Minio's included (through <see cref="MinioDefectWorkarounds"/>).</summary>
@@ -147,6 +180,12 @@ internal sealed class S3Connection : IDisposable
         {
             Log(method, fullKey, query, "timeout", body.Length, started);
             throw new StorageException($"{Where(fullKey)}: no answer within {_settings.AttemptTimeout.TotalSeconds:0.#} s.", fullKey, e, transient: true);
+        }
+        catch (HttpRequestException e) when (e.InnerException is System.Security.Authentication.AuthenticationException)
+        {
+            // A certificate the client does not trust, or a TLS handshake that cannot succeed: retrying will not help.
+            Log(method, fullKey, query, "tlserror", body.Length, started);
+            throw new StorageException($"{Where(fullKey)}: the TLS connection failed: {Inner(e)}. For a site's own certificate authority, set AWS_CA_BUNDLE to its PEM file.", fullKey, e, transient: false);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or SocketException)
         {

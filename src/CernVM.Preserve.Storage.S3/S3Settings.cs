@@ -39,13 +39,20 @@ public sealed record S3Settings
     /// <summary>The first retry's delay; later ones grow exponentially, with jitter.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// A PEM file of the certificate authorities to trust for an https endpoint instead of the system's
+    /// (<c>AWS_CA_BUNDLE</c>, as the AWS tools read it): a site's own CA, or a test gateway's certificate.
+    /// </summary>
+    public string? CaBundle { get; init; }
+
     /// <summary>The archive as a URL: s3://bucket/prefix.</summary>
     public string Url => $"s3://{Bucket}/{Prefix.TrimEnd('/')}".TrimEnd('/');
 
     /// <summary>
     /// Reads <c>s3://bucket[/prefix]</c> and the environment: the endpoint from <paramref name="endpoint"/>
     /// or <c>AWS_ENDPOINT_URL</c>, credentials from <c>AWS_ACCESS_KEY_ID</c> and <c>AWS_SECRET_ACCESS_KEY</c>,
-    /// the region from <c>AWS_REGION</c> (else <c>AWS_DEFAULT_REGION</c>, else us-east-1), the upload
+    /// the region from <c>AWS_REGION</c> (else <c>AWS_DEFAULT_REGION</c>, else us-east-1), the authorities to
+    /// trust for TLS from <c>AWS_CA_BUNDLE</c> (else the system's), the upload
     /// parallelism from <paramref name="parallel"/> or <c>CVMPRESERVE_S3_PARALLEL</c>.
     /// </summary>
     /// <exception cref="PreserveException">Usage: a malformed URL, endpoint, or missing credentials, named.</exception>
@@ -110,6 +117,12 @@ public sealed record S3Settings
             throw new PreserveException(FailureKind.Usage, $"CVMPRESERVE_S3_RETRIES must be a number 0 or more, not '{r}'.");
         }
 
+        string? caBundle = environment("AWS_CA_BUNDLE") is { Length: > 0 } ca ? ca : null;
+        if (caBundle is not null && !File.Exists(caBundle))
+        {
+            throw new PreserveException(FailureKind.Usage, $"AWS_CA_BUNDLE names {caBundle}, which does not exist.");
+        }
+
         string region = environment("AWS_REGION") is { Length: > 0 } reg ? reg
             : environment("AWS_DEFAULT_REGION") is { Length: > 0 } dreg ? dreg : "us-east-1";
         return new S3Settings
@@ -123,6 +136,7 @@ public sealed record S3Settings
             Parallel = n,
             AttemptTimeout = timeout,
             MaxRetries = retries,
+            CaBundle = caBundle,
         };
     }
 

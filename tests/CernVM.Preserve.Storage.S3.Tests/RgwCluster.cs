@@ -23,6 +23,12 @@ public sealed class RgwCluster : IAsyncLifetime
 
     public string Endpoint { get; private set; } = "";
 
+    /// <summary>The same gateway over TLS, with a self-signed certificate for 127.0.0.1 (<see cref="CaFile"/>).</summary>
+    public string TlsEndpoint { get; private set; } = "";
+
+    /// <summary>The PEM certificate of <see cref="TlsEndpoint"/>, for AWS_CA_BUNDLE.</summary>
+    public string CaFile => Path.Combine(Directory, "cluster", "tls.crt");
+
     public static bool Installed => File.Exists("/usr/bin/radosgw") && File.Exists("/usr/bin/ceph-mon") && File.Exists("/usr/bin/ceph-osd");
 
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
@@ -51,6 +57,7 @@ public sealed class RgwCluster : IAsyncLifetime
 
         int port = FreePort();
         int monPort = FreePort();
+        int tlsPort = FreePort();
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(CliRunner.RepoRoot, "tools", "ceph-rgw.sh"));
         psi.ArgumentList.Add("start");
@@ -60,6 +67,7 @@ public sealed class RgwCluster : IAsyncLifetime
         psi.Environment["CEPH_RGW_ACCESS_KEY"] = AccessKey;
         psi.Environment["CEPH_RGW_SECRET_KEY"] = SecretKey;
         psi.Environment["CEPH_RGW_TIMEOUT"] = "60";
+        psi.Environment["CEPH_RGW_TLS_PORT"] = tlsPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using Process p = Process.Start(psi)!;
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
@@ -82,6 +90,7 @@ public sealed class RgwCluster : IAsyncLifetime
         }
 
         Endpoint = (await stdout).Trim();
+        TlsEndpoint = $"https://127.0.0.1:{tlsPort}";
     }
 
     public async Task DisposeAsync()

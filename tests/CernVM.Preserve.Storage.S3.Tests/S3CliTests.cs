@@ -177,6 +177,37 @@ public sealed class S3CliTests(RgwCluster rgw, Xunit.Abstractions.ITestOutputHel
     }
 
     [RgwFact]
+    public void Tls_WithTheGatewaysCertificateTrusted_EveryCommandWorks_Untrusted_FailsAtOnceNamingTheCause()
+    {
+        using var t = new TempDir();
+        MakeTree(t["tree"], 12, 30_000, 11);
+        string a = $"s3://{RgwCluster.NewBucket("tls")}/archive";
+        var trusted = new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = rgw.TlsEndpoint, ["AWS_CA_BUNDLE"] = rgw.CaFile };
+        CliResult init = Cvm(trusted, "init", a);
+        Assert.True(init.ExitCode == 0, init.ToString());
+        CliResult snap = Cvm(trusted, "snapshot", "--rootfs", t["tree"], "--name", "over-tls", "--archive", a);
+        Assert.True(snap.ExitCode == 0, snap.ToString());
+        CliResult restore = Cvm(trusted, "restore", "over-tls", "--to", t["back"], "--archive", a);
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        Assert.Equal(File.ReadAllBytes(Path.Combine(t["tree"], "d3", "f3.bin")), File.ReadAllBytes(Path.Combine(t["back"], "d3", "f3.bin")));
+
+        // The same archive over plain HTTP: TLS carried the very objects the plain endpoint serves.
+        Assert.Equal(0, Cvm("cat", "over-tls", "/README", "--archive", a).ExitCode);
+
+        // Without the certificate trusted, the system's authorities refuse it: a permanent failure, at once.
+        var clock = Stopwatch.StartNew();
+        CliResult untrusted = Cvm(new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = rgw.TlsEndpoint }, "list", "--archive", a);
+        Assert.Equal(6, untrusted.ExitCode);
+        Assert.Contains("TLS connection failed", untrusted.Stderr);
+        Assert.Contains("AWS_CA_BUNDLE", untrusted.Stderr);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"an untrusted certificate was retried for {clock.Elapsed}");
+
+        CliResult missing = Cvm(new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = rgw.TlsEndpoint, ["AWS_CA_BUNDLE"] = t["nowhere.pem"] }, "list", "--archive", a);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("AWS_CA_BUNDLE", missing.Stderr);
+    }
+
+    [RgwFact]
     public void BadInput_GivesClearErrorsWithTheDocumentedExitCodes()
     {
         string bucket = RgwCluster.NewBucket("errors");
