@@ -48,9 +48,15 @@ public static class CliRunner
         return new CliResult(p.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>
+    /// Starts the tool to signal it. A shell that runs its jobs without job control (`cmd &amp;` in a script, nohup)
+    /// starts them with SIGINT ignored, and a program keeps an ignored SIGINT, as cvmpreserve rightly does; so
+    /// the tool is started through env(1) with SIGINT and SIGTERM set back to their default, and the tests'
+    /// Ctrl-C reaches it however the test run itself was started. env execs dotnet: the pid is the tool's.
+    /// </summary>
     public static Process Start(IDictionary<string, string>? env, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo("/usr/bin/env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -58,6 +64,8 @@ public static class CliRunner
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
         };
+        psi.ArgumentList.Add("--default-signal=INT,TERM");
+        psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(Dll);
         foreach (string a in args)
         {
@@ -73,7 +81,7 @@ public static class CliRunner
             }
         }
 
-        return Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
+        return Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet through /usr/bin/env");
     }
 
     /// <summary>Runs a shell command (coreutils and friends) and returns its stdout; fails the test on error.</summary>
