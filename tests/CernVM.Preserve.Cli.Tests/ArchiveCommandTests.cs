@@ -104,7 +104,7 @@ public class ArchiveCommandTests
         Assert.Contains("capsule name", badName.Stderr);
         CliResult notDir = CliRunner.Run("snapshot", "--rootfs", t["a/archive.json"], "--name", "x", "--archive", t["a"]);
         Assert.Equal(2, notDir.ExitCode);
-        Assert.Contains("not a directory", notDir.Stderr);
+        Assert.Contains("not a tar archive", notDir.Stderr);
     }
 
     [Fact]

@@ -93,6 +93,14 @@ public class TarballSnapshotTests
         Assert.True(diff["added"]!.AsArray().Count == 0 && diff["removed"]!.AsArray().Count == 0 && diff["changed"]!.AsArray().Count == 0, diff.ToJsonString());
         JsonNode pin = JsonNode.Parse(CliRunner.Run("show", "from-tar", "--json", "--archive", t["a"]).Stdout)!["manifest"]!["components"]!["os"]!["pin"]!;
         Assert.True((bool)pin["consistent"]!);
+
+        // The quick form takes the tarball too, and records the OS it holds.
+        CliResult q = CliRunner.Run("snapshot", "--rootfs", tarball, "--name", "quick", "--archive", t["a"]);
+        Assert.True(q.ExitCode == 0, q.ToString());
+        JsonNode quick = JsonNode.Parse(CliRunner.Run("diff", "from-dir@v1", "quick@v1", "--json", "--archive", t["a"]).Stdout)!;
+        Assert.True(quick["added"]!.AsArray().Count == 0 && quick["removed"]!.AsArray().Count == 0 && quick["changed"]!.AsArray().Count == 0, quick.ToJsonString());
+        JsonNode os = JsonNode.Parse(CliRunner.Run("show", "quick", "--json", "--archive", t["a"]).Stdout)!["manifest"]!["components"]!["os"]!;
+        Assert.Equal("Scientific Linux", (string)os["distribution"]!);
     }
 }
 

@@ -52,6 +52,19 @@ public static class SnapshotCommand
                 throw new PreserveException(FailureKind.Usage, "give either a SPEC file or --rootfs and --name, not both.");
             }
 
+            // --rootfs naming a file (a tarball or a container image) takes the spec's road: only it can unpack
+            // those, and it also records the OS they hold.
+            if (spec is null && parse.GetValue(rootfs) is string rootfsFile && File.Exists(rootfsFile))
+            {
+                string full = Path.GetFullPath(rootfsFile);
+                spec = new CapsuleSpec
+                {
+                    Name = parse.GetValue(name) ?? throw new PreserveException(FailureKind.Usage, "snapshot needs --name NAME (the capsule)."),
+                    Os = new OsSpec(full, null, [.. parse.GetValue(exclude) ?? []]),
+                    SpecFile = full,
+                };
+            }
+
             ArchiveLocation where = CommonOptions.Location(parse);
             NSec.Cryptography.Key? key = parse.GetValue(sign) is string keyPath ? SigningKeys.LoadPrivate(keyPath) : null;
             await using Archive archive = await where.OpenAsync(ct, lvl);

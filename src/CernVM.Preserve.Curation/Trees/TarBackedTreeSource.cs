@@ -40,6 +40,7 @@ public sealed class LocalTar : IDisposable
         string? compression = Curation.Compression.Detect(magic.AsSpan(0, n));
         if (compression is null)
         {
+            RequireTarHeader(full, full, null);
             return new LocalTar(full, full, null);
         }
 
@@ -56,7 +57,67 @@ public sealed class LocalTar : IDisposable
             throw;
         }
 
+        try
+        {
+            RequireTarHeader(temp, full, compression);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+
         return new LocalTar(temp, full, compression);
+    }
+
+    /// <summary>
+    /// Fails unless the file starts with a tar header (POSIX, GNU or v7: the checksum at offset 148 matches) or
+    /// with an all-zero block (an empty archive), so that any other file is named for what it is.
+    /// </summary>
+    private static void RequireTarHeader(string path, string source, string? compression)
+    {
+        byte[] block = new byte[512];
+        int n;
+        using (FileStream f = File.OpenRead(path))
+        {
+            n = f.ReadAtLeast(block, block.Length, throwOnEndOfStream: false);
+        }
+
+        bool zero = n == 512 && !block.AsSpan().ContainsAnyExcept((byte)0);
+        if (n == 512 && (zero || ChecksumMatches(block)))
+        {
+            return;
+        }
+
+        string what = compression is null ? "a tar archive (nor gzip, xz, zstd or bzip2 of one)" : $"{compression}-compressed, but what it holds is not a tar archive";
+        throw new PreserveException(FailureKind.Usage, $"{source}: not {(compression is null ? what : "a root file system: it is " + what)}; its first block is not a tar header.");
+    }
+
+    private static bool ChecksumMatches(ReadOnlySpan<byte> header)
+    {
+        long sum = 0;
+        for (int i = 0; i < 512; i++)
+        {
+            sum += i is >= 148 and < 156 ? (byte)' ' : header[i];
+        }
+
+        ReadOnlySpan<byte> field = header.Slice(148, 8);
+        long stored = 0;
+        bool digits = false;
+        foreach (byte b in field)
+        {
+            if (b is >= (byte)'0' and <= (byte)'7')
+            {
+                stored = (stored * 8) + (b - '0');
+                digits = true;
+            }
+            else if (digits || (b != ' ' && b != 0))
+            {
+                break;
+            }
+        }
+
+        return digits && stored == sum;
     }
 
     /// <summary>The names of the members of the tar (normalised as tree paths), read from the headers only.</summary>
