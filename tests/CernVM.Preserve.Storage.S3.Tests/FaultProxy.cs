@@ -66,6 +66,11 @@ public sealed class FaultProxy : IAsyncDisposable
 
     public long Connections => Interlocked.Read(ref _connections);
 
+    /// <summary>Drops and stalls that actually happened (a connection that carried less than its fault offset has none).</summary>
+    public long Faults => Interlocked.Read(ref _faults);
+
+    private long _faults;
+
     /// <summary>Bytes the clients sent through the proxy.</summary>
     public long BytesUp => Interlocked.Read(ref _bytesUp);
 
@@ -252,6 +257,7 @@ public sealed class FaultProxy : IAsyncDisposable
 
                 if (moved + read > faultAfter)
                 {
+                    Interlocked.Increment(ref _faults);
                     if (stall)
                     {
                         await Task.Delay(Timeout.Infinite, cancellationToken);

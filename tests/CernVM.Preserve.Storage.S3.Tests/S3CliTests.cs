@@ -249,8 +249,8 @@ public sealed class S3CliTests(RgwCluster rgw, Xunit.Abstractions.ITestOutputHel
         };
         CliResult run = Cvm(flaky, "snapshot", "--rootfs", t["tree"], "--name", "flaky", "--archive", a, "--s3-parallel", "4");
         Assert.True(run.ExitCode is 0 or 6, run.ToString());
-        output.WriteLine($"snapshot through the faulty proxy: exit {run.ExitCode}, {proxy.Proxy.Connections} connections");
-        Assert.True(proxy.Proxy.Connections > 4, "the proxy saw too few connections to have injected faults");
+        output.WriteLine($"snapshot through the faulty proxy: exit {run.ExitCode}, {proxy.Proxy.Connections} connections, {proxy.Proxy.Faults} dropped or stalled");
+        Assert.True(proxy.Proxy.Faults >= 1, $"no connection of {proxy.Proxy.Connections} was dropped or stalled: the test proved nothing");
         if (run.ExitCode == 6)
         {
             Assert.Contains(proxy.Proxy.Endpoint, run.Stderr, StringComparison.Ordinal);
