@@ -52,22 +52,24 @@ public sealed class S3ObjectStoreTests(RgwCluster rgw)
         await store.FlushAsync(default);
         string key = settings.Prefix + BlobKey;
 
+        // RGW's version ids may begin with '-': they are passed as --version-id=ID, never as a separate word.
         (int rc, string json, string err) = rgw.Aws("s3api", "list-object-versions", "--bucket", bucket, "--prefix", key, "--output", "json");
         Assert.True(rc == 0, err);
         string version = JsonDocument.Parse(json).RootElement.GetProperty("Versions")[0].GetProperty("VersionId").GetString()!;
 
-        (rc, _, err) = rgw.Aws("s3api", "delete-object", "--bucket", bucket, "--key", key, "--version-id", version);
+        (rc, _, err) = rgw.Aws("s3api", "delete-object", "--bucket", bucket, "--key", key, $"--version-id={version}");
         Assert.NotEqual(0, rc);
         Assert.Contains("AccessDenied", err, StringComparison.Ordinal);
 
         string shorter = DateTime.UtcNow.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        (rc, _, err) = rgw.Aws("s3api", "put-object-retention", "--bucket", bucket, "--key", key, "--version-id", version,
+        (rc, _, err) = rgw.Aws("s3api", "put-object-retention", "--bucket", bucket, "--key", key, $"--version-id={version}",
             "--retention", $"Mode=COMPLIANCE,RetainUntilDate={shorter}");
         Assert.NotEqual(0, rc);
         Assert.Contains("AccessDenied", err, StringComparison.Ordinal);
 
-        (rc, _, err) = rgw.Aws("s3api", "delete-object", "--bucket", bucket, "--key", key, "--version-id", version, "--bypass-governance-retention");
+        (rc, _, err) = rgw.Aws("s3api", "delete-object", "--bucket", bucket, "--key", key, $"--version-id={version}", "--bypass-governance-retention");
         Assert.NotEqual(0, rc);
+        Assert.Contains("AccessDenied", err, StringComparison.Ordinal);
 
         Assert.Equal(new byte[1000], await store.TryGetAsync(BlobKey, default));
     }
