@@ -442,54 +442,36 @@ public static unsafe class PosixFs
         _ = Native.sync_file_range((int)file.DangerousGetHandle(), 0, 0, Native.SYNC_FILE_RANGE_WRITE);
 
     /// <summary>fsync of a directory, so that the names created in it survive a crash.</summary>
-    public static void FsyncDirectory(byte[] path)
-    {
-        byte[] z = Z(path);
-        fixed (byte* p = z)
-        {
-            int fd = Native.open(p, Native.O_RDONLY | Native.O_DIRECTORY | Native.O_CLOEXEC, 0);
-            if (fd < 0)
-            {
-                throw new PosixException("open directory", path, Marshal.GetLastPInvokeError());
-            }
-
-            try
-            {
-                if (Native.fsync(fd) != 0)
-                {
-                    throw new PosixException("fsync directory", path, Marshal.GetLastPInvokeError());
-                }
-            }
-            finally
-            {
-                Native.close(fd);
-            }
-        }
-    }
+    public static void FsyncDirectory(byte[] path) => OnDirectory(path, "fsync directory", fd => Native.fsync(fd));
 
     /// <summary>Flushes every dirty page of the file system holding <paramref name="path"/> (syncfs(2)).</summary>
-    public static void SyncFileSystem(byte[] path)
+    public static void SyncFileSystem(byte[] path) => OnDirectory(path, "syncfs", fd => Native.syncfs(fd));
+
+    /// <summary>Opens a directory, runs <paramref name="call"/> on its descriptor (non-zero: failure, errno set), closes it.</summary>
+    private static void OnDirectory(byte[] path, string operation, Func<int, int> call)
     {
         byte[] z = Z(path);
+        int fd;
         fixed (byte* p = z)
         {
-            int fd = Native.open(p, Native.O_RDONLY | Native.O_DIRECTORY | Native.O_CLOEXEC, 0);
-            if (fd < 0)
-            {
-                throw new PosixException("open directory", path, Marshal.GetLastPInvokeError());
-            }
+            fd = Native.open(p, Native.O_RDONLY | Native.O_DIRECTORY | Native.O_CLOEXEC, 0);
+        }
 
-            try
+        if (fd < 0)
+        {
+            throw new PosixException("open directory", path, Marshal.GetLastPInvokeError());
+        }
+
+        try
+        {
+            if (call(fd) != 0)
             {
-                if (Native.syncfs(fd) != 0)
-                {
-                    throw new PosixException("syncfs", path, Marshal.GetLastPInvokeError());
-                }
+                throw new PosixException(operation, path, Marshal.GetLastPInvokeError());
             }
-            finally
-            {
-                Native.close(fd);
-            }
+        }
+        finally
+        {
+            Native.close(fd);
         }
     }
 

@@ -484,7 +484,7 @@ public sealed class EnvironmentCapture(Archive archive)
     /// <summary>A boot file the spec names: '/…' inside the captured tree, anything else a file of the curator's.</summary>
     private static string LocateBootFile(CapsuleSpec spec, string rootfs, string path, string what)
     {
-        string? file = path.StartsWith('/') ? TreeFile(rootfs, path) : spec.Resolve(path);
+        string? file = path.StartsWith('/') ? TreeFiles.Resolve(rootfs, path) : spec.Resolve(path);
         if (file is null || !File.Exists(file))
         {
             throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: boot.{what} '{path}' ({file ?? Path.Combine(rootfs, path.TrimStart('/'))}) does not exist.");
@@ -522,32 +522,13 @@ public sealed class EnvironmentCapture(Archive archive)
 
         foreach (string c in candidates.Distinct())
         {
-            if (TreeFile(rootfs, c) is string file && File.Exists(file))
+            if (TreeFiles.Resolve(rootfs, c) is string file && File.Exists(file))
             {
                 return (c, file, "bootloaderConfig");
             }
         }
 
         warnings.Add(new CaptureWarning("CAP032", path.TrimStart('/'), $"the bootloader's default entry names the {what} {path}, which is not in the tree (looked at {string.Join(", ", candidates.Distinct())})"));
-        return null;
-    }
-
-    /// <summary>A path of the tree as a file of this machine, following symlinks inside the tree; null when it leaves the tree or loops.</summary>
-    private static string? TreeFile(string rootfs, string treePath)
-    {
-        string path = Path.Combine(rootfs, treePath.TrimStart('/'));
-        for (int hops = 0; hops < 16; hops++)
-        {
-            FileSystemInfo info = new FileInfo(path);
-            if (info.LinkTarget is not string target)
-            {
-                string full = Path.GetFullPath(path);
-                return full.StartsWith(Path.GetFullPath(rootfs), StringComparison.Ordinal) ? full : null;
-            }
-
-            path = target.StartsWith('/') ? Path.Combine(rootfs, target.TrimStart('/')) : Path.Combine(Path.GetDirectoryName(path)!, target);
-        }
-
         return null;
     }
 

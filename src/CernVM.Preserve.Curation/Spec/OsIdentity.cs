@@ -190,7 +190,7 @@ public sealed partial record OsIdentity
     /// <summary>The machine of an ELF file of the tree (following symlinks inside the tree), or null when it is not ELF.</summary>
     public static string? ElfArchitecture(string rootfs, string relative)
     {
-        string? path = ResolveInTree(rootfs, relative);
+        string? path = TreeFiles.Resolve(rootfs, relative);
         if (path is null || !File.Exists(path))
         {
             return null;
@@ -203,26 +203,8 @@ public sealed partial record OsIdentity
 
     private static string? ReadTreeFile(string rootfs, string relative)
     {
-        string? path = ResolveInTree(rootfs, relative);
+        string? path = TreeFiles.Resolve(rootfs, relative);
         return path is not null && File.Exists(path) ? File.ReadAllText(path) : null;
-    }
-
-    /// <summary>Follows symlinks the way the tree's own system would, never leaving the tree.</summary>
-    private static string? ResolveInTree(string rootfs, string relative)
-    {
-        string path = Path.Combine(rootfs, relative);
-        for (int hops = 0; hops < 16; hops++)
-        {
-            var info = new FileInfo(path);
-            if (info.LinkTarget is not string target)
-            {
-                return Path.GetFullPath(path).StartsWith(Path.GetFullPath(rootfs), StringComparison.Ordinal) ? path : null;
-            }
-
-            path = target.StartsWith('/') ? Path.Combine(rootfs, target.TrimStart('/')) : Path.Combine(Path.GetDirectoryName(path)!, target);
-        }
-
-        return null;
     }
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();

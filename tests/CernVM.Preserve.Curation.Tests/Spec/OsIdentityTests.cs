@@ -101,6 +101,20 @@ public sealed class OsIdentityTests : IDisposable
     }
 
     [Fact]
+    public void Detect_AbsoluteDirectoryLinkOnTheWay_IsFollowedInsideTheTreeNotOnTheHost()
+    {
+        // /bin -> /usr/bin (absolute, as merged-/usr trees have it): an i386 tree must not read the host's x86_64 sh.
+        Elf("usr/bin/bash", 1, 3);
+        Link("usr/bin/sh", "bash");
+        Link("bin", "/usr/bin");
+        Link("etc/os-release", "../../../../usr/lib/os-release");
+        Write("usr/lib/os-release", "NAME=Inside\n");
+        OsIdentity id = OsIdentity.Detect(_root);
+        Assert.Equal("i386", id.Architecture);
+        Assert.Equal("Inside", id.Distribution);
+    }
+
+    [Fact]
     public void Detect_OldUbuntu_LsbReleaseOnly()
     {
         Write("etc/lsb-release", "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=8.04\nDISTRIB_CODENAME=hardy\nDISTRIB_DESCRIPTION=\"Ubuntu 8.04.4 LTS\"\n");
