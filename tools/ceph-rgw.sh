@@ -56,7 +56,7 @@ case ${1:-} in
     timeout=${CEPH_RGW_TIMEOUT:-60}
     deadline=$((SECONDS + timeout))
     ak=${CEPH_RGW_ACCESS_KEY:-cvmpreserve}; sk=${CEPH_RGW_SECRET_KEY:-cvmpreserve-secret}
-    rm -rf "$D/run" "$D/log" "$D/mon.a" "$D/osd.0" "$D/rgw.a"
+    rm -rf "$D/run" "$D/log" "$D/mon.a" "$D/osd.0" "$D/rgw.a" "$D/monmap"
     mkdir -p "$D"/{run,log,mon.a,osd.0,rgw.a}
     : >"$D/pids"
     FSID=$(cat /proc/sys/kernel/random/uuid)
@@ -112,9 +112,19 @@ EOF
     ID=$(timeout 30 ceph "${C[@]}" --connect-timeout 20 osd new "$U" 2>"$D/log/osd-new.out") || fail "ceph osd new failed (monitor not up?)"
     ceph-osd "${C[@]}" -i "$ID" --mkfs --osd-uuid "$U" >"$D/log/osd-mkfs.out" 2>&1 || fail "ceph-osd --mkfs failed"
     spawn osd ceph-osd "${C[@]}" -i "$ID"
-    ceph "${C[@]}" osd crush add-bucket localhost host >/dev/null 2>&1 || fail "crush add-bucket failed"
-    ceph "${C[@]}" osd crush move localhost root=default >/dev/null 2>&1 || fail "crush move failed"
-    ceph "${C[@]}" osd crush add "osd.$ID" 1.0 host=localhost >/dev/null 2>&1 || fail "crush add failed"
+    # The monitor may still be settling the OSD map it just changed: each CRUSH step is retried (idempotent).
+    retry() {
+      local what=$1; shift
+      for _ in $(seq 1 20); do
+        "$@" >>"$D/log/crush.out" 2>&1 && return 0
+        ((SECONDS < deadline)) || break
+        sleep 0.5
+      done
+      fail "$what failed (see $D/log/crush.out)"
+    }
+    retry "crush add-bucket" ceph "${C[@]}" osd crush add-bucket localhost host
+    retry "crush move" ceph "${C[@]}" osd crush move localhost root=default
+    retry "crush add" ceph "${C[@]}" osd crush add "osd.$ID" 1.0 host=localhost
     spawn rgw radosgw "${C[@]}" -n client.rgw.a
     until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do
       ((SECONDS < deadline)) || fail "radosgw did not answer on 127.0.0.1:$PORT within ${timeout}s"
