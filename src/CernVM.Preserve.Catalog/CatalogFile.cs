@@ -24,6 +24,7 @@ public sealed class CatalogFile : IDisposable
             throw new PreserveException(FailureKind.Integrity, $"{what}: the tree catalog is not an SQLite 3 database.");
         }
 
+        CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: open");
         _path = Path.Combine(Path.GetTempPath(), $"cvmpreserve-read-{Guid.NewGuid():N}.sqlite");
         File.WriteAllBytes(_path, catalog);
         try
@@ -31,6 +32,7 @@ public sealed class CatalogFile : IDisposable
             _conn = new SqliteConnection($"Data Source={_path};Mode=ReadOnly;Pooling=False");
             _conn.Open();
             string? format = Scalar("SELECT value FROM catalog_info WHERE key = 'format'") as string;
+            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: opened");
             if (format != "1")
             {
                 throw new PreserveException(FailureKind.Integrity, $"{what}: the tree catalog has format '{format ?? "none"}', expected 1.");
@@ -116,6 +118,7 @@ public sealed class CatalogFile : IDisposable
                 }
             }
 
+            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: entries read");
             if (list.Count == 0)
             {
                 return list;
@@ -135,6 +138,7 @@ public sealed class CatalogFile : IDisposable
                 }
             }
 
+            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: extents read");
             using (var q = new RawQuery(db, "SELECT entry, name, value FROM xattrs" + filter + " ORDER BY entry, name", _what))
             {
                 while (q.Step())

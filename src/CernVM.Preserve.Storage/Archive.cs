@@ -164,6 +164,45 @@ public sealed class Archive : IAsyncDisposable
     /// <exception cref="PreserveException">NotFound when there is no such capsule or complete version; Integrity when the manifest fails its checks.</exception>
     public async Task<LoadedManifest> ResolveAsync(CapsuleRef reference, CancellationToken cancellationToken)
     {
+        VersionListing chosen = await ChooseAsync(reference, cancellationToken).ConfigureAwait(false);
+        return await ReadManifestAsync(reference.Name, chosen.Version, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The version <see cref="ResolveAsync"/> would choose and the tree catalog its manifest names, read
+    /// without the manifest's checks (sidecar, schema, signature): lets a reader start fetching the catalog,
+    /// a blob verified by its own hash, while <see cref="ResolveAsync"/> checks the manifest. Nothing read
+    /// here may be used before that check passed and names the same catalog. Null when anything is amiss;
+    /// <see cref="ResolveAsync"/> then says what.
+    /// </summary>
+    public async Task<(int Version, BlobId Catalog)?> PeekCatalogAsync(CapsuleRef reference, CancellationToken cancellationToken)
+    {
+        try
+        {
+            VersionListing chosen = await ChooseAsync(reference, cancellationToken).ConfigureAwait(false);
+            byte[]? bytes = await Store.TryGetAsync(ArchiveLayout.Manifest(reference.Name, chosen.Version), cancellationToken).ConfigureAwait(false);
+            if (bytes is null)
+            {
+                return null;
+            }
+
+            using var doc = System.Text.Json.JsonDocument.Parse(bytes);
+            return doc.RootElement.TryGetProperty("tree", out System.Text.Json.JsonElement tree) &&
+                   tree.ValueKind == System.Text.Json.JsonValueKind.Object &&
+                   tree.TryGetProperty("catalog", out System.Text.Json.JsonElement catalog) &&
+                   catalog.ValueKind == System.Text.Json.JsonValueKind.String &&
+                   BlobId.TryParse(catalog.GetString()!, out BlobId id)
+                ? (chosen.Version, id)
+                : null;
+        }
+        catch (Exception e) when (e is PreserveException or StorageException or System.Text.Json.JsonException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<VersionListing> ChooseAsync(CapsuleRef reference, CancellationToken cancellationToken)
+    {
         IReadOnlyList<VersionListing> versions = await ListVersionsAsync(reference.Name, cancellationToken).ConfigureAwait(false);
         if (versions.Count == 0)
         {
@@ -186,7 +225,7 @@ public sealed class Archive : IAsyncDisposable
                 $"{Location}/{ArchiveLayout.VersionPrefix(reference.Name, chosen.Version)}: this version was never completed (no manifest.json.sha256: its snapshot was interrupted); it does not exist.");
         }
 
-        return await ReadManifestAsync(reference.Name, chosen.Version, cancellationToken).ConfigureAwait(false);
+        return chosen;
     }
 
     /// <summary>Reads one version's manifest and checks it against its sidecar, its schema and its signature.</summary>

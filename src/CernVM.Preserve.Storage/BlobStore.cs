@@ -64,10 +64,21 @@ public sealed class BlobStore : IDisposable
             return 0;
         }
 
-        byte[] frame = _compressors.Value!.Wrap(content.Span);
-        bool created = await _store.PutIfAbsentAsync(id.Key, frame, cancellationToken).ConfigureAwait(false);
-        _present.TryAdd(id, 0);
-        return created ? frame.Length : 0;
+        // The frame goes into a pooled buffer: a fresh array per blob (megabytes, on the large-object heap)
+        // cost page faults and full collections through a whole snapshot. Stores copy what they keep.
+        Compressor compressor = _compressors.Value!;
+        byte[] frame = System.Buffers.ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(content.Length));
+        try
+        {
+            int length = compressor.Wrap(content.Span, frame.AsSpan());
+            bool created = await _store.PutIfAbsentAsync(id.Key, frame.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            _present.TryAdd(id, 0);
+            return created ? length : 0;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(frame);
+        }
     }
 
     /// <summary>True when the store holds the blob (not verified).</summary>

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Diagnostics;
+using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Replay.Trees;
 using CernVM.Preserve.Storage;
 
@@ -13,22 +15,45 @@ public static class RestoreCommand
         var reference = new Argument<string>("NAME[@vN]") { Description = "The capsule version (default: newest)." };
         var to = new Option<string?>("--to", "-t") { Description = "A new or empty directory to restore into." };
         var workers = new Option<int>("--workers") { Description = "Parallel blob readers.", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
-        var verifyFiles = new Option<bool>("--verify-files") { Description = "Also read back every file restored from several blobs (large or sparse files) and check its SHA-256." };
+        var verifyFiles = new Option<bool>("--verify-files") { Description = "Also check every restored file against its own SHA-256 (bundled files in memory; files of several blobs are read back)." };
         Option<bool> json = CommonOptions.Json();
         var cmd = new Command("restore", "Give back the exact tree of a capsule version, verifying every blob.") { reference, to, workers, verifyFiles, json };
         cmd.SetAction(async (parse, ct) =>
         {
             string target = parse.GetValue(to) ?? throw new PreserveException(FailureKind.Usage, "restore needs --to DIR (a new or empty directory).");
+            Timeline.Mark("restore: start");
             await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
-            LoadedManifest m = await archive.ResolveAsync(CommonOptions.ParseRef(parse.GetValue(reference)), ct);
+            Timeline.Mark("restore: archive open");
+            CapsuleRef capsuleRef = CommonOptions.ParseRef(parse.GetValue(reference));
             var monitor = new RestoreMonitor();
+            var restorer = new TreeRestorer(archive, monitor);
+
+            // The catalog is fetched and read while the manifest is checked (schema, sidecar, signature); it is
+            // used only if the checked manifest names it.
+            using var abandon = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            (int Version, BlobId Catalog)? peek = await archive.PeekCatalogAsync(capsuleRef, ct);
+            CatalogLoad? early = peek is (int v, BlobId id) ? restorer.StartCatalogLoad(capsuleRef.Name, v, id, abandon.Token) : null;
+            LoadedManifest m;
+            try
+            {
+                m = await archive.ResolveAsync(capsuleRef, ct);
+            }
+            catch
+            {
+                await abandon.CancelAsync();
+                throw;
+            }
+
+            Timeline.Mark("restore: manifest resolved");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             RestoreResult r = await ProgressDisplay.RunAsync(
                 $"restore {m.Capsule}@v{m.Version}",
-                new TreeRestorer(archive, monitor).RestoreAsync(m, new RestoreOptions { Target = target, Workers = Math.Max(1, parse.GetValue(workers)), VerifyWrittenFiles = parse.GetValue(verifyFiles) }, ct),
+                restorer.RestoreAsync(m, new RestoreOptions { Target = target, Workers = Math.Max(1, parse.GetValue(workers)), VerifyWrittenFiles = parse.GetValue(verifyFiles), Catalog = early }, ct),
                 () => ("writing", monitor.BytesDone, monitor.BytesTotal),
                 parse.GetValue(json));
             clock.Stop();
+            Timeline.Mark("restore: done");
+            Timeline.Runtime();
             if (parse.GetValue(json))
             {
                 Output.Json(new JsonObject

@@ -114,13 +114,8 @@ public static class SnapshotCommand
                 () => (m.Phase, m.BytesDone, m.BytesToRead),
                 parse.GetValue(json));
             clock.Stop();
-            if (Environment.GetEnvironmentVariable("CVMPRESERVE_TRACE") == "1")
-            {
-                foreach ((string phase, TimeSpan took) in m.Timings)
-                {
-                    Console.Error.WriteLine($"trace: {phase,-28} {took.TotalMilliseconds,8:0.0} ms");
-                }
-            }
+            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("snapshot: committed");
+            CernVM.Preserve.Core.Diagnostics.Timeline.Runtime();
 
             Manifest man = result.Version.Manifest;
 

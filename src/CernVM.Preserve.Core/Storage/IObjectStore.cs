@@ -32,6 +32,8 @@ public interface IObjectStore : IAsyncDisposable
 
     /// <summary>
     /// Stores <paramref name="content"/> under <paramref name="key"/> unless an object is already there.
+    /// The caller may reuse <paramref name="content"/>'s memory once the task ends: a store that writes later
+    /// keeps its own copy.
     /// </summary>
     /// <returns>True when this call created the object; false when the key already existed (nothing was written).</returns>
     /// <exception cref="StorageException">The write failed; no partial object is visible under the key.</exception>

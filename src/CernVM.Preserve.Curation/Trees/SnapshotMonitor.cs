@@ -32,6 +32,7 @@ public sealed class SnapshotMonitor
 
             _phaseStart = now;
             _phase = value;
+            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("snapshot: " + value);
         }
     }
 

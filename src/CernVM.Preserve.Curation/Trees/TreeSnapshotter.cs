@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using CernVM.Preserve.Catalog;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Chunking;
+using CernVM.Preserve.Core.Diagnostics;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Posix;
@@ -159,6 +160,7 @@ public sealed class TreeSnapshotter
         else
         {
             byte[] catalog = TreeCatalog.Write(entries);
+            Timeline.Mark($"snapshot: catalog written ({catalog.Length} bytes)");
             (catalogId, long catalogWritten) = await _archive.Blobs.PutAsync(catalog, cancellationToken).ConfigureAwait(false);
             catalogBytes = catalog.Length;
             if (catalogWritten > 0)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using CernVM.Preserve.Catalog;
 using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Diagnostics;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Posix;
 using CernVM.Preserve.Storage;
@@ -18,12 +19,23 @@ public sealed class RestoreOptions
     public int Workers { get; init; } = Math.Max(1, Environment.ProcessorCount);
 
     /// <summary>
-    /// Also read back every file written from several extents (chunked large files, sparse files) and check
-    /// its whole SHA-256. Every blob is verified as it is read in any case, and the extents come from a
-    /// verified catalog; this catches a defect of the software itself, at the cost of reading those files again.
+    /// Also check every file against its own recorded SHA-256: a file packed in a bundle in memory, a file
+    /// written from several extents (chunked large files, sparse files) by reading it back. Every blob is
+    /// verified as it is read in any case, and the extents come from a verified catalog, so every byte written
+    /// is covered by a checked SHA-256 without this; it catches a defect of the software that wrote the
+    /// catalog, at the cost of hashing every byte a second time and reading large files again.
     /// </summary>
     public bool VerifyWrittenFiles { get; init; }
+
+    /// <summary>
+    /// A load of the version's catalog started early (<see cref="TreeRestorer.StartCatalogLoad"/>), used when
+    /// it is the catalog the checked manifest names; otherwise the restore loads the catalog itself.
+    /// </summary>
+    public CatalogLoad? Catalog { get; init; }
 }
+
+/// <summary>A tree catalog being fetched, verified, read and checked for structure.</summary>
+public sealed record CatalogLoad(CapsuleName Capsule, int Version, BlobId Id, Task<List<TreeEntry>> Entries);
 
 /// <summary>A problem met while restoring, with a stable code (docs/CLI.md lists them).</summary>
 public sealed record RestoreProblem(string Code, string? Path, string Message, bool IsError);
@@ -67,8 +79,8 @@ public sealed class RestoreMonitor
 /// Safety: every catalog path is a plain relative path whose parent is a directory entry of the same
 /// catalog (checked), directories are made by this restore, files are created with O_EXCL|O_NOFOLLOW,
 /// and symlinks are made only after all content is written, so nothing is ever written outside the target
-/// and no symlink of the tree is followed. Every blob is verified against its SHA-256 as it is read, and
-/// every file against its content hash.
+/// and no symlink of the tree is followed. Every blob is verified against its SHA-256 as it is read (and,
+/// with <see cref="RestoreOptions.VerifyWrittenFiles"/>, every file against its own content hash).
 /// </remarks>
 public sealed class TreeRestorer
 {
@@ -81,13 +93,30 @@ public sealed class TreeRestorer
         _monitor = monitor ?? new RestoreMonitor();
     }
 
+    /// <summary>
+    /// Starts fetching, verifying and reading the catalog <paramref name="id"/> of a version on the thread
+    /// pool: a restore can begin this while the version's manifest is still being checked.
+    /// </summary>
+    public CatalogLoad StartCatalogLoad(CapsuleName capsule, int version, BlobId id, CancellationToken cancellationToken) =>
+        new(capsule, version, id, Task.Run(() => LoadCatalogAsync(capsule, version, id, cancellationToken), cancellationToken));
+
+    private async Task<List<TreeEntry>> LoadCatalogAsync(CapsuleName capsule, int version, BlobId id, CancellationToken cancellationToken)
+    {
+        string what = $"{_archive.Location}/{id.Key} (catalog of {capsule}@v{version})";
+        byte[] catalog = await _archive.Blobs.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        List<TreeEntry> entries = TreeCatalog.ReadAll(catalog, what);
+        CheckStructure(entries, what);
+        Timeline.Mark("restore: catalog loaded");
+        return entries;
+    }
+
     public async Task<RestoreResult> RestoreAsync(LoadedManifest version, RestoreOptions options, CancellationToken cancellationToken)
     {
         BlobId catalogId = BlobId.Parse(version.Manifest.Tree.Catalog);
-        string what = $"{_archive.Location}/{catalogId.Key} (catalog of {version.Capsule}@v{version.Version})";
-        byte[] catalog = await _archive.Blobs.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
-        List<TreeEntry> entries = TreeCatalog.ReadAll(catalog, what);
-        CheckStructure(entries, what);
+        CatalogLoad? early = options.Catalog;
+        List<TreeEntry> entries = early is not null && early.Id == catalogId && early.Capsule == version.Capsule && early.Version == version.Version
+            ? await early.Entries.ConfigureAwait(false)
+            : await LoadCatalogAsync(version.Capsule, version.Version, catalogId, cancellationToken).ConfigureAwait(false);
 
         string targetText = Path.GetFullPath(options.Target);
         PrepareTarget(targetText);
@@ -164,10 +193,12 @@ public sealed class TreeRestorer
             }
         }
 
+        Timeline.Mark("restore: pass 1 (directories) done");
         // Pass 2: content, blob by blob, in parallel; each blob read once for all the files it holds.
         var finished = new ConcurrentDictionary<long, byte>();
         await WriteContentAsync(entries, byId, created, Abs, result, options.Workers, options.VerifyWrittenFiles, privileged, finished, cancellationToken).ConfigureAwait(false);
 
+        Timeline.Mark("restore: pass 2 (content) done");
         // Pass 3: symlinks, then hard links — only now, so that no write above could follow a link.
         foreach (TreeEntry e in entries)
         {
@@ -211,6 +242,7 @@ public sealed class TreeRestorer
             }
         }
 
+        Timeline.Mark("restore: pass 3 (links) done");
         // Pass 4: metadata, children before parents, so a directory's mtime and mode are set last.
         var ownerProblems = 0;
         for (int i = entries.Count - 1; i >= 0; i--)
@@ -269,6 +301,7 @@ public sealed class TreeRestorer
             }
         }
 
+        Timeline.Mark("restore: pass 4 (metadata) done");
         return result;
     }
 
@@ -361,9 +394,10 @@ public sealed class TreeRestorer
                     }
 
                     ReadOnlySpan<byte> data = blob.Span.Slice((int)x.BlobOffset, (int)x.Length);
-                    // A file that is a slice of a bundle is checked against its own hash; a file that is a whole
-                    // blob was checked with the blob.
-                    if (e.Extents.Count == 1 && e.Content is BlobId c && x.Offset == 0 && x.Length == e.Size && x.Length != blob.Length && BlobId.Of(data) != c)
+                    // Every byte here was just verified with its blob, whose id the verified catalog names. With
+                    // --verify-files, a file that is a slice of a bundle is also checked against its own hash (a
+                    // file that is a whole blob was checked with the blob).
+                    if (verifyWritten && e.Extents.Count == 1 && e.Content is BlobId c && x.Offset == 0 && x.Length == e.Size && x.Length != blob.Length && BlobId.Of(data) != c)
                     {
                         failedEntries.TryAdd(e.Id, 0);
                         problems.Add(new RestoreProblem("RST012", e.DisplayPath, $"content does not match its recorded SHA-256 {c}", true));
