@@ -5,13 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v rpmbuild >/dev/null || [[ ! -x /bin/busybox ]] || ! command -v gcc >/dev/null; then
+# gcc and zlib1g-dev also link the published tool (Native AOT).
+if ! command -v rpmbuild >/dev/null || [[ ! -x /bin/busybox ]] || ! command -v gcc >/dev/null || [[ ! -e /usr/include/zlib.h ]]; then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
   $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    busybox-static rpm gcc libc6-dev sqlite3 >/dev/null
+    busybox-static rpm gcc libc6-dev zlib1g-dev sqlite3 >/dev/null
 fi
 
 echo "== building cvmpreserve"
+rm -rf out/cli
 dotnet publish src/CernVM.Preserve.Cli -c Release -o out/cli -nologo -v quiet
 cli=out/cli/cvmpreserve
 

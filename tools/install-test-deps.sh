@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   zstd sqlite3            # recover-by-hand walkthrough (FORMAT.md §9)
   busybox-static gcc libc6-dev file   # the demo environment (tools/make-demo-env.sh)
+  zlib1g-dev              # with gcc: links the published tool (Native AOT)
   debootstrap             # real Debian root trees
   attr acl libcap2-bin    # xattrs, ACLs and file capabilities in fidelity trees
   rpm db5.3-util          # real rpm databases (rpmbuild, rpm --root) and Berkeley DB files

@@ -12,6 +12,8 @@ rm -rf "$results"
 mkdir -p "$results"
 
 dotnet build CernVM.Preserve.sln -c Release -nologo -v quiet || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
+# The CLI tests run the published executable (native code, as users get it): CVMPRESERVE_CLI names it.
+rm -rf out/cli
 dotnet publish src/CernVM.Preserve.Cli -c Release -o out/cli -nologo -v quiet || { echo "0 passed, 1 failed"; echo "publish failed" >&2; exit 1; }
 export CVMPRESERVE_CLI="$PWD/out/cli/cvmpreserve"
 

@@ -73,9 +73,8 @@ public class CaptureTests
         Assert.Equal(0, CliRunner.Run("init", t["a"]).ExitCode);
         CliRunner.Sh($"chown -R 65534:65534 '{t["a"]}'");
 
-        string dotnet = CliRunner.Sh("command -v dotnet").Trim();
         string json = CliRunner.Sh(
-            $"cd / && HOME=/tmp DOTNET_CLI_HOME=/tmp setpriv --reuid=65534 --regid=65534 --clear-groups '{dotnet}' '{CliRunner.Dll}' snapshot --rootfs '{tree}' --name u --archive '{t["a"]}' --json");
+            $"cd / && HOME=/tmp DOTNET_CLI_HOME=/tmp setpriv --reuid=65534 --regid=65534 --clear-groups {CliRunner.ShellCommand} snapshot --rootfs '{tree}' --name u --archive '{t["a"]}' --json");
         JsonNode result = JsonNode.Parse(json)!;
         Assert.Equal(2, (int)result["tree"]!["unreadable"]!);
         var warnings = result["warnings"]!.AsArray().Select(w => ((string)w!["code"]!, (string)w["path"]!)).ToList();
@@ -96,9 +95,8 @@ public class CaptureTests
         Assert.Equal(0, CliRunner.Run("snapshot", "--rootfs", tree, "--name", "r", "--archive", t["a"]).ExitCode);
         CliRunner.Sh($"chmod -R a+rX '{t["a"]}' && chmod 0755 '{t.Path}' && mkdir '{t["out"]}' && chown 65534:65534 '{t["out"]}'");
 
-        string dotnet = CliRunner.Sh("command -v dotnet").Trim();
         string json = CliRunner.Sh(
-            $"cd / && HOME=/tmp DOTNET_CLI_HOME=/tmp setpriv --reuid=65534 --regid=65534 --clear-groups '{dotnet}' '{CliRunner.Dll}' restore r --to '{t["out"]}' --archive '{t["a"]}' --json");
+            $"cd / && HOME=/tmp DOTNET_CLI_HOME=/tmp setpriv --reuid=65534 --regid=65534 --clear-groups {CliRunner.ShellCommand} restore r --to '{t["out"]}' --archive '{t["a"]}' --json");
         JsonNode result = JsonNode.Parse(json)!;
         var codes = result["problems"]!.AsArray().Select(p => (string)p!["code"]!).ToList();
         Assert.Contains("RST002", codes);

@@ -17,6 +17,19 @@ public static class CliRunner
 {
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "cvmpreserve.dll");
 
+    /// <summary>
+    /// The published tool (native code, as shipped) when CVMPRESERVE_CLI names it — tools/test.sh publishes
+    /// it and sets this, so every CLI test runs what users run — else the build's cvmpreserve.dll under dotnet.
+    /// </summary>
+    public static string? Published { get; } = Environment.GetEnvironmentVariable("CVMPRESERVE_CLI") is { Length: > 0 } p
+        ? File.Exists(p) ? Path.GetFullPath(p) : throw new InvalidOperationException($"CVMPRESERVE_CLI={p}: no such file (publish the tool first)")
+        : null;
+
+    /// <summary>The command that starts the tool, quoted for sh.</summary>
+    public static string ShellCommand => Published is string b ? $"'{b}'" : $"'{DotnetPath}' '{Dll}'";
+
+    private static string DotnetPath => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : Sh("command -v dotnet").Trim();
+
     /// <summary>The repository's root: the first directory above the test binaries holding the solution.</summary>
     public static string RepoRoot { get; } = FindRepoRoot();
 
@@ -52,7 +65,7 @@ public static class CliRunner
     /// Starts the tool to signal it. A shell that runs its jobs without job control (`cmd &amp;` in a script, nohup)
     /// starts them with SIGINT ignored, and a program keeps an ignored SIGINT, as cvmpreserve rightly does; so
     /// the tool is started through env(1) with SIGINT and SIGTERM set back to their default, and the tests'
-    /// Ctrl-C reaches it however the test run itself was started. env execs dotnet: the pid is the tool's.
+    /// Ctrl-C reaches it however the test run itself was started. env execs the tool (or dotnet): the pid is the tool's.
     /// </summary>
     public static Process Start(IDictionary<string, string>? env, params string[] args)
     {
@@ -65,8 +78,16 @@ public static class CliRunner
             StandardOutputEncoding = Encoding.UTF8,
         };
         psi.ArgumentList.Add("--default-signal=INT,TERM");
-        psi.ArgumentList.Add("dotnet");
-        psi.ArgumentList.Add(Dll);
+        if (Published is string binary)
+        {
+            psi.ArgumentList.Add(binary);
+        }
+        else
+        {
+            psi.ArgumentList.Add("dotnet");
+            psi.ArgumentList.Add(Dll);
+        }
+
         foreach (string a in args)
         {
             psi.ArgumentList.Add(a);
@@ -81,7 +102,7 @@ public static class CliRunner
             }
         }
 
-        return Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet through /usr/bin/env");
+        return Process.Start(psi) ?? throw new InvalidOperationException("could not start cvmpreserve through /usr/bin/env");
     }
 
     /// <summary>Runs a shell command (coreutils and friends) and returns its stdout; fails the test on error.</summary>

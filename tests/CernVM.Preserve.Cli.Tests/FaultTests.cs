@@ -163,7 +163,7 @@ public class FaultTests
             CliResult cat = CliRunner.Run("cat", $"demo@v{version}", "/d3/f3.bin", "--archive", a);
             Assert.Equal(0, cat.ExitCode);
             Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(t[$"{tree}/d3/f3.bin"]))),
-                CliRunner.Sh($"'dotnet' '{CliRunner.Dll}' cat demo@v{version} /d3/f3.bin --archive '{a}' | sha256sum | cut -c1-64").Trim().ToUpperInvariant());
+                CliRunner.Sh($"{CliRunner.ShellCommand} cat demo@v{version} /d3/f3.bin --archive '{a}' | sha256sum | cut -c1-64").Trim().ToUpperInvariant());
         }
     }
 

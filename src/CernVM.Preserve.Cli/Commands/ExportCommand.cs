@@ -43,7 +43,7 @@ public static class ExportCommand
             {
                 string name = (string?)c["fqrn"] ?? "repository";
                 CvmfsExportResult r = await exporter.ExportAsync(entries, c, Path.Combine(parse.GetValue(stratum)!, name), ct);
-                results.Add(new JsonObject
+                results.Add((JsonNode)new JsonObject
                 {
                     ["fqrn"] = r.Fqrn,
                     ["directory"] = r.Directory,

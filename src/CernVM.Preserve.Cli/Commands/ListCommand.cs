@@ -30,13 +30,13 @@ public static class ListCommand
 
                     if (!v.Complete)
                     {
-                        rows.Add(new JsonObject { ["capsule"] = c.Value, ["version"] = v.Version, ["complete"] = false });
+                        rows.Add((JsonNode)new JsonObject { ["capsule"] = c.Value, ["version"] = v.Version, ["complete"] = false });
                         lines.Add($"{c}@v{v.Version}  (incomplete: never committed)");
                         continue;
                     }
 
                     LoadedManifest m = await archive.ReadManifestAsync(c, v.Version, ct);
-                    rows.Add(new JsonObject
+                    rows.Add((JsonNode)new JsonObject
                     {
                         ["capsule"] = c.Value,
                         ["version"] = v.Version,

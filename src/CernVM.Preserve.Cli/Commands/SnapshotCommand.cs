@@ -132,9 +132,9 @@ public static class SnapshotCommand
                     ["version"] = result.Version.Version,
                     ["manifestSha256"] = result.Version.Sha256,
                     ["signed"] = result.Version.Signature is not null,
-                    ["tree"] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(man.Tree, CanonicalJson.Options)),
-                    ["statistics"] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(man.Statistics, CanonicalJson.Options)),
-                    ["warnings"] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(man.Warnings, CanonicalJson.Options)),
+                    ["tree"] = CanonicalJson.ToNode(man.Tree),
+                    ["statistics"] = CanonicalJson.ToNode(man.Statistics),
+                    ["warnings"] = CanonicalJson.ToNode(man.Warnings),
                     ["components"] = man.Components?.DeepClone(),
                     ["notCaptured"] = new JsonArray(notCaptured.Select(e => (JsonNode)new JsonObject
                     {

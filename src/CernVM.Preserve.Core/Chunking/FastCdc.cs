@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace CernVM.Preserve.Core.Chunking;
@@ -66,19 +68,26 @@ public sealed class FastCdc
         int normal = Math.Min(AverageSize, n);
         ulong fp = 0;
         int i = MinSize;
+
+        // The hot loop of a snapshot of large files: no bounds checks (i < n <= data.Length, a byte indexes
+        // a table of 256).
+        ref byte d = ref MemoryMarshal.GetReference(data);
+        ref ulong gear = ref MemoryMarshal.GetArrayDataReference(Gear);
+        ulong maskSmall = _maskSmall;
         for (; i < normal; i++)
         {
-            fp = (fp << 1) + Gear[data[i]];
-            if ((fp & _maskSmall) == 0)
+            fp = (fp << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref d, i));
+            if ((fp & maskSmall) == 0)
             {
                 return i + 1;
             }
         }
 
+        ulong maskLarge = _maskLarge;
         for (; i < n; i++)
         {
-            fp = (fp << 1) + Gear[data[i]];
-            if ((fp & _maskLarge) == 0)
+            fp = (fp << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref d, i));
+            if ((fp & maskLarge) == 0)
             {
                 return i + 1;
             }

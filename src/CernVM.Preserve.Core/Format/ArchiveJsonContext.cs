@@ -11,6 +11,10 @@ namespace CernVM.Preserve.Core.Format;
 [JsonSerializable(typeof(PreservationEvent))]
 [JsonSerializable(typeof(ManifestSignature))]
 [JsonSerializable(typeof(List<CaptureWarning>))]
+[JsonSerializable(typeof(TreeSummary))]
+[JsonSerializable(typeof(SnapshotStatistics))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonArray))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 internal sealed partial class ArchiveJsonContext : JsonSerializerContext
 {
 }

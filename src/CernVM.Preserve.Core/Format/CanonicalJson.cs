@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 
 namespace CernVM.Preserve.Core.Format;
 
@@ -17,13 +19,22 @@ public static class CanonicalJson
         NewLine = "\n",
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
-        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
-            ArchiveJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
+        TypeInfoResolver = ArchiveJsonContext.Default,
     };
+
+    /// <summary>
+    /// The compile-time metadata of <typeparamref name="T"/> under <see cref="Options"/>: the archive's JSON
+    /// uses no reflection, so the published tool (native code, trimmed) reads and writes exactly what the
+    /// tests do. A type not declared in <see cref="ArchiveJsonContext"/> fails here, in every build.
+    /// </summary>
+    public static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+
+    /// <summary><paramref name="value"/> in its canonical form, as a JSON node (for --json answers).</summary>
+    public static JsonNode? ToNode<T>(T value) => JsonSerializer.SerializeToNode(value, TypeInfo<T>());
 
     public static byte[] Serialize<T>(T value)
     {
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(value, Options);
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>());
         var result = new byte[body.Length + 1];
         body.CopyTo(result, 0);
         result[^1] = (byte)'\n';
@@ -36,7 +47,7 @@ public static class CanonicalJson
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(utf8, Options)
+            return JsonSerializer.Deserialize(utf8, TypeInfo<T>())
                 ?? throw new PreserveException(FailureKind.Integrity, $"{what}: the file holds 'null', not a JSON object.");
         }
         catch (JsonException e)

@@ -7,11 +7,11 @@ namespace CernVM.Preserve.Curation.Spec;
 /// <summary>The curator's spec (catalog-schema/capsule-spec.schema.json; DESIGN §5).</summary>
 public sealed class CapsuleSpec
 {
-    internal static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>
+    /// Compile-time metadata for the spec's JSON (camelCase, nulls left out): no reflection. The lists with a
+    /// default have setters, not init: generated code sets every init property it knows, absent ones to null.
+    /// </summary>
+    internal static SpecJsonContext Json => SpecJsonContext.Default;
 
     public required string Name { get; init; }
 
@@ -21,7 +21,7 @@ public sealed class CapsuleSpec
 
     public string? Experiment { get; init; }
 
-    public List<Creator> Creators { get; init; } = [];
+    public List<Creator> Creators { get; set; } = [];
 
     public string? Licence { get; init; }
 
@@ -31,11 +31,11 @@ public sealed class CapsuleSpec
 
     public BootSpec? Boot { get; init; }
 
-    public List<CvmfsSpec> Cvmfs { get; init; } = [];
+    public List<CvmfsSpec> Cvmfs { get; set; } = [];
 
-    public List<SoftwareSpec> Software { get; init; } = [];
+    public List<SoftwareSpec> Software { get; set; } = [];
 
-    public List<RunSpec> Run { get; init; } = [];
+    public List<RunSpec> Run { get; set; } = [];
 
     /// <summary>The spec file's absolute path; relative paths in the spec are relative to its directory.</summary>
     [JsonIgnore]
@@ -67,3 +67,11 @@ public sealed record RunSpec(
     List<OutputSpec>? Outputs);
 
 public sealed record OutputSpec(string Path, string Reference, JsonNode? Compare);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CapsuleSpec))]
+[JsonSerializable(typeof(RunSpec))]
+[JsonSerializable(typeof(List<Creator>))]
+internal sealed partial class SpecJsonContext : JsonSerializerContext
+{
+}

@@ -87,7 +87,7 @@ public static class CapsuleSpecLoader
             throw new PreserveException(FailureKind.Usage, $"{path}: the spec does not meet catalog-schema/capsule-spec.schema.json:\n  " + string.Join("\n  ", errors.Take(30)));
         }
 
-        CapsuleSpec spec = root.Deserialize<CapsuleSpec>(CapsuleSpec.JsonOptions)
+        CapsuleSpec spec = root.Deserialize(CapsuleSpec.Json.CapsuleSpec)
             ?? throw new PreserveException(FailureKind.Usage, $"{path}: the spec is empty.");
         spec.SpecFile = Path.GetFullPath(path);
         return spec;

@@ -110,7 +110,7 @@ public sealed class EnvironmentCapture(Archive archive)
         components["curation"] = new JsonObject
         {
             ["experiment"] = spec.Experiment,
-            ["creators"] = JsonSerializer.SerializeToNode(spec.Creators, CapsuleSpec.JsonOptions),
+            ["creators"] = JsonSerializer.SerializeToNode(spec.Creators, CapsuleSpec.Json.ListCreator),
             ["licence"] = spec.Licence,
             ["dphepLevel"] = spec.DphepLevel,
             ["spec"] = await StoreFileAsync(spec.SpecFile, cancellationToken),
@@ -142,7 +142,7 @@ public sealed class EnvironmentCapture(Archive archive)
             }
 
             layers.Add(new TreeLayer(s.MountPoint, new DirectoryTreeSource(source, []), $"software {s.Name}"));
-            software.Add(new JsonObject { ["name"] = s.Name, ["version"] = s.Version, ["mountPoint"] = s.MountPoint, ["source"] = s.Source });
+            software.Add((JsonNode)new JsonObject { ["name"] = s.Name, ["version"] = s.Version, ["mountPoint"] = s.MountPoint, ["source"] = s.Source });
         }
 
         var cvmfs = new JsonArray();
@@ -150,7 +150,7 @@ public sealed class EnvironmentCapture(Archive archive)
         {
             (TreeLayer layer, JsonObject description) = await OpenCvmfsAsync(spec, c, resources, warnings, cancellationToken);
             layers.Add(layer);
-            cvmfs.Add(description);
+            cvmfs.Add((JsonNode)description);
         }
 
         if (spec.Software.Count > 0)
@@ -537,7 +537,7 @@ public sealed class EnvironmentCapture(Archive archive)
         var runs = new JsonArray();
         foreach (RunSpec r in spec.Run)
         {
-            JsonObject entry = JsonSerializer.SerializeToNode(r, CapsuleSpec.JsonOptions)!.AsObject();
+            JsonObject entry = JsonSerializer.SerializeToNode(r, CapsuleSpec.Json.RunSpec)!.AsObject();
             var outputs = new JsonArray();
             foreach (OutputSpec o in r.Outputs ?? [])
             {
@@ -548,7 +548,7 @@ public sealed class EnvironmentCapture(Archive archive)
                     throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: run '{r.Name}': reference output '{o.Reference}' ({file}) does not exist.");
                 }
 
-                outputs.Add(new JsonObject
+                outputs.Add((JsonNode)new JsonObject
                 {
                     ["path"] = o.Path,
                     ["reference"] = o.Reference,
@@ -558,7 +558,7 @@ public sealed class EnvironmentCapture(Archive archive)
             }
 
             entry["outputs"] = outputs;
-            runs.Add(entry);
+            runs.Add((JsonNode)entry);
         }
 
         return runs;
