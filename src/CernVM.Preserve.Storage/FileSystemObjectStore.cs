@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using CernVM.Preserve.Core.Storage;
 using CernVM.Preserve.Posix;
+using Microsoft.Win32.SafeHandles;
 
 namespace CernVM.Preserve.Storage;
 
@@ -150,6 +151,55 @@ public sealed class FileSystemObjectStore : IObjectStore
         catch (IOException e)
         {
             throw new StorageException($"{PathOf(key)}: cannot be read ({e.Message}).", key, e);
+        }
+    }
+
+    public Task<RentedBytes?> TryGetRentedAsync(string key, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        string path = _staged.TryGetValue(key, out string? temp) ? temp : PathOf(key);
+        try
+        {
+            using SafeFileHandle h = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            long length = RandomAccess.GetLength(h);
+            if (length > Array.MaxLength)
+            {
+                throw new StorageException($"{path}: {length} bytes, more than one object can hold.", key);
+            }
+
+            byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Max(length, 1));
+            try
+            {
+                int total = 0;
+                int n;
+                while (total < length && (n = RandomAccess.Read(h, buffer.AsSpan(total, (int)length - total), total)) > 0)
+                {
+                    total += n;
+                }
+
+                return Task.FromResult<RentedBytes?>(new RentedBytes(buffer, total, pooled: true));
+            }
+            catch
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
+        }
+        catch (FileNotFoundException)
+        {
+            return Task.FromResult<RentedBytes?>(null);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Task.FromResult<RentedBytes?>(null);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new StorageException($"{path}: permission denied ({e.Message}).", key, e);
+        }
+        catch (IOException e)
+        {
+            throw new StorageException($"{path}: cannot be read ({e.Message}).", key, e);
         }
     }
 

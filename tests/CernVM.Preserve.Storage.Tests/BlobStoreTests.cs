@@ -83,4 +83,31 @@ public sealed class BlobStoreTests : IDisposable
         BlobMissingException e = await Assert.ThrowsAsync<BlobMissingException>(() => ReadAsync(blobs, id, leased));
         Assert.Contains(id.Key, e.Message);
     }
+
+    // Readers skip the frame's own XXH64 (the SHA-256 covers every byte): a damaged frame must still be
+    // refused, wherever the damage is, and stored frames keep their checksum for standard tools.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Get_AnyByteOfTheFrameFlipped_IsCorrupt(bool leased)
+    {
+        var content = new byte[200_000];
+        new Random(7).NextBytes(content.AsSpan(0, 100_000)); // half random, half zeros: literals and matches
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+        (BlobId id, _) = await blobs.PutAsync(content, default);
+        await blobs.Store.FlushAsync(default);
+        string path = Path.Combine(_root, id.Key);
+        byte[] frame = await File.ReadAllBytesAsync(path);
+        Assert.Equal(0x04, frame[4] & 0x04); // Frame_Header_Descriptor: Content_Checksum_flag set
+        File.SetAttributes(path, FileAttributes.Normal);
+        for (int at = 0; at < frame.Length; at += Math.Max(1, frame.Length / 97))
+        {
+            byte[] damaged = (byte[])frame.Clone();
+            damaged[at] ^= 0x20;
+            File.Delete(path);
+            await File.WriteAllBytesAsync(path, damaged);
+            using var fresh = new BlobStore(new FileSystemObjectStore(_root));
+            await Assert.ThrowsAsync<BlobCorruptException>(() => ReadAsync(fresh, id, leased));
+        }
+    }
 }

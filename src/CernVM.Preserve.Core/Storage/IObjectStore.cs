@@ -44,6 +44,15 @@ public interface IObjectStore : IAsyncDisposable
     Task<byte[]?> TryGetAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Reads a whole object like <see cref="TryGetAsync"/>, into a buffer a store may rent from the shared
+    /// array pool: for readers that go through many objects of megabytes (a restore), where a fresh array per
+    /// object costs page faults and full garbage collections. Dispose the result when done with its bytes.
+    /// </summary>
+    /// <exception cref="StorageException">The store cannot be read.</exception>
+    async Task<RentedBytes?> TryGetRentedAsync(string key, CancellationToken cancellationToken) =>
+        await TryGetAsync(key, cancellationToken).ConfigureAwait(false) is byte[] bytes ? new RentedBytes(bytes, bytes.Length, pooled: false) : null;
+
+    /// <summary>
     /// Lists every key that starts with <paramref name="prefix"/>, in ordinal order. Temporary objects of
     /// writers in progress are never listed.
     /// </summary>
@@ -51,6 +60,33 @@ public interface IObjectStore : IAsyncDisposable
 
     /// <summary>Makes every object put so far durable (a no-op where each put already is).</summary>
     Task FlushAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>An object's bytes, in a buffer that may belong to the shared array pool until disposed.</summary>
+public sealed class RentedBytes : IDisposable
+{
+    private byte[]? _buffer;
+    private readonly bool _pooled;
+
+    public RentedBytes(byte[] buffer, int length, bool pooled)
+    {
+        _buffer = buffer;
+        Length = length;
+        _pooled = pooled;
+    }
+
+    public int Length { get; }
+
+    /// <summary>The object's bytes; valid until <see cref="Dispose"/>.</summary>
+    public ReadOnlySpan<byte> Span => (_buffer ?? throw new ObjectDisposedException(nameof(RentedBytes))).AsSpan(0, Length);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _buffer, null) is byte[] b && _pooled)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(b);
+        }
+    }
 }
 
 /// <summary>What a store supports beyond the basic contract.</summary>
