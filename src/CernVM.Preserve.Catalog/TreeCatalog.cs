@@ -26,10 +26,11 @@ public static class TreeCatalog
     /// <summary>Writes <paramref name="entries"/> (ids 1..n, parents first) into catalog bytes.</summary>
     public static byte[] Write(IReadOnlyList<TreeEntry> entries)
     {
-        string path = Path.Combine(Path.GetTempPath(), $"cvmpreserve-catalog-{Guid.NewGuid():N}.sqlite");
-        try
+        // Built in memory and serialised (sqlite3_serialize gives the bytes of the database file): a
+        // temporary file would be written while the snapshot's blobs are being made durable (syncfs), and
+        // stalled behind that flush.
         {
-            using (var conn = new SqliteConnection($"Data Source={path};Pooling=False"))
+            using (var conn = new SqliteConnection("Data Source=:memory:;Pooling=False"))
             {
                 conn.Open();
                 Exec(conn, "PRAGMA page_size=4096; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA encoding='UTF-8';");
@@ -94,13 +95,28 @@ public static class TreeCatalog
                 }
 
                 Check(db, raw.sqlite3_exec(db, "COMMIT"));
+                return Serialize(db);
             }
+        }
+    }
 
-            return File.ReadAllBytes(path);
+    private static byte[] Serialize(sqlite3 db)
+    {
+        IntPtr image = raw.sqlite3_serialize(db, "main", out long size, 0);
+        if (image == IntPtr.Zero)
+        {
+            throw new InvalidOperationException("sqlite3_serialize gave no image of the catalog (out of memory).");
+        }
+
+        try
+        {
+            var bytes = new byte[size];
+            System.Runtime.InteropServices.Marshal.Copy(image, bytes, 0, bytes.Length);
+            return bytes;
         }
         finally
         {
-            File.Delete(path);
+            raw.sqlite3_free(image);
         }
     }
 

@@ -5,6 +5,8 @@ using CernVM.Preserve.Cli.Commands;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Storage;
 
+CernVM.Preserve.Posix.PosixFs.KeepFreedHeap();
+
 var root = new RootCommand(
     "cvmpreserve — preserve complete legacy computing environments in an immutable, content-addressed archive, " +
     "and give them back. Docs: docs/CLI.md; archive format: docs/FORMAT.md.");

@@ -88,6 +88,11 @@ internal static unsafe partial class Native
         public long tv_nsec;
     }
 
+    public const int M_TRIM_THRESHOLD = -1;
+
+    [LibraryImport(Libc, EntryPoint = "mallopt")]
+    public static partial int Mallopt(int param, int value);
+
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int statx(int dirfd, byte* path, int flags, uint mask, Statx* buf);
 

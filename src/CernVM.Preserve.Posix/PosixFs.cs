@@ -607,6 +607,26 @@ public static unsafe class PosixFs
         return PseudoFileSystems.TryGetValue(type, out string? name) ? name : null;
     }
 
+    /// <summary>
+    /// Tells glibc's allocator to keep freed memory instead of returning it to the kernel at once. A command
+    /// is one bounded batch; SQLite building a catalog of thousands of rows freed and re-touched the same
+    /// pages, each time faulted in and zeroed again (a fifth of a snapshot's catalog time). Without glibc
+    /// (another libc), nothing happens.
+    /// </summary>
+    public static void KeepFreedHeap()
+    {
+        try
+        {
+            Native.Mallopt(Native.M_TRIM_THRESHOLD, 512 * 1024 * 1024);
+        }
+        catch (EntryPointNotFoundException)
+        {
+        }
+        catch (DllNotFoundException)
+        {
+        }
+    }
+
     public static string HostName()
     {
         byte* buf = stackalloc byte[256];

@@ -31,19 +31,28 @@ public sealed class BlobStore : IDisposable
     {
         _store = store;
         CompressionLevel = compressionLevel;
+        var parameters = new Dictionary<ZSTD_cParameter, int>
+        {
+            [ZSTD_cParameter.ZSTD_c_compressionLevel] = compressionLevel,
+            [ZSTD_cParameter.ZSTD_c_checksumFlag] = 1,
+            [ZSTD_cParameter.ZSTD_c_contentSizeFlag] = 1,
+        };
+        if (compressionLevel == 3)
+        {
+            // Level 3's search tables shrunk to fit a core's L2 cache (64K + 16K entries instead of 128K +
+            // 64K): on the Debian root tree 17% less compression time for 1% more bytes (docs/benchmarks.md).
+            // zstd shrinks them further for small blobs.
+            parameters[ZSTD_cParameter.ZSTD_c_hashLog] = 16;
+            parameters[ZSTD_cParameter.ZSTD_c_chainLog] = 14;
+        }
+
         _compressors = new ThreadLocal<Compressor>(
-            () => new Compressor(new CompressionOptions(
-                null,
-                new Dictionary<ZSTD_cParameter, int>
-                {
-                    [ZSTD_cParameter.ZSTD_c_compressionLevel] = compressionLevel,
-                    [ZSTD_cParameter.ZSTD_c_checksumFlag] = 1,
-                    [ZSTD_cParameter.ZSTD_c_contentSizeFlag] = 1,
-                })),
+            () => new Compressor(new CompressionOptions(null, parameters)),
             trackAllValues: true);
     }
 
     public int CompressionLevel { get; }
+
 
     public IObjectStore Store => _store;
 

@@ -458,21 +458,31 @@ public sealed class TreeSnapshotter
                 hashed = segOffset;
                 long pos = segOffset;
                 long end = segOffset + segLength;
+
+                // The bytes not yet cut are window[start, start + filled). They are moved to the front only when
+                // less than MaxSize is left behind them, once every few chunks, not after every cut.
+                int start = 0;
                 int filled = 0;
                 bool eof = false;
                 while (true)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
+                    if (!eof && filled < _params.MaxSize && start + _params.MaxSize > window.Length)
+                    {
+                        window.AsSpan(start, filled).CopyTo(window);
+                        start = 0;
+                    }
+
                     while (!eof && filled < _params.MaxSize)
                     {
-                        int want = (int)Math.Min(window.Length - filled, end - (pos + filled));
+                        int want = (int)Math.Min(window.Length - (start + filled), end - (pos + filled));
                         if (want <= 0)
                         {
                             eof = true;
                             break;
                         }
 
-                        int n = handle.Read(window.AsSpan(filled, want), pos + filled);
+                        int n = handle.Read(window.AsSpan(start + filled, want), pos + filled);
                         if (n == 0)
                         {
                             eof = true;
@@ -488,18 +498,23 @@ public sealed class TreeSnapshotter
                     }
 
                     bool final = eof || pos + filled >= end;
-                    int cut = _chunker.NextCut(window.AsSpan(0, filled), final);
-                    hash.AppendData(window, 0, cut);
+                    int cut = _chunker.NextCut(window.AsSpan(start, filled), final);
+                    hash.AppendData(window, start, cut);
                     byte[] chunk = ArrayPool<byte>.Shared.Rent(cut);
-                    window.AsSpan(0, cut).CopyTo(chunk);
+                    window.AsSpan(start, cut).CopyTo(chunk);
                     var slot = new ChunkSlot(pos, cut);
                     slots.Add(slot);
                     await writer.WriteAsync(new ChunkItem(chunk, cut, slot), cancellationToken).ConfigureAwait(false);
                     _monitor.AddDone(0, cut);
                     pos += cut;
                     hashed = pos;
-                    window.AsSpan(cut, filled - cut).CopyTo(window);
+                    start += cut;
                     filled -= cut;
+                    if (filled == 0)
+                    {
+                        start = 0;
+                    }
+
                     if (pos >= end)
                     {
                         break;
