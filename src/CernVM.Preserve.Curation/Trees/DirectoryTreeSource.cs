@@ -24,6 +24,8 @@ public sealed class DirectoryTreeSource : ITreeSource
 
     public List<TreeEntry> Walk(CancellationToken cancellationToken) => _walker.Walk(cancellationToken);
 
+    public List<TreeEntry> Walk(CancellationToken cancellationToken, Action<TreeEntry> onEntry) => _walker.Walk(cancellationToken, onEntry);
+
     public IFileContent Open(TreeEntry entry)
     {
         byte[] abs = _walker.AbsolutePath(entry.Path);

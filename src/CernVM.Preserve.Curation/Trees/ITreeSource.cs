@@ -21,6 +21,22 @@ public interface ITreeSource
     /// </summary>
     List<TreeEntry> Walk(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Walks like <see cref="Walk(CancellationToken)"/> and hands every entry to <paramref name="onEntry"/>, in id
+    /// order, once the walk will not change it again: a snapshot reads files while the walk goes on. By
+    /// default, after the whole walk.
+    /// </summary>
+    List<TreeEntry> Walk(CancellationToken cancellationToken, Action<TreeEntry> onEntry)
+    {
+        List<TreeEntry> entries = Walk(cancellationToken);
+        foreach (TreeEntry e in entries)
+        {
+            onEntry(e);
+        }
+
+        return entries;
+    }
+
     /// <summary>Opens a regular file of this tree for reading.</summary>
     /// <exception cref="IOException">The file cannot be read; the snapshot records it as unreadable.</exception>
     IFileContent Open(TreeEntry entry);

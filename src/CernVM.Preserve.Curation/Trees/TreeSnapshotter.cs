@@ -85,11 +85,35 @@ public sealed class TreeSnapshotter
             TreeCatalog.WarmUp();
         });
 
-        // The walk and the loading of the previous version (manifest checks, catalog) need nothing of each
-        // other: run them side by side.
+        // The walk, the loading of the previous version (manifest checks, catalog) and the reading of files
+        // run side by side: each regular file the walk has finished with is queued for reading at once.
         _monitor.Phase = "walking";
         ITreeSource walker = options.Tree ?? new DirectoryTreeSource(options.Source, options.Excludes, options.ExcludeAbsolute);
-        Task<List<TreeEntry>> walking = Task.Run(() => walker.Walk(cancellationToken), cancellationToken);
+        var walked = Channel.CreateUnbounded<TreeEntry>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
+        using var stopWalk = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<List<TreeEntry>> walking = Task.Run(
+            () =>
+            {
+                try
+                {
+                    List<TreeEntry> all = walker.Walk(stopWalk.Token, e =>
+                    {
+                        if (e.Kind == EntryKind.File && e.HardlinkTo is null && e.State == EntryState.Captured)
+                        {
+                            walked.Writer.TryWrite(e);
+                        }
+                    });
+                    walked.Writer.Complete();
+                    _monitor.SetEntries(all.Count);
+                    return all;
+                }
+                catch (Exception e)
+                {
+                    walked.Writer.Complete(e);
+                    throw;
+                }
+            },
+            stopWalk.Token);
         Task<(LoadedManifest?, List<TreeEntry>)> loading = Task.Run(
             async () =>
             {
@@ -97,52 +121,41 @@ public sealed class TreeSnapshotter
                 return (p, p is null ? [] : await LoadCatalogAsync(p, cancellationToken).ConfigureAwait(false));
             },
             cancellationToken);
+
+        var stats = new SnapshotStatistics();
+        var warnings = new List<CaptureWarning>(options.ExtraWarnings);
+        LoadedManifest? previous;
+        List<TreeEntry> previousList;
+        List<TreeEntry> entries;
         try
         {
-            await Task.WhenAll(walking, loading).ConfigureAwait(false);
+            (previous, previousList) = await loading.ConfigureAwait(false);
+            Dictionary<byte[], TreeEntry> previousEntries = previousList.ToDictionary(e => e.Path, PathBytes.EqualityComparer);
+            _monitor.Phase = "reading";
+            await CaptureContentAsync(walker, walked.Reader, previousEntries, stats, warnings, options.Workers, cancellationToken).ConfigureAwait(false);
+            entries = await walking.ConfigureAwait(false);
         }
         catch
         {
-            // Report the walk's failure first (a bad --rootfs), else the archive's.
-            if (walking.IsFaulted)
+            // Report the walk's failure first (a bad --rootfs), else the archive's or the reading's; a walk
+            // still going is stopped and waited for, so that nothing runs on after the snapshot failed.
+            await stopWalk.CancelAsync().ConfigureAwait(false);
+            try
             {
                 await walking.ConfigureAwait(false);
+            }
+            catch (Exception walkFailure) when (walkFailure is not OperationCanceledException)
+            {
+                throw;
+            }
+            catch (OperationCanceledException)
+            {
             }
 
             throw;
         }
 
-        List<TreeEntry> entries = walking.Result;
-        (LoadedManifest? previous, List<TreeEntry> previousList) = loading.Result;
-        Dictionary<byte[], TreeEntry> previousEntries = previousList.ToDictionary(e => e.Path, PathBytes.EqualityComparer);
-        _monitor.SetEntries(entries.Count);
-        var warnings = new List<CaptureWarning>(options.ExtraWarnings);
-        warnings.AddRange(walker.Warnings);
-
-        var stats = new SnapshotStatistics();
-        var toRead = new List<TreeEntry>();
-        foreach (TreeEntry e in entries)
-        {
-            if (e.Kind != EntryKind.File || e.HardlinkTo is not null || e.State != EntryState.Captured)
-            {
-                continue;
-            }
-
-            if (previousEntries.TryGetValue(e.Path, out TreeEntry? p) && Unchanged(e, p))
-            {
-                e.Content = p.Content;
-                e.Extents = p.Extents;
-                stats.FilesUnchanged++;
-            }
-            else
-            {
-                toRead.Add(e);
-            }
-        }
-
-        _monitor.AddToRead(toRead.Count, toRead.Sum(e => e.Size));
-        _monitor.Phase = "reading";
-        await CaptureContentAsync(walker, toRead, previousEntries.Values, warnings, options.Workers, cancellationToken).ConfigureAwait(false);
+        warnings.InsertRange(options.ExtraWarnings.Count, walker.Warnings);
         stats.FilesRead = _monitor.FilesDone;
         stats.BytesRead = _monitor.BytesDone;
 
@@ -232,15 +245,16 @@ public sealed class TreeSnapshotter
 
     private async Task CaptureContentAsync(
         ITreeSource walker,
-        List<TreeEntry> files,
-        IEnumerable<TreeEntry> previousEntries,
+        ChannelReader<TreeEntry> files,
+        Dictionary<byte[], TreeEntry> previousEntries,
+        SnapshotStatistics stats,
         List<CaptureWarning> warnings,
         int workers,
         CancellationToken cancellationToken)
     {
         // Content already in the archive from the previous version: a renamed or copied file costs nothing.
         var known = new Dictionary<BlobId, TreeEntry>();
-        foreach (TreeEntry p in previousEntries)
+        foreach (TreeEntry p in previousEntries.Values)
         {
             if (p.Content is BlobId c && p.Kind == EntryKind.File && p.HardlinkTo is null && p.Extents.Count > 0)
             {
@@ -274,7 +288,7 @@ public sealed class TreeSnapshotter
             {
                 try
                 {
-                    await ProduceAsync(walker, files, known, duplicates, pending, fileWarnings, channel.Writer, linked.Token).ConfigureAwait(false);
+                    await ProduceAsync(walker, files, previousEntries, stats, known, duplicates, pending, fileWarnings, channel.Writer, linked.Token).ConfigureAwait(false);
                     channel.Writer.Complete();
                 }
                 catch (Exception e)
@@ -317,7 +331,9 @@ public sealed class TreeSnapshotter
 
     private async Task ProduceAsync(
         ITreeSource walker,
-        List<TreeEntry> files,
+        ChannelReader<TreeEntry> files,
+        Dictionary<byte[], TreeEntry> previousEntries,
+        SnapshotStatistics stats,
         Dictionary<BlobId, TreeEntry> known,
         List<(TreeEntry, TreeEntry)> duplicates,
         List<(TreeEntry, List<ChunkSlot>)> pending,
@@ -326,9 +342,18 @@ public sealed class TreeSnapshotter
         CancellationToken cancellationToken)
     {
         BundleItem bundle = NewBundle();
-        foreach (TreeEntry e in files)
+        await foreach (TreeEntry e in files.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (previousEntries.TryGetValue(e.Path, out TreeEntry? p) && Unchanged(e, p))
+            {
+                e.Content = p.Content;
+                e.Extents = p.Extents;
+                stats.FilesUnchanged++;
+                continue;
+            }
+
+            _monitor.AddToRead(1, e.Size);
             IFileContent handle;
             try
             {

@@ -36,7 +36,15 @@ public sealed class TreeWalker
     }
 
     /// <exception cref="Core.PreserveException">The root is missing or not a directory (kind Usage).</exception>
-    public List<TreeEntry> Walk(CancellationToken cancellationToken)
+    public List<TreeEntry> Walk(CancellationToken cancellationToken) => Walk(cancellationToken, null);
+
+    /// <summary>
+    /// Walks, handing each entry to <paramref name="onEntry"/> once it is final: when the walk moves on to
+    /// the next one (nothing of an entry is changed after its own step; a later hard link takes its size
+    /// from the walk's own record, not from the handed-out entry, which its reader may change).
+    /// </summary>
+    /// <exception cref="Core.PreserveException">The root is missing or not a directory (kind Usage).</exception>
+    public List<TreeEntry> Walk(CancellationToken cancellationToken, Action<TreeEntry>? onEntry)
     {
         if (!PosixFs.TryLStat(_root, out FileStatus rootStatus, out int errno))
         {
@@ -50,12 +58,14 @@ public sealed class TreeWalker
 
         (Dictionary<long, string> users, Dictionary<long, string> groups) = ReadOwnerNames();
         var entries = new List<TreeEntry>();
-        var inodes = new Dictionary<(ulong Dev, ulong Ino), long>();
+        var inodes = new Dictionary<(ulong Dev, ulong Ino), (long Id, long Size)>();
         var stack = new Stack<(byte[] Path, long? Parent, ulong ParentDev)>();
+        int handedOut = 0;
         stack.Push(([], null, rootStatus.Device));
         while (stack.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            HandOut();
             (byte[] rel, long? parent, ulong parentDev) = stack.Pop();
             byte[] abs = AbsolutePath(rel);
             if (!PosixFs.TryLStat(abs, out FileStatus st, out errno))
@@ -124,14 +134,14 @@ public sealed class TreeWalker
 
             if (st.Kind != EntryKind.Directory && st.LinkCount > 1)
             {
-                if (inodes.TryGetValue((st.Device, st.Inode), out long first))
+                if (inodes.TryGetValue((st.Device, st.Inode), out (long Id, long Size) first))
                 {
-                    e.HardlinkTo = first;
-                    e.Size = entries[(int)first - 1].Size;
+                    e.HardlinkTo = first.Id;
+                    e.Size = first.Size;
                     continue;
                 }
 
-                inodes[(st.Device, st.Inode)] = e.Id;
+                inodes[(st.Device, st.Inode)] = (e.Id, e.Size);
             }
 
             if (st.Kind != EntryKind.Directory)
@@ -164,7 +174,17 @@ public sealed class TreeWalker
             }
         }
 
+        HandOut();
         return entries;
+
+        // Every entry recorded by the steps before this one is final.
+        void HandOut()
+        {
+            while (onEntry is not null && handedOut < entries.Count)
+            {
+                onEntry(entries[handedOut++]);
+            }
+        }
     }
 
     private void MarkUnreadable(TreeEntry e, string why)
