@@ -86,4 +86,38 @@ public sealed class TreeRestorerSafetyTests : IDisposable
             Assert.Contains("hard link", e.Message);
         }
     }
+
+    // Every restored byte comes from a blob verified against its SHA-256, at the offsets a verified catalog
+    // names. --verify-files also checks each file against its own recorded hash: a catalog whose hash and
+    // extents disagree (a defect of the software that wrote it) is then caught, the file not left behind.
+    [Fact]
+    public async Task Restore_BundledFileWhoseRecordedHashDisagrees_IsCaughtByVerifyFiles()
+    {
+        byte[] bundle = "helloworld"u8.ToArray();
+        BlobId bundleId = BlobId.Of(bundle);
+        List<TreeEntry> entries =
+        [
+            new TreeEntry { Id = 1, Path = [], Kind = EntryKind.Directory, Mode = 0x1ED },
+            new TreeEntry { Id = 2, ParentId = 1, Path = "a"u8.ToArray(), Kind = EntryKind.File, Mode = 0x1A4, Size = 5, Content = BlobId.Of("hello"u8), Extents = [new Extent(0, 5, bundleId, 0)] },
+            new TreeEntry { Id = 3, ParentId = 1, Path = "b"u8.ToArray(), Kind = EntryKind.File, Mode = 0x1A4, Size = 5, Content = BlobId.Of("WORLD"u8), Extents = [new Extent(0, 5, bundleId, 5)] },
+        ];
+        (Archive archive, LoadedManifest m) = await CommitAsync(entries);
+        await using (archive)
+        {
+            await archive.Blobs.PutAsync(bundle, default);
+            await archive.Store.FlushAsync(default);
+
+            string plain = Path.Combine(_dir, "plain");
+            RestoreResult r = await new TreeRestorer(archive).RestoreAsync(m, new RestoreOptions { Target = plain }, default);
+            Assert.False(r.HasErrors);
+            Assert.Equal("world", File.ReadAllText(Path.Combine(plain, "b")));
+
+            string verified = Path.Combine(_dir, "verified");
+            r = await new TreeRestorer(archive).RestoreAsync(m, new RestoreOptions { Target = verified, VerifyWrittenFiles = true }, default);
+            RestoreProblem p = Assert.Single(r.Problems, x => x.IsError);
+            Assert.Equal(("RST012", "b"), (p.Code, p.Path));
+            Assert.Equal("hello", File.ReadAllText(Path.Combine(verified, "a")));
+            Assert.False(File.Exists(Path.Combine(verified, "b")));
+        }
+    }
 }
