@@ -130,7 +130,7 @@ public sealed class BlobStore : IDisposable
     /// </summary>
     /// <exception cref="BlobMissingException">The store holds no such blob.</exception>
     /// <exception cref="BlobCorruptException">The object is not a valid zstd frame or its SHA-256 differs from its name.</exception>
-    public async Task<BlobLease> GetLeaseAsync(BlobId id, CancellationToken cancellationToken)
+    public async Task<RentedBytes> GetLeaseAsync(BlobId id, CancellationToken cancellationToken)
     {
         using RentedBytes frame = await _store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false)
             ?? throw new BlobMissingException(id, $"{Describe(id)}: the blob is missing.");
@@ -153,7 +153,7 @@ public sealed class BlobStore : IDisposable
                 throw new BlobCorruptException(id, $"{Describe(id)}: the content's SHA-256 is {BlobId.Of(buffer.AsSpan(0, length))}, not the blob's name.");
             }
 
-            return new BlobLease(buffer, length);
+            return new RentedBytes(buffer, length, pooled: true);
         }
         catch
         {
@@ -243,30 +243,4 @@ public sealed class BlobCorruptException : PreserveException
     public BlobCorruptException(BlobId id, string message) : base(FailureKind.Integrity, message) => Blob = id;
 
     public BlobId Blob { get; }
-}
-
-/// <summary>A verified blob's bytes in a pooled buffer; <see cref="Dispose"/> gives the buffer back.</summary>
-public sealed class BlobLease : IDisposable
-{
-    private byte[]? _buffer;
-
-    internal BlobLease(byte[] buffer, int length)
-    {
-        _buffer = buffer;
-        Length = length;
-    }
-
-    /// <summary>The blob's size in bytes.</summary>
-    public int Length { get; }
-
-    /// <summary>The blob's bytes; valid until the lease is disposed.</summary>
-    public ReadOnlySpan<byte> Span => (_buffer ?? throw new ObjectDisposedException(nameof(BlobLease))).AsSpan(0, Length);
-
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _buffer, null) is byte[] b)
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(b);
-        }
-    }
 }

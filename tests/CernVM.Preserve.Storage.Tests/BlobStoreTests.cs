@@ -1,5 +1,6 @@
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Core.Storage;
 using Xunit;
 
 namespace CernVM.Preserve.Storage.Tests;
@@ -18,7 +19,7 @@ public sealed class BlobStoreTests : IDisposable
             return await blobs.GetAsync(id, default);
         }
 
-        using BlobLease lease = await blobs.GetLeaseAsync(id, default);
+        using RentedBytes lease = await blobs.GetLeaseAsync(id, default);
         return lease.Span.ToArray();
     }
 

@@ -13,38 +13,16 @@ public sealed class SnapshotMonitor
     private long _newBytes;
     private long _newCompressedBytes;
     private long _newBlobs;
-    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
-    private readonly List<(string Phase, TimeSpan Took)> _timings = [];
     private volatile string _phase = "walking";
-    private TimeSpan _phaseStart;
 
-    /// <summary>The current phase; setting it records how long the previous one took.</summary>
+    /// <summary>The current phase (with CVMPRESERVE_TRACE=1, each change is a milestone on stderr).</summary>
     public string Phase
     {
         get => _phase;
         internal set
         {
-            TimeSpan now = _clock.Elapsed;
-            lock (_timings)
-            {
-                _timings.Add((_phase, now - _phaseStart));
-            }
-
-            _phaseStart = now;
             _phase = value;
             CernVM.Preserve.Core.Diagnostics.Timeline.Mark("snapshot: " + value);
-        }
-    }
-
-    /// <summary>How long each finished phase took, in order.</summary>
-    public IReadOnlyList<(string Phase, TimeSpan Took)> Timings
-    {
-        get
-        {
-            lock (_timings)
-            {
-                return [.. _timings];
-            }
         }
     }
 

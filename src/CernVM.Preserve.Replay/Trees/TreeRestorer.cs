@@ -4,6 +4,7 @@ using CernVM.Preserve.Catalog;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Diagnostics;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Core.Storage;
 using CernVM.Preserve.Posix;
 using CernVM.Preserve.Storage;
 using Microsoft.Win32.SafeHandles;
@@ -365,7 +366,7 @@ public sealed class TreeRestorer
             new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken },
             async (pair, ct) =>
             {
-                BlobLease blob;
+                RentedBytes blob;
                 try
                 {
                     blob = await _archive.Blobs.GetLeaseAsync(pair.Key, ct).ConfigureAwait(false);
@@ -383,7 +384,7 @@ public sealed class TreeRestorer
                     return;
                 }
 
-                using BlobLease lease = blob;
+                using RentedBytes lease = blob;
                 foreach ((TreeEntry e, Extent x) in pair.Value)
                 {
                     if (x.BlobOffset + x.Length > blob.Length)
