@@ -5,25 +5,7 @@ namespace CernVM.Preserve.Catalog;
 /// <summary>Compares entries as the catalog stores them: equal rows give an equal catalog file.</summary>
 public static class CatalogRows
 {
-    /// <summary>True when both lists would be written as the same catalog (same rows, extents and xattrs).</summary>
-    public static bool SameCatalog(IReadOnlyList<TreeEntry> a, IReadOnlyList<TreeEntry> b)
-    {
-        if (a.Count != b.Count)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < a.Count; i++)
-        {
-            if (!SameRow(a[i], b[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
+    /// <summary>True when both entries are written as the same catalog row, with the same extents and xattrs.</summary>
     public static bool SameRow(TreeEntry x, TreeEntry y) =>
         x.Id == y.Id && x.ParentId == y.ParentId && x.Path.AsSpan().SequenceEqual(y.Path) && x.Kind == y.Kind && x.State == y.State &&
         x.Mode == y.Mode && x.Uid == y.Uid && x.Gid == y.Gid && x.UserName == y.UserName && x.GroupName == y.GroupName &&

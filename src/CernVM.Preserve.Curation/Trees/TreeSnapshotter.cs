@@ -89,7 +89,8 @@ public sealed class TreeSnapshotter
         // run side by side: each regular file the walk has finished with is queued for reading at once.
         _monitor.Phase = "walking";
         ITreeSource walker = options.Tree ?? new DirectoryTreeSource(options.Source, options.Excludes, options.ExcludeAbsolute);
-        var walked = Channel.CreateUnbounded<TreeEntry>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
+        var walked = Channel.CreateUnbounded<FileJob>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
+        var rows = Channel.CreateUnbounded<(TreeEntry Entry, FileJob? Job)>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
         using var stopWalk = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<List<TreeEntry>> walking = Task.Run(
             () =>
@@ -98,22 +99,29 @@ public sealed class TreeSnapshotter
                 {
                     List<TreeEntry> all = walker.Walk(stopWalk.Token, e =>
                     {
+                        FileJob? job = null;
                         if (e.Kind == EntryKind.File && e.HardlinkTo is null && e.State == EntryState.Captured)
                         {
-                            walked.Writer.TryWrite(e);
+                            job = new FileJob(e);
+                            walked.Writer.TryWrite(job);
                         }
+
+                        rows.Writer.TryWrite((e, job));
                     });
                     walked.Writer.Complete();
+                    rows.Writer.Complete();
                     _monitor.SetEntries(all.Count);
                     return all;
                 }
                 catch (Exception e)
                 {
                     walked.Writer.Complete(e);
+                    rows.Writer.Complete(e);
                     throw;
                 }
             },
             stopWalk.Token);
+
         Task<(LoadedManifest?, List<TreeEntry>)> loading = Task.Run(
             async () =>
             {
@@ -121,6 +129,11 @@ public sealed class TreeSnapshotter
                 return (p, p is null ? [] : await LoadCatalogAsync(p, cancellationToken).ConfigureAwait(false));
             },
             cancellationToken);
+
+        // The tree catalog is written as the walk and the reading go (FORMAT.md §6), in id order: each entry
+        // as soon as it is final — at once for all but regular files, after its last blob for those — so that
+        // the end of a snapshot is left with the serialisation alone, not thousands of rows on one core.
+        Task<byte[]?> cataloguing = Task.Run(() => WriteCatalogAsync(rows.Reader, loading, stopWalk.Token), stopWalk.Token);
 
         var stats = new SnapshotStatistics();
         var warnings = new List<CaptureWarning>(options.ExtraWarnings);
@@ -140,6 +153,7 @@ public sealed class TreeSnapshotter
             // Report the walk's failure first (a bad --rootfs), else the archive's or the reading's; a walk
             // still going is stopped and waited for, so that nothing runs on after the snapshot failed.
             await stopWalk.CancelAsync().ConfigureAwait(false);
+            await cataloguing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             try
             {
                 await walking.ConfigureAwait(false);
@@ -164,15 +178,16 @@ public sealed class TreeSnapshotter
         Task contentDurable = Task.Run(() => _archive.Store.FlushAsync(cancellationToken), cancellationToken);
         BlobId catalogId;
         long catalogBytes;
-        if (previous is not null && CatalogRows.SameCatalog(entries, previousList))
+        byte[]? catalog = await cataloguing.ConfigureAwait(false);
+        if (catalog is null)
         {
-            // Nothing changed, not even a timestamp: the catalog would be byte for byte the previous one.
-            catalogId = BlobId.Parse(previous.Manifest.Tree.Catalog);
+            // Nothing changed, not even a timestamp: the catalog is the previous one, row for row.
+            Timeline.Mark("snapshot: catalog unchanged");
+            catalogId = BlobId.Parse(previous!.Manifest.Tree.Catalog);
             catalogBytes = previous.Manifest.Tree.CatalogBytes;
         }
         else
         {
-            byte[] catalog = TreeCatalog.Write(entries);
             Timeline.Mark($"snapshot: catalog written ({catalog.Length} bytes)");
             (catalogId, long catalogWritten) = await _archive.Blobs.PutAsync(catalog, cancellationToken).ConfigureAwait(false);
             catalogBytes = catalog.Length;
@@ -245,7 +260,7 @@ public sealed class TreeSnapshotter
 
     private async Task CaptureContentAsync(
         ITreeSource walker,
-        ChannelReader<TreeEntry> files,
+        ChannelReader<FileJob> files,
         Dictionary<byte[], TreeEntry> previousEntries,
         SnapshotStatistics stats,
         List<CaptureWarning> warnings,
@@ -253,12 +268,12 @@ public sealed class TreeSnapshotter
         CancellationToken cancellationToken)
     {
         // Content already in the archive from the previous version: a renamed or copied file costs nothing.
-        var known = new Dictionary<BlobId, TreeEntry>();
+        var known = new Dictionary<BlobId, FileJob>();
         foreach (TreeEntry p in previousEntries.Values)
         {
-            if (p.Content is BlobId c && p.Kind == EntryKind.File && p.HardlinkTo is null && p.Extents.Count > 0)
+            if (p.Content is BlobId c && p.Kind == EntryKind.File && p.HardlinkTo is null && p.Extents.Count > 0 && !known.ContainsKey(c))
             {
-                known.TryAdd(c, p);
+                known[c] = FileJob.Final(p);
             }
         }
 
@@ -280,15 +295,13 @@ public sealed class TreeSnapshotter
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default).Unwrap();
         Task[] consumers = Enumerable.Range(0, workers).Select(_ => Guard(Task.Run(() => ConsumeAsync(channel.Reader, linked.Token), linked.Token))).ToArray();
-        var duplicates = new List<(TreeEntry Entry, TreeEntry Source)>();
-        var pending = new List<(TreeEntry Entry, List<ChunkSlot> Slots)>();
         var fileWarnings = new List<CaptureWarning>();
         Task producer = Guard(Task.Run(
             async () =>
             {
                 try
                 {
-                    await ProduceAsync(walker, files, previousEntries, stats, known, duplicates, pending, fileWarnings, channel.Writer, linked.Token).ConfigureAwait(false);
+                    await ProduceAsync(walker, files, previousEntries, stats, known, fileWarnings, channel.Writer, linked.Token).ConfigureAwait(false);
                     channel.Writer.Complete();
                 }
                 catch (Exception e)
@@ -316,40 +329,30 @@ public sealed class TreeSnapshotter
             throw;
         }
 
-        foreach ((TreeEntry entry, List<ChunkSlot> slots) in pending)
-        {
-            entry.Extents = slots.Select(x => new Extent(x.Offset, x.Length, x.Blob, 0)).ToList();
-        }
-
-        foreach ((TreeEntry entry, TreeEntry source) in duplicates)
-        {
-            entry.Extents = source.Extents;
-        }
-
         warnings.AddRange(fileWarnings);
     }
 
     private async Task ProduceAsync(
         ITreeSource walker,
-        ChannelReader<TreeEntry> files,
+        ChannelReader<FileJob> files,
         Dictionary<byte[], TreeEntry> previousEntries,
         SnapshotStatistics stats,
-        Dictionary<BlobId, TreeEntry> known,
-        List<(TreeEntry, TreeEntry)> duplicates,
-        List<(TreeEntry, List<ChunkSlot>)> pending,
+        Dictionary<BlobId, FileJob> known,
         List<CaptureWarning> warnings,
         ChannelWriter<WorkItem> writer,
         CancellationToken cancellationToken)
     {
         BundleItem bundle = NewBundle();
-        await foreach (TreeEntry e in files.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (FileJob job in files.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            TreeEntry e = job.Entry;
             if (previousEntries.TryGetValue(e.Path, out TreeEntry? p) && Unchanged(e, p))
             {
                 e.Content = p.Content;
                 e.Extents = p.Extents;
                 stats.FilesUnchanged++;
+                job.Complete();
                 continue;
             }
 
@@ -365,6 +368,7 @@ public sealed class TreeSnapshotter
                 e.Note = ex.Message;
                 warnings.Add(new CaptureWarning("CAP001", e.DisplayPath, $"unreadable, recorded without content: {ex.Message}"));
                 _monitor.AddDone(1, e.Size);
+                job.Complete();
                 continue;
             }
 
@@ -388,15 +392,16 @@ public sealed class TreeSnapshotter
                         if (length == 0)
                         {
                             // An empty file has no extents.
+                            job.Complete();
                         }
-                        else if (known.TryGetValue(content, out TreeEntry? source))
+                        else if (known.TryGetValue(content, out FileJob? source))
                         {
-                            duplicates.Add((e, source));
+                            job.CopyExtentsOf(source);
                         }
                         else
                         {
-                            known[content] = e;
-                            bundle.Commit(e, length);
+                            known[content] = job;
+                            bundle.Commit(job, length);
                             if (bundle.Length >= _params.BundleSize)
                             {
                                 await writer.WriteAsync(bundle, cancellationToken).ConfigureAwait(false);
@@ -408,17 +413,20 @@ public sealed class TreeSnapshotter
                     }
                     else
                     {
-                        await ReadLargeAsync(handle, e, known, duplicates, pending, warnings, writer, cancellationToken).ConfigureAwait(false);
+                        await ReadLargeAsync(handle, job, known, warnings, writer, cancellationToken).ConfigureAwait(false);
                         _monitor.AddDone(1, 0);
                     }
                 }
                 catch (IOException ex)
                 {
+                    // A small file fails before it joins a bundle; a large one may have chunks in flight, which
+                    // its job waits for before it is final (without extents).
                     e.State = EntryState.Unreadable;
                     e.Note = ex.Message;
                     e.Content = null;
                     e.Extents = [];
                     warnings.Add(new CaptureWarning("CAP001", e.DisplayPath, $"read failed, recorded without content: {ex.Message}"));
+                    job.Fail();
                 }
             }
         }
@@ -462,17 +470,15 @@ public sealed class TreeSnapshotter
 
     private async Task ReadLargeAsync(
         IFileContent handle,
-        TreeEntry e,
-        Dictionary<BlobId, TreeEntry> known,
-        List<(TreeEntry, TreeEntry)> duplicates,
-        List<(TreeEntry, List<ChunkSlot>)> pending,
+        FileJob job,
+        Dictionary<BlobId, FileJob> known,
         List<CaptureWarning> warnings,
         ChannelWriter<WorkItem> writer,
         CancellationToken cancellationToken)
     {
+        TreeEntry e = job.Entry;
         List<(long Offset, long Length)> segments = handle.DataSegments(e.Size);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var slots = new List<ChunkSlot>();
         long hashed = 0;
         byte[] window = ArrayPool<byte>.Shared.Rent(_params.MaxSize * 2);
         try
@@ -527,8 +533,7 @@ public sealed class TreeSnapshotter
                     hash.AppendData(window, start, cut);
                     byte[] chunk = ArrayPool<byte>.Shared.Rent(cut);
                     window.AsSpan(start, cut).CopyTo(chunk);
-                    var slot = new ChunkSlot(pos, cut);
-                    slots.Add(slot);
+                    ChunkSlot slot = job.AddChunk(pos, cut);
                     await writer.WriteAsync(new ChunkItem(chunk, cut, slot), cancellationToken).ConfigureAwait(false);
                     _monitor.AddDone(0, cut);
                     pos += cut;
@@ -563,16 +568,10 @@ public sealed class TreeSnapshotter
         BlobId content = BlobId.FromDigest(hash.GetHashAndReset());
         e.Content = content;
         e.Extents = [];
-        pending.Add((e, slots));
-        if (known.TryGetValue(content, out TreeEntry? source))
-        {
-            // Stored before; the chunks just written are identical blobs, so either extent list is right.
-            duplicates.Add((e, source));
-        }
-        else
-        {
-            known[content] = e;
-        }
+
+        // Stored before or not, the chunks just written name the file's bytes: its own extents are right.
+        known.TryAdd(content, job);
+        job.ChunksDispatched();
     }
 
     private static readonly byte[] Zeros = new byte[1024 * 1024];
@@ -604,9 +603,10 @@ public sealed class TreeSnapshotter
                             _monitor.AddNewBlob(b.Length, written);
                         }
 
-                        foreach ((TreeEntry entry, int offset, int length) in b.Members)
+                        foreach ((FileJob member, int offset, int length) in b.Members)
                         {
-                            entry.Extents = [new Extent(0, length, id, offset)];
+                            member.Entry.Extents = [new Extent(0, length, id, offset)];
+                            member.Complete();
                         }
                     }
                     finally
@@ -626,7 +626,7 @@ public sealed class TreeSnapshotter
                             _monitor.AddNewBlob(c.Length, written);
                         }
 
-                        c.Slot.Blob = id;
+                        c.Slot.Stored(id);
                     }
                     finally
                     {
@@ -676,16 +676,156 @@ public sealed class TreeSnapshotter
         return t;
     }
 
+    /// <summary>
+    /// Writes the catalog from the entries in id order as each becomes final; null when every row equals the
+    /// previous version's, whose catalog is then reused. Rows equal to the previous version's are held back
+    /// until the first difference: an unchanged tree costs comparisons, not an SQLite database.
+    /// </summary>
+    private static async Task<byte[]?> WriteCatalogAsync(
+        ChannelReader<(TreeEntry Entry, FileJob? Job)> rows,
+        Task<(LoadedManifest? Previous, List<TreeEntry> Entries)> loading,
+        CancellationToken cancellationToken)
+    {
+        (LoadedManifest? previous, List<TreeEntry> before) = await loading.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var writer = new TreeCatalogWriter();
+        int held = 0;
+        bool diverged = previous is null;
+        await foreach ((TreeEntry entry, FileJob? job) in rows.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (job is not null && !job.Done.IsCompleted)
+            {
+                await job.Done.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!diverged)
+            {
+                if (held < before.Count && CatalogRows.SameRow(entry, before[held]))
+                {
+                    held++;
+                    continue;
+                }
+
+                diverged = true;
+                AddHeld(writer, before, held);
+            }
+
+            writer.Add(entry);
+        }
+
+        if (!diverged)
+        {
+            if (held == before.Count)
+            {
+                return null;
+            }
+
+            AddHeld(writer, before, held);
+        }
+
+        return writer.Finish();
+
+        // The held rows equal the previous version's, so those are written in their place.
+        static void AddHeld(TreeCatalogWriter writer, List<TreeEntry> before, int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                writer.Add(before[i]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A regular file to capture, and when its entry is final: content id and extents known, every blob it
+    /// names stored. A large file waits for its chunks; a duplicate for the file whose blobs it shares.
+    /// </summary>
+    private sealed class FileJob(TreeEntry entry)
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private List<ChunkSlot>? _chunks;
+
+        // The producer holds one count until it has cut the whole file; each chunk in flight holds one.
+        private int _outstanding = 1;
+        private bool _failed;
+
+        public TreeEntry Entry { get; } = entry;
+
+        public Task Done => _done.Task;
+
+        /// <summary>An entry of the previous version: final from the start.</summary>
+        public static FileJob Final(TreeEntry entry)
+        {
+            var job = new FileJob(entry);
+            job.Complete();
+            return job;
+        }
+
+        public void Complete() => _done.TrySetResult();
+
+        /// <summary>Same content as <paramref name="source"/>: final with its extents, once it is.</summary>
+        public void CopyExtentsOf(FileJob source) => source.Done.ContinueWith(
+            _ =>
+            {
+                Entry.Extents = source.Entry.Extents;
+                Complete();
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,
+            TaskScheduler.Default);
+
+        public ChunkSlot AddChunk(long offset, int length)
+        {
+            var slot = new ChunkSlot(this, offset, length);
+            (_chunks ??= []).Add(slot);
+            Interlocked.Increment(ref _outstanding);
+            return slot;
+        }
+
+        /// <summary>The producer is done cutting: the file is final when its last chunk is stored.</summary>
+        public void ChunksDispatched() => Release();
+
+        /// <summary>Reading failed: no extents, final when the chunks already in flight are stored.</summary>
+        public void Fail()
+        {
+            if (_chunks is null)
+            {
+                Complete();
+                return;
+            }
+
+            _failed = true;
+            Release();
+        }
+
+        internal void Release()
+        {
+            if (Interlocked.Decrement(ref _outstanding) == 0)
+            {
+                if (!_failed)
+                {
+                    Entry.Extents = (_chunks ?? []).Select(x => new Extent(x.Offset, x.Length, x.Blob, 0)).ToList();
+                }
+
+                Complete();
+            }
+        }
+    }
+
     private abstract class WorkItem;
 
     /// <summary>A chunk of a large file whose blob id a worker fills in.</summary>
-    private sealed class ChunkSlot(long offset, int length)
+    private sealed class ChunkSlot(FileJob file, long offset, int length)
     {
         public long Offset { get; } = offset;
 
         public int Length { get; } = length;
 
-        public BlobId Blob { get; set; }
+        public BlobId Blob { get; private set; }
+
+        public void Stored(BlobId id)
+        {
+            Blob = id;
+            file.Release();
+        }
     }
 
     private sealed class BundleItem(byte[] buffer) : WorkItem
@@ -694,12 +834,12 @@ public sealed class TreeSnapshotter
 
         public int Length { get; private set; }
 
-        public List<(TreeEntry Entry, int Offset, int Length)> Members { get; } = [];
+        public List<(FileJob File, int Offset, int Length)> Members { get; } = [];
 
-        /// <summary>Keeps the <paramref name="length"/> bytes just read at the end of the bundle as <paramref name="e"/>'s content.</summary>
-        public void Commit(TreeEntry e, int length)
+        /// <summary>Keeps the <paramref name="length"/> bytes just read at the end of the bundle as <paramref name="file"/>'s content.</summary>
+        public void Commit(FileJob file, int length)
         {
-            Members.Add((e, Length, length));
+            Members.Add((file, Length, length));
             Length += length;
         }
     }
