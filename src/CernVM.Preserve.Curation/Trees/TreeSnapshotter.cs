@@ -480,6 +480,7 @@ public sealed class TreeSnapshotter
         List<(long Offset, long Length)> segments = handle.DataSegments(e.Size);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long hashed = 0;
+        BlobId? wholeFile = null;
         byte[] window = ArrayPool<byte>.Shared.Rent(_params.MaxSize * 2);
         try
         {
@@ -530,11 +531,21 @@ public sealed class TreeSnapshotter
 
                     bool final = eof || pos + filled >= end;
                     int cut = _chunker.NextCut(window.AsSpan(start, filled), final);
-                    hash.AppendData(window, start, cut);
+                    BlobId? chunkId = null;
+                    if (pos == 0 && cut == e.Size && segments.Count == 1)
+                    {
+                        // One chunk, no hole: the file's content id is the chunk's blob id; hashed once, not twice.
+                        wholeFile = chunkId = BlobId.Of(window.AsSpan(start, cut));
+                    }
+                    else
+                    {
+                        hash.AppendData(window, start, cut);
+                    }
+
                     byte[] chunk = ArrayPool<byte>.Shared.Rent(cut);
                     window.AsSpan(start, cut).CopyTo(chunk);
                     ChunkSlot slot = job.AddChunk(pos, cut);
-                    await writer.WriteAsync(new ChunkItem(chunk, cut, slot), cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync(new ChunkItem(chunk, cut, slot, chunkId), cancellationToken).ConfigureAwait(false);
                     _monitor.AddDone(0, cut);
                     pos += cut;
                     hashed = pos;
@@ -565,7 +576,7 @@ public sealed class TreeSnapshotter
         }
 
         HashZeros(hash, e.Size - hashed);
-        BlobId content = BlobId.FromDigest(hash.GetHashAndReset());
+        BlobId content = wholeFile ?? BlobId.FromDigest(hash.GetHashAndReset());
         e.Content = content;
         e.Extents = [];
 
@@ -619,7 +630,7 @@ public sealed class TreeSnapshotter
                     try
                     {
                         var mem = new ReadOnlyMemory<byte>(c.Buffer, 0, c.Length);
-                        BlobId id = BlobId.Of(mem.Span);
+                        BlobId id = c.Id ?? BlobId.Of(mem.Span);
                         long written = await _archive.Blobs.PutAsync(id, mem, cancellationToken).ConfigureAwait(false);
                         if (written > 0)
                         {
@@ -844,8 +855,11 @@ public sealed class TreeSnapshotter
         }
     }
 
-    private sealed class ChunkItem(byte[] buffer, int length, ChunkSlot slot) : WorkItem
+    /// <summary>A chunk to store; <paramref name="id"/> when the reader already hashed it.</summary>
+    private sealed class ChunkItem(byte[] buffer, int length, ChunkSlot slot, BlobId? id) : WorkItem
     {
+        public BlobId? Id { get; } = id;
+
         public byte[] Buffer { get; } = buffer;
 
         public int Length { get; } = length;
