@@ -129,36 +129,16 @@ public sealed class FileSystemObjectStore : IObjectStore
         }
     }
 
-    public async Task<byte[]?> TryGetAsync(string key, CancellationToken cancellationToken)
+    public Task<byte[]?> TryGetAsync(string key, CancellationToken cancellationToken)
     {
-        try
-        {
-            string path = _staged.TryGetValue(key, out string? temp) ? temp : PathOf(key);
-            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new StorageException($"{PathOf(key)}: permission denied ({e.Message}).", key, e);
-        }
-        catch (IOException e)
-        {
-            throw new StorageException($"{PathOf(key)}: cannot be read ({e.Message}).", key, e);
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Read(key, File.ReadAllBytes));
     }
 
     public Task<RentedBytes?> TryGetRentedAsync(string key, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        string path = _staged.TryGetValue(key, out string? temp) ? temp : PathOf(key);
-        try
+        return Task.FromResult(Read(key, path =>
         {
             using SafeFileHandle h = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             long length = RandomAccess.GetLength(h);
@@ -177,21 +157,32 @@ public sealed class FileSystemObjectStore : IObjectStore
                     total += n;
                 }
 
-                return Task.FromResult<RentedBytes?>(new RentedBytes(buffer, total, pooled: true));
+                return new RentedBytes(buffer, total, pooled: true);
             }
             catch
             {
                 System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                 throw;
             }
+        }));
+    }
+
+    /// <summary>Reads the object at <paramref name="key"/> (staged or published); null when there is none.</summary>
+    private T? Read<T>(string key, Func<string, T> read)
+        where T : class
+    {
+        string path = _staged.TryGetValue(key, out string? temp) ? temp : PathOf(key);
+        try
+        {
+            return read(path);
         }
         catch (FileNotFoundException)
         {
-            return Task.FromResult<RentedBytes?>(null);
+            return null;
         }
         catch (DirectoryNotFoundException)
         {
-            return Task.FromResult<RentedBytes?>(null);
+            return null;
         }
         catch (UnauthorizedAccessException e)
         {
