@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Puts a real Debian kernel image (the linux-image package the cloud-amd64 metapackage points to; not
-# installed, only unpacked) into the test cache, for the boot tests (reference: real-components.md §3).
+# installed, only unpacked) into the test cache, for the boot tests.
 #   tools/fetch-test-kernel.sh [CACHE_DIR]      prints the path of the vmlinuz
 # Idempotent: an existing copy is reused. Needs apt-get (download only, no root) and dpkg-deb.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the frozen format-1 fixture: a small archive written by this version of cvmpreserve, committed
-# under fixtures/format1/ and read by a test forever (STYLE.md: frozen fixtures of every released format).
+# under fixtures/format1/ and read by a test forever (docs/ARCHITECTURE.md, house rules: frozen fixtures of every released format).
 # Run it only to create the fixture of a NEW format version; never rewrite an existing one.
 #   tools/make-format1-fixture.sh CLI OUTDIR
 set -euo pipefail

@@ -6,8 +6,8 @@ using Xunit;
 namespace CernVM.Preserve.Cli.Tests;
 
 /// <summary>
-/// Snapshot then restore gives back the same tree, entry by entry, for every case POSIX has (DESIGN.md
-/// principle 4; FORMAT.md §6.2); versions of a changing tree store only what changed.
+/// Snapshot then restore gives back the same tree, entry by entry, for every case POSIX has (full POSIX
+/// fidelity, README; FORMAT.md §6.2); versions of a changing tree store only what changed.
 /// </summary>
 public class FidelityTests
 {

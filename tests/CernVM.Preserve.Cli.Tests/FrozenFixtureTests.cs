@@ -5,7 +5,7 @@ namespace CernVM.Preserve.Cli.Tests;
 
 /// <summary>
 /// The archive in fixtures/format1 was written by the first release of format 1 and is never rewritten:
-/// every later version of the software must read it exactly (STYLE.md: frozen fixtures, read forever).
+/// every later version of the software must read it exactly (docs/ARCHITECTURE.md, house rules: frozen fixtures, read forever).
 /// </summary>
 public class FrozenFixtureTests
 {

@@ -111,8 +111,8 @@ public class CvmfsExportCommandTests
     public void Export_CapturedRevision_WritesTheOriginalObjectsAndRefusesAnExistingDirectory()
     {
         using var t = new TempDir();
-        string realData = Path.GetFullPath(Path.Combine(CliRunner.RepoRoot, "..", "shared", "real-data", "cvmfs"));
-        Assert.True(Directory.Exists(realData), $"the shared real-data folder {realData} is missing");
+        string realData = Path.Combine(CliRunner.RepoRoot, "fixtures", "real-data", "cvmfs");
+        Assert.True(Directory.Exists(realData), $"the real-data fixtures {realData} are missing");
         CliRunner.Sh($"mkdir -p '{t["src"]}' '{t["root"]}/etc' && tar -C '{t["src"]}' -xzf '{realData}/guinea_pig_repo_20-revision-3.tar.gz' && echo 'Scientific Linux SL release 5.11 (Boron)' > '{t["root"]}/etc/redhat-release'");
         string repo = Path.Combine(t["src"], "srv/cvmfs/testmigration.cern.ch/pub/catalogs"); // the 2.0 layout: data -> ../data
         File.WriteAllText(t["capsule.yaml"], $"name: cvmfs-env\nos:\n  rootfs: {t["root"]}\ncvmfs:\n  - repository: {repo}\n");

@@ -4,8 +4,8 @@ using System.IO.Compression;
 namespace CernVM.Preserve.Curation.Tests.Cvmfs;
 
 /// <summary>
-/// Locates the shared real artefacts (../shared/real-data/cvmfs next to the repository) and extracts
-/// tarballs into private temporary directories. A missing shared folder fails the test; it never skips.
+/// Locates the real CernVM-FS artefacts (fixtures/real-data/cvmfs, provenance in fixtures/README.md) and
+/// extracts tarballs into private temporary directories. A missing file fails the test; it never skips.
 /// </summary>
 internal static class CvmfsRealData
 {
@@ -21,7 +21,7 @@ internal static class CvmfsRealData
         string path = Path.Combine(Directory, fileName);
         if (!File.Exists(path))
         {
-            throw new InvalidOperationException($"Real-data file {path} is missing; see ../shared/real-data/README.md.");
+            throw new InvalidOperationException($"Real-data file {path} is missing; see fixtures/README.md.");
         }
 
         return path;
@@ -42,10 +42,10 @@ internal static class CvmfsRealData
             throw new InvalidOperationException($"Cannot find CernVM.Preserve.sln above {AppContext.BaseDirectory}; the real-data tests need the repository layout.");
         }
 
-        string folder = Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "real-data", "cvmfs"));
+        string folder = Path.Combine(directory.FullName, "fixtures", "real-data", "cvmfs");
         if (!System.IO.Directory.Exists(folder))
         {
-            throw new InvalidOperationException($"The shared real-data folder {folder} is missing. These tests read real CernVM-FS artefacts from it and cannot run without it.");
+            throw new InvalidOperationException($"The real-data fixtures {folder} are missing from the checkout. These tests read real CernVM-FS artefacts from it and cannot run without it.");
         }
 
         return folder;

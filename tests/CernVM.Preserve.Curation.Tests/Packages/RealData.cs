@@ -2,7 +2,7 @@ using Xunit;
 
 namespace CernVM.Preserve.Curation.Tests.Packages;
 
-/// <summary>Finds the shared real-data folder that sits beside the repository root (never copied into it).</summary>
+/// <summary>Finds the real artefacts made by other software in <c>fixtures/real-data</c> (provenance and licences: fixtures/README.md).</summary>
 internal static class RealData
 {
     public static string Directory { get; } = Locate();
@@ -24,9 +24,9 @@ internal static class RealData
         }
 
         Assert.True(dir is not null, $"No directory containing CernVM.Preserve.sln above {AppContext.BaseDirectory}.");
-        string shared = Path.GetFullPath(Path.Combine(dir!.FullName, "..", "shared", "real-data"));
-        Assert.True(System.IO.Directory.Exists(Path.Combine(shared, "rpmdb")),
-            $"The real-data folder {shared} (with rpmdb/) is missing: it must sit beside the repository root as ../shared/real-data.");
-        return shared;
+        string folder = Path.Combine(dir!.FullName, "fixtures", "real-data");
+        Assert.True(System.IO.Directory.Exists(Path.Combine(folder, "rpmdb")),
+            $"The real-data fixtures {folder} (with rpmdb/) are missing from the checkout.");
+        return folder;
     }
 }

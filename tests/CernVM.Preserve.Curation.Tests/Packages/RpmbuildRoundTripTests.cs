@@ -7,7 +7,7 @@ namespace CernVM.Preserve.Curation.Tests.Packages;
 
 /// <summary>
 /// Builds real packages with rpmbuild, installs them into a scratch root with rpm, and checks that the
-/// native reader and the pin check agree with rpm itself (real-components.md §6).
+/// native reader and the pin check agree with rpm itself (Debian 12's rpm 4.18).
 /// </summary>
 public sealed class RpmbuildRoundTripTests
 {
@@ -100,7 +100,7 @@ public sealed class RpmbuildRoundTripTests
         return rpm;
     }
 
-    // real-components.md §6: with --root, always give --dbpath /var/lib/rpm (Debian's default is ~/.rpmdb).
+    // With --root, always give --dbpath /var/lib/rpm: Debian's rpm defaults to ~/.rpmdb, outside the root.
     private static string Rpm(string root, params string[] arguments) =>
         Run("rpm", ["--root", root, "--dbpath", "/var/lib/rpm", .. arguments]);
 
