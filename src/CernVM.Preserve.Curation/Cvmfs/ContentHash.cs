@@ -139,6 +139,21 @@ public readonly struct ContentHash : IEquatable<ContentHash>
     }
 
     /// <summary>
+    /// Whether <paramref name="text"/> is the null hash: hex digits that are all zero, with or without an
+    /// algorithm id. cvmfs_server writes it where there is no hash to give, e.g. the <c>previous_revision</c>
+    /// of a nested catalog committed for the first time (docs/CVMFS.md §4.3; cvmfs/catalog_mgr_rw.cc
+    /// SnapshotCatalog, cvmfs/crypto/hash.h <c>shash::Any()</c> prints as zeros).
+    /// </summary>
+    public static bool IsNull(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string hex = text.EndsWith("-rmd160", StringComparison.Ordinal) ? text[..^7]
+            : text.EndsWith("-shake128", StringComparison.Ordinal) ? text[..^9]
+            : text;
+        return hex.Length > 0 && hex.AsSpan().IndexOfAnyExcept('0') < 0;
+    }
+
+    /// <summary>
     /// Parses an object name as found in <c>data/XX/</c> joined with its directory: hex, algorithm id,
     /// then an optional suffix character.
     /// </summary>
