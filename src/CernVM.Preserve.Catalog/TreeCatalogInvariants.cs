@@ -23,8 +23,9 @@ public sealed record TreeViolation(long Id, string Path, string Problem)
 /// other path is safe (no empty, <c>.</c> or <c>..</c> segment, no NUL), listed once, and inside its parent,
 /// a directory listed before it; the mode holds nothing beyond 07777; a hard link names the first name of its
 /// inode, listed before it and of its kind (never a directory), and carries no extents; a symlink's size is
-/// the length of its target; only regular files have a size otherwise; extents belong to captured first names
-/// of regular files, lie within the file's size and do not overlap. Not checked here: that the content hash
+/// the length of its target; only regular files have a size otherwise; mtime nanoseconds lie in 0-999999999;
+/// extents belong to captured first names of regular files, are not empty, lie within the file's size and do
+/// not overlap. Not checked here: that the content hash
 /// matches the extents' bytes (that needs the blobs; restore checks it).
 /// </remarks>
 public sealed class TreeCatalogInvariants
@@ -61,11 +62,13 @@ public sealed class TreeCatalogInvariants
     }
 
     /// <summary>Checks one entry against the ones checked before it.</summary>
-    public void Check(TreeEntry entry)
+    /// <returns>True when the entry keeps every rule; otherwise the violation is recorded.</returns>
+    public bool Check(TreeEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         Count++;
-        if (Problem(entry) is string problem)
+        string? problem = Problem(entry);
+        if (problem is not null)
         {
             ViolationCount++;
             if (_violations.Count < NamedViolations)
@@ -77,6 +80,7 @@ public sealed class TreeCatalogInvariants
         _lastId = Math.Max(_lastId, entry.Id);
         _listed.TryAdd(entry.Id, new Listed(entry.Kind, entry.HardlinkTo is not null, entry.Path));
         _paths.Add(entry.Path);
+        return problem is null;
     }
 
     /// <summary>Throws when a checked entry broke a rule, or when no entry (not even the root) was checked.</summary>
@@ -110,7 +114,7 @@ public sealed class TreeCatalogInvariants
         if (Count == 1)
         {
             return e.Id == 1 && e.Path.Length == 0 && e.Kind == EntryKind.Directory && e.ParentId is null && e.HardlinkTo is null
-                ? null
+                ? MetadataProblem(e) ?? ExtentProblem(e)
                 : "the first entry must be the root: id 1, the empty path, a directory without parent";
         }
 
@@ -145,9 +149,9 @@ public sealed class TreeCatalogInvariants
             return "the path is listed twice";
         }
 
-        if ((e.Mode & ~0xFFF) != 0)
+        if (MetadataProblem(e) is string metadata)
         {
-            return $"mode {Convert.ToString(e.Mode, 8)} holds more than the permission and setuid, setgid and sticky bits (07777)";
+            return metadata;
         }
 
         if (e.HardlinkTo is long first)
@@ -167,6 +171,12 @@ public sealed class TreeCatalogInvariants
 
         return ExtentProblem(e);
     }
+
+    // FORMAT.md §6.2 mode, mtime_nsec.
+    private static string? MetadataProblem(TreeEntry e) =>
+        e.MtimeNanoseconds is < 0 or > 999_999_999 ? $"mtime nanoseconds {e.MtimeNanoseconds.ToString(CultureInfo.InvariantCulture)} outside 0-999999999"
+        : (e.Mode & ~0xFFF) != 0 ? $"mode {Convert.ToString(e.Mode, 8)} holds more than the permission and setuid, setgid and sticky bits (07777)"
+        : null;
 
     // FORMAT.md §6.2 hardlink_to: the first name of the inode, a smaller id, the same kind; no extents of its own.
     private string? HardlinkProblem(TreeEntry e, long first)
@@ -231,9 +241,9 @@ public sealed class TreeCatalogInvariants
         long end = 0;
         foreach (Extent x in extents)
         {
-            if (x.Offset < 0 || x.Length < 0 || x.BlobOffset < 0)
+            if (x.Offset < 0 || x.Length <= 0 || x.BlobOffset < 0)
             {
-                return $"an extent with a negative offset or length ({Describe(x)})";
+                return $"an extent with a negative offset or no length ({Describe(x)})";
             }
 
             if (x.Offset < end)

@@ -62,8 +62,15 @@ public sealed class TreeCatalogWriter : IDisposable
             throw new ArgumentException($"entry {t.Id} added after entry {_lastId}: a catalog is written in id order.", nameof(t));
         }
 
-        // FORMAT.md §6: what every reader refuses is refused here, before the catalog exists (see Finish).
-        _rules.Check(t);
+        // FORMAT.md §6: what every reader refuses is refused here, before the catalog exists (see Finish). From
+        // the first entry that breaks a rule on, nothing more is inserted (the schema's own constraints would fail
+        // on it or on the entries naming it, and the catalog will not be finished); the rest is still checked.
+        if (!_rules.Check(t) || _rules.ViolationCount > 0)
+        {
+            _lastId = Math.Max(_lastId, t.Id);
+            return;
+        }
+
         Statement e = _entry;
         e.Int(1, t.Id);
         e.IntOrNull(2, t.ParentId);
