@@ -7,7 +7,7 @@ namespace CernVM.Preserve.Curation.Cvmfs;
 /// A CernVM-FS content hash: algorithm, digest and the object suffix that says what the object is.
 /// Printed in cvmfs notation, lower-case hex followed by the algorithm id (<c>""</c> for MD5 and
 /// SHA-1, <c>-rmd160</c>, <c>-shake128</c>) (cvmfs/crypto/hash.h, <c>kAlgorithmIds</c>).
-/// The hash always names the stored bytes, i.e. the zlib-compressed object (cvmfs-format.md §1.2).
+/// The hash always names the stored bytes, i.e. the zlib-compressed object (docs/CVMFS.md §2; cvmfs/crypto/hash.h).
 /// </summary>
 public readonly struct ContentHash : IEquatable<ContentHash>
 {
