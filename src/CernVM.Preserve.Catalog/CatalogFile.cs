@@ -59,6 +59,7 @@ public sealed class CatalogFile : IDisposable
         // FORMAT.md §6: the same rules the writer kept (TreeCatalogInvariants), so that what one writes the
         // other reads; a catalog that breaks them is refused before anything is made of it.
         TreeCatalogInvariants.Enforce(entries, _what);
+        CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: checked");
         if (Scalar("SELECT value FROM catalog_info WHERE key = 'entries'") is string count && count != entries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
         {
             throw new PreserveException(FailureKind.Integrity, $"{_what}: catalog_info records {count} entries, the catalog holds {entries.Count} (FORMAT.md §6.1).");
