@@ -178,6 +178,23 @@ public sealed class ServerWrittenRepositoryTests : IDisposable
         Assert.Empty(await opened.ListVersionsAsync(CapsuleName.Parse("server-written"), default));
     }
 
+    [Fact]
+    public async Task Walk_GroupJoiningAFileASymlinkAndOtherContent_KeepsEachNameApartWithAWarning()
+    {
+        var synthetic = new SyntheticRepository(Path.Combine(_dir, "contradictory"), CvmfsHashAlgorithm.Sha1, SyntheticShape.ContradictoryGroup);
+        using CvmfsRepository repository = await CvmfsRepository.OpenAsync(new FileSystemCvmfsSource(synthetic.Root), CvmfsSelector.Current);
+        var source = new CvmfsTreeSource(repository, "contradictory");
+
+        List<TreeEntry> entries = source.Walk(default);
+
+        Assert.All(entries, e => Assert.Null(e.HardlinkTo));
+        Assert.Equal(["x/link", "x/other"], source.Warnings.Select(w => w.Path).Order(StringComparer.Ordinal));
+        Assert.All(source.Warnings, w => Assert.Equal("CAP020", w.Code));
+        Assert.Contains("a file and a symlink", source.Warnings.Single(w => w.Path == "x/link").Message);
+        Assert.Contains("different content", source.Warnings.Single(w => w.Path == "x/other").Message);
+        TreeCatalogInvariants.Enforce(entries, "walk");
+    }
+
     private static void JsonObjectKeys(System.Text.Json.Nodes.JsonNode node, out HashSet<string> keys) =>
         keys = [.. node.AsObject().Select(p => p.Key)];
 }

@@ -21,6 +21,12 @@ internal enum SyntheticShape
     /// directories and catalogs, a group of hard-linked symlinks, a tag history, a signed manifest.
     /// </summary>
     ServerWritten,
+
+    /// <summary>
+    /// Not written by cvmfs_server: one hard-link group of one directory joining a file, a symlink and a file
+    /// of other content, which cannot be one inode (docs/CVMFS.md §4.4).
+    /// </summary>
+    ContradictoryGroup,
 }
 
 /// <summary>
@@ -116,13 +122,17 @@ internal sealed class SyntheticRepository
     private void Build(SyntheticShape shape)
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        if (shape == SyntheticShape.ServerWritten)
+        switch (shape)
         {
-            BuildServerWritten();
-        }
-        else
-        {
-            BuildFeatures();
+            case SyntheticShape.ServerWritten:
+                BuildServerWritten();
+                break;
+            case SyntheticShape.ContradictoryGroup:
+                BuildContradictoryGroup();
+                break;
+            default:
+                BuildFeatures();
+                break;
         }
 
         Publish(now);
@@ -241,6 +251,21 @@ internal sealed class SyntheticRepository
 
             Insert(db, "/n", 3, dir, 4096);
             AddNested(db, "/n", NestedCatalog, nestedSize);
+        });
+    }
+
+    private void BuildContradictoryGroup()
+    {
+        Revision = 3;
+        long group = (1L << 32) | 3;
+        OlderRoot = StoreCatalog(string.Empty, 2, null, db => Insert(db, string.Empty, 1, Convert.ToInt64("40755", 8), 4096), previousText: NullHash);
+        CurrentRoot = StoreCatalog(string.Empty, 3, OlderRoot, db =>
+        {
+            Insert(db, string.Empty, 1, Convert.ToInt64("40755", 8), 4096);
+            Insert(db, "/x", 1, Convert.ToInt64("40755", 8), 4096);
+            Insert(db, "/x/file", FlagsFor(_algorithm, 4), Convert.ToInt64("100644", 8), 4, hash: Store("one\n"u8.ToArray(), ObjectSuffix.None), hardlinks: group);
+            Insert(db, "/x/link", 12, Convert.ToInt64("120777", 8), 4, symlink: "file", hardlinks: group);
+            Insert(db, "/x/other", FlagsFor(_algorithm, 4), Convert.ToInt64("100644", 8), 4, hash: Store("two\n"u8.ToArray(), ObjectSuffix.None), hardlinks: group);
         });
     }
 
