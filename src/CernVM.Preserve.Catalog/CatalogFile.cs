@@ -165,6 +165,7 @@ public sealed class CatalogFile : IDisposable
                 }
             }
 
+            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: xattrs read");
             return list;
         }
         catch (SqliteException e)

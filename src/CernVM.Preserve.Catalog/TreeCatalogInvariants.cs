@@ -33,7 +33,10 @@ public sealed class TreeCatalogInvariants
     /// <summary>How many violations are kept to be named; the rest are counted.</summary>
     public const int NamedViolations = 10;
 
-    private readonly Dictionary<long, Listed> _listed = [];
+    // Entries seen, by id: a list while ids run 1, 2, 3, … as writers number them (no hashing per entry), a
+    // dictionary for whatever comes after a gap.
+    private readonly List<Listed> _dense = [];
+    private Dictionary<long, Listed>? _sparse;
     private readonly HashSet<byte[]> _paths = new(PathBytes.EqualityComparer);
     private readonly List<TreeViolation> _violations = [];
     private long _lastId;
@@ -78,7 +81,16 @@ public sealed class TreeCatalogInvariants
         }
 
         _lastId = Math.Max(_lastId, entry.Id);
-        _listed.TryAdd(entry.Id, new Listed(entry.Kind, entry.HardlinkTo is not null, entry.Path));
+        var listed = new Listed(entry.Kind, entry.HardlinkTo is not null, entry.Path);
+        if (_sparse is null && entry.Id == _dense.Count + 1)
+        {
+            _dense.Add(listed);
+        }
+        else
+        {
+            (_sparse ??= []).TryAdd(entry.Id, listed);
+        }
+
         _paths.Add(entry.Path);
         return problem is null;
     }
@@ -128,7 +140,7 @@ public sealed class TreeCatalogInvariants
             return "the path has an empty, '.' or '..' segment or a NUL byte";
         }
 
-        if (e.ParentId is not long parentId || !_listed.TryGetValue(parentId, out Listed parent))
+        if (e.ParentId is not long parentId || !TryGetListed(parentId, out Listed parent))
         {
             return e.ParentId is null ? "no parent" : $"its parent {e.ParentId.Value.ToString(CultureInfo.InvariantCulture)} is not listed before it";
         }
@@ -187,7 +199,7 @@ public sealed class TreeCatalogInvariants
             return $"a directory cannot be a hard link (to entry {firstId})";
         }
 
-        if (first >= e.Id || !_listed.TryGetValue(first, out Listed target))
+        if (first >= e.Id || !TryGetListed(first, out Listed target))
         {
             return $"a hard link to entry {firstId}, which is not listed before it";
         }
@@ -262,6 +274,18 @@ public sealed class TreeCatalogInvariants
         return null;
 
         static string Describe(Extent x) => string.Create(CultureInfo.InvariantCulture, $"offset {x.Offset}, length {x.Length}, blob offset {x.BlobOffset}");
+    }
+
+    private bool TryGetListed(long id, out Listed listed)
+    {
+        if (id >= 1 && id <= _dense.Count)
+        {
+            listed = _dense[(int)(id - 1)];
+            return true;
+        }
+
+        listed = default;
+        return _sparse?.TryGetValue(id, out listed) ?? false;
     }
 
     private readonly record struct Listed(EntryKind Kind, bool IsHardlink, byte[] Path);
