@@ -50,8 +50,23 @@ public sealed class CatalogFile : IDisposable
         }
     }
 
-    /// <summary>Every entry in id order, with its extents and xattrs.</summary>
-    public List<TreeEntry> ReadAll() => Query(null);
+    /// <summary>Every entry in id order, with its extents and xattrs, checked to form a valid tree.</summary>
+    /// <exception cref="PreserveException">The catalog is damaged or breaks a rule of FORMAT.md §6 (kind Integrity).</exception>
+    public List<TreeEntry> ReadAll()
+    {
+        List<TreeEntry> entries = Query(null);
+
+        // FORMAT.md §6: the same rules the writer kept (TreeCatalogInvariants), so that what one writes the
+        // other reads; a catalog that breaks them is refused before anything is made of it.
+        TreeCatalogInvariants.Enforce(entries, _what);
+        CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: checked");
+        if (Scalar("SELECT value FROM catalog_info WHERE key = 'entries'") is string count && count != entries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            throw new PreserveException(FailureKind.Integrity, $"{_what}: catalog_info records {count} entries, the catalog holds {entries.Count} (FORMAT.md §6.1).");
+        }
+
+        return entries;
+    }
 
     /// <summary>The entry at <paramref name="path"/>, or null.</summary>
     public TreeEntry? Find(byte[] path) => Query(path).FirstOrDefault();
@@ -150,6 +165,7 @@ public sealed class CatalogFile : IDisposable
                 }
             }
 
+            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: xattrs read");
             return list;
         }
         catch (SqliteException e)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using Microsoft.Data.Sqlite;
@@ -19,6 +20,7 @@ public sealed class TreeCatalogWriter : IDisposable
     private readonly Statement _entry;
     private readonly Statement _extent;
     private readonly Statement _xattr;
+    private readonly TreeCatalogInvariants _rules = new();
     private long _count;
     private long _lastId;
     private bool _finished;
@@ -58,6 +60,15 @@ public sealed class TreeCatalogWriter : IDisposable
         if (t.Id <= _lastId)
         {
             throw new ArgumentException($"entry {t.Id} added after entry {_lastId}: a catalog is written in id order.", nameof(t));
+        }
+
+        // FORMAT.md §6: what every reader refuses is refused here, before the catalog exists (see Finish). From
+        // the first entry that breaks a rule on, nothing more is inserted (the schema's own constraints would fail
+        // on it or on the entries naming it, and the catalog will not be finished); the rest is still checked.
+        if (!_rules.Check(t) || _rules.ViolationCount > 0)
+        {
+            _lastId = Math.Max(_lastId, t.Id);
+            return;
         }
 
         Statement e = _entry;
@@ -108,11 +119,17 @@ public sealed class TreeCatalogWriter : IDisposable
         _count++;
     }
 
-    /// <summary>Records the entry count, commits and gives the bytes of the catalog file. Once only.</summary>
+    /// <summary>
+    /// Checks that the entries added form a valid tree (<see cref="TreeCatalogInvariants"/>), then records the
+    /// entry count, commits and gives the bytes of the catalog file. Once only.
+    /// </summary>
+    /// <exception cref="PreserveException">The entries break a rule of FORMAT.md §6 (kind Integrity), naming them:
+    /// no catalog is made, so no version can name one that its readers would refuse.</exception>
     public byte[] Finish()
     {
         ObjectDisposedException.ThrowIf(_finished, this);
         _finished = true;
+        _rules.ThrowIfBroken("the tree catalog being written");
         Check(_db, raw.sqlite3_exec(_db, $"INSERT INTO catalog_info(key, value) VALUES ('format', '1'), ('entries', '{_count.ToString(CultureInfo.InvariantCulture)}')"));
         Check(_db, raw.sqlite3_exec(_db, "COMMIT"));
         IntPtr image = raw.sqlite3_serialize(_db, "main", out long size, 0);

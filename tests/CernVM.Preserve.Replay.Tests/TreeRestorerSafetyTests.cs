@@ -56,10 +56,12 @@ public sealed class TreeRestorerSafetyTests : IDisposable
         List<TreeEntry> entries =
         [
             new TreeEntry { Id = 1, Path = [], Kind = EntryKind.Directory, Mode = 0x1ED },
-            new TreeEntry { Id = 2, ParentId = 1, Path = "link"u8.ToArray(), Kind = EntryKind.Symlink, Mode = 0x1FF, LinkTarget = "/etc"u8.ToArray() },
-            new TreeEntry { Id = 3, ParentId = 1, Path = "link/passwd"u8.ToArray(), Kind = EntryKind.File, Mode = 0x1A4 },
+            new TreeEntry { Id = 2, ParentId = 1, Path = "link"u8.ToArray(), Kind = EntryKind.Symlink, Mode = 0x1FF, LinkTarget = "/etc"u8.ToArray(), Size = 4 },
+            new TreeEntry { Id = 3, ParentId = 1, Path = "passwd"u8.ToArray(), Kind = EntryKind.File, Mode = 0x1A4 },
         ];
-        (Archive archive, LoadedManifest m) = await CommitAsync(entries);
+
+        // The writer refuses such a tree (TreeCatalogInvariants): only a catalog edited afterwards holds it.
+        (Archive archive, LoadedManifest m) = await CommitAsync(entries, "UPDATE entries SET path = CAST('link/passwd' AS BLOB), parent = 2 WHERE id = 3");
         await using (archive)
         {
             string target = Path.Combine(_dir, "out");

@@ -5,8 +5,8 @@ namespace CernVM.Preserve.Curation.Boot;
 /// <summary>
 /// The kernel command line (Documentation/admin-guide/kernel-parameters.rst: blank-separated words,
 /// <c>name=value</c> or a bare flag, double quotes around values with blanks) and micro-CernVM's arguments
-/// in it: the ones its init scripts read to choose the OS repository and snapshot (reference/cvmfs-format.md
-/// §3.2: <c>cvmfs_repos</c>, <c>cvmfs_server</c>, <c>cvmfs_cdn</c>, <c>cvmfs_proxy</c>, <c>cvmfs_url</c>,
+/// in it: the ones its init scripts read to choose the OS repository and snapshot (docs/CVMFS.md §8;
+/// cernvm/cernvm-micro scripts.d/14cvmfs: <c>cvmfs_repos</c>, <c>cvmfs_server</c>, <c>cvmfs_cdn</c>, <c>cvmfs_proxy</c>, <c>cvmfs_url</c>,
 /// <c>cvmfs_repository_tag</c>, <c>cvmfs_repository_date</c>, <c>cernvm_path</c>, <c>cernvm_inject</c>, …).
 /// </summary>
 public static class KernelCommandLine

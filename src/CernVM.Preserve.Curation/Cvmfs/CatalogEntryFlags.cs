@@ -1,7 +1,7 @@
 namespace CernVM.Preserve.Curation.Cvmfs;
 
 /// <summary>
-/// The <c>flags</c> column of a catalog row (catalog_sql.h, <c>kFlag*</c>; cvmfs-format.md §1.6).
+/// The <c>flags</c> column of a catalog row (catalog_sql.h, <c>kFlag*</c>; docs/CVMFS.md §4.2).
 /// Bits 8-10 hold the content hash algorithm minus one and bits 11-13 the compression; read them
 /// with <see cref="CatalogFlags"/>.
 /// </summary>

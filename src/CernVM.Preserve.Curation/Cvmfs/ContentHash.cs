@@ -7,7 +7,7 @@ namespace CernVM.Preserve.Curation.Cvmfs;
 /// A CernVM-FS content hash: algorithm, digest and the object suffix that says what the object is.
 /// Printed in cvmfs notation, lower-case hex followed by the algorithm id (<c>""</c> for MD5 and
 /// SHA-1, <c>-rmd160</c>, <c>-shake128</c>) (cvmfs/crypto/hash.h, <c>kAlgorithmIds</c>).
-/// The hash always names the stored bytes, i.e. the zlib-compressed object (cvmfs-format.md §1.2).
+/// The hash always names the stored bytes, i.e. the zlib-compressed object (docs/CVMFS.md §2; cvmfs/crypto/hash.h).
 /// </summary>
 public readonly struct ContentHash : IEquatable<ContentHash>
 {
@@ -136,6 +136,21 @@ public readonly struct ContentHash : IEquatable<ContentHash>
 
         hash = new ContentHash(algorithm, Convert.FromHexString(hex), suffix);
         return true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="text"/> is the null hash: hex digits that are all zero, with or without an
+    /// algorithm id. cvmfs_server writes it where there is no hash to give, e.g. the <c>previous_revision</c>
+    /// of a nested catalog committed for the first time (docs/CVMFS.md §4.3; cvmfs/catalog_mgr_rw.cc
+    /// SnapshotCatalog, cvmfs/crypto/hash.h <c>shash::Any()</c> prints as zeros).
+    /// </summary>
+    public static bool IsNull(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string hex = text.EndsWith("-rmd160", StringComparison.Ordinal) ? text[..^7]
+            : text.EndsWith("-shake128", StringComparison.Ordinal) ? text[..^9]
+            : text;
+        return hex.Length > 0 && hex.AsSpan().IndexOfAnyExcept('0') < 0;
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ public sealed record NestedCatalogReference(string Path, ContentHash Hash, long?
 /// <summary>One piece of a file's content: the bytes [<paramref name="Offset"/>, +<paramref name="Size"/>) are the inflated object <paramref name="Hash"/>.</summary>
 public readonly record struct ContentChunk(long Offset, long Size, ContentHash Hash);
 
-/// <summary>One row of the <c>catalog</c> table, decoded (cvmfs-format.md §1.6).</summary>
+/// <summary>One row of the <c>catalog</c> table, decoded (docs/CVMFS.md §4.2; cvmfs/catalog_sql.cc).</summary>
 public sealed record CatalogRecord
 {
     public required Md5Path PathKey { get; init; }
@@ -59,7 +59,7 @@ public sealed record CatalogRecord
 }
 
 /// <summary>
-/// A file catalog: a zlib-compressed SQLite database listing one subtree (cvmfs-format.md §1.6;
+/// A file catalog: a zlib-compressed SQLite database listing one subtree (docs/CVMFS.md §4;
 /// cvmfs/catalog_sql.cc). Columns are chosen from what the tables actually have, which covers
 /// 1.x ("2.0 era": <c>inode</c>, no uid/gid), and 2.5 revisions 0-7 (xattr from r2,
 /// <c>bind_mountpoints</c> from r4, <c>mtimens</c> from r7).
@@ -105,7 +105,9 @@ public sealed class CvmfsCatalog : IDisposable
             LastModified = DateTimeOffset.FromUnixTimeSeconds(seconds);
         }
 
-        if (Properties.TryGetValue("previous_revision", out string? previous) && previous.Length > 0)
+        // docs/CVMFS.md §4.3: absent, empty and the null hash (all zeros, what cvmfs_server records for a nested
+        // catalog committed for the first time) all mean "no previous revision" (cvmfs/catalog.cc GetPreviousRevision).
+        if (Properties.TryGetValue("previous_revision", out string? previous) && previous.Length > 0 && !ContentHash.IsNull(previous))
         {
             PreviousRevision = ContentHash.TryParse(previous, ObjectSuffix.Catalog, out ContentHash p)
                 ? p
@@ -176,6 +178,11 @@ public sealed class CvmfsCatalog : IDisposable
             database.Dispose();
             throw new CvmfsFormatException(hash.ObjectName, $"cannot read catalog: {ex.Message}", ex);
         }
+        catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException or InvalidOperationException)
+        {
+            database.Dispose();
+            throw new CvmfsFormatException(hash.ObjectName, $"the catalog holds a value of the wrong type: {ex.Message}", ex);
+        }
         catch
         {
             database.Dispose();
@@ -215,10 +222,10 @@ public sealed class CvmfsCatalog : IDisposable
         command.CommandText = "SELECT offset, size, hash FROM chunks WHERE md5path_1 = $a AND md5path_2 = $b ORDER BY offset";
         command.Parameters.AddWithValue("$a", key.Part1);
         command.Parameters.AddWithValue("$b", key.Part2);
-        using SqliteDataReader reader = command.ExecuteReader();
-        while (reader.Read())
+        using SqliteDataReader reader = Guard(command.ExecuteReader);
+        while (Guard(reader.Read))
         {
-            chunks.Add(new ContentChunk(reader.GetInt64(0), reader.GetInt64(1), ToHash((byte[])reader.GetValue(2), algorithm, ObjectSuffix.Partial)));
+            chunks.Add(Guard(() => new ContentChunk(reader.GetInt64(0), reader.GetInt64(1), ToHash(HashBlob(reader, 2), algorithm, ObjectSuffix.Partial))));
         }
 
         return chunks;
@@ -234,13 +241,13 @@ public sealed class CvmfsCatalog : IDisposable
 
         using SqliteCommand command = _database.Connection.CreateCommand();
         command.CommandText = "SELECT chunks.hash, catalog.flags FROM chunks JOIN catalog ON chunks.md5path_1 = catalog.md5path_1 AND chunks.md5path_2 = catalog.md5path_2";
-        using SqliteDataReader reader = command.ExecuteReader();
-        while (reader.Read())
+        using SqliteDataReader reader = Guard(command.ExecuteReader);
+        while (Guard(reader.Read))
         {
-            long flags = reader.GetInt64(1);
+            long flags = Guard(() => reader.GetInt64(1));
             if ((flags & (long)CatalogEntryFlags.External) == 0)
             {
-                yield return ToHash((byte[])reader.GetValue(0), CatalogFlags.HashAlgorithm(flags), ObjectSuffix.Partial);
+                yield return Guard(() => ToHash(HashBlob(reader, 0), CatalogFlags.HashAlgorithm(flags), ObjectSuffix.Partial));
             }
         }
     }
@@ -257,10 +264,31 @@ public sealed class CvmfsCatalog : IDisposable
             command.Parameters.AddWithValue("$b", k.Part2);
         }
 
-        using SqliteDataReader reader = command.ExecuteReader();
-        while (reader.Read())
+        using SqliteDataReader reader = Guard(command.ExecuteReader);
+        while (Guard(reader.Read))
         {
-            yield return ReadRecord(reader);
+            yield return Guard(() => ReadRecord(reader));
+        }
+    }
+
+    /// <summary>
+    /// Runs one step of a read. A catalog is read lazily, long after it was opened (a walk, a closure, a
+    /// file's chunks): a value of the wrong type or a damaged page found then is a defect of the repository,
+    /// reported like one found at opening, naming the catalog (docs/CVMFS.md §9), never a bare SQLite error.
+    /// </summary>
+    private T Guard<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (SqliteException ex)
+        {
+            throw new CvmfsFormatException(Hash.ObjectName, $"cannot read catalog: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException or InvalidOperationException)
+        {
+            throw new CvmfsFormatException(Hash.ObjectName, $"the catalog holds a value of the wrong type: {ex.Message}", ex);
         }
     }
 
@@ -287,7 +315,7 @@ public sealed class CvmfsCatalog : IDisposable
         ContentHash? content = null;
         if (!reader.IsDBNull(5))
         {
-            var blob = (byte[])reader.GetValue(5);
+            byte[] blob = HashBlob(reader, 5);
             if (blob.Length > 0)
             {
                 content = ToHash(blob, algorithm, ObjectSuffix.None);
@@ -319,6 +347,9 @@ public sealed class CvmfsCatalog : IDisposable
             Compression = CatalogFlags.Compression(flags),
         };
     }
+
+    private byte[] HashBlob(SqliteDataReader reader, int column) =>
+        reader.GetValue(column) as byte[] ?? throw new CvmfsFormatException(Hash.ObjectName, $"a hash column holds {reader.GetFieldType(column).Name}, not a blob.");
 
     private ContentHash ToHash(byte[] blob, CvmfsHashAlgorithm algorithm, char suffix)
     {

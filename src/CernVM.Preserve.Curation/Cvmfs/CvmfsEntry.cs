@@ -46,7 +46,7 @@ public sealed record CvmfsEntry
     /// <summary>Target of a symbolic link, unexpanded (may hold <c>$(VAR)</c>).</summary>
     public string? SymlinkTarget { get; init; }
 
-    /// <summary>Hard-link group, 0 for none; entries with the same non-zero group in one directory share an inode.</summary>
+    /// <summary>Hard-link group, 0 for none; entries with the same non-zero group in one directory of one catalog share an inode (docs/CVMFS.md §4.4).</summary>
     public long HardlinkGroup { get; init; }
 
     /// <summary>Hard-link count (1 when not stored).</summary>
@@ -75,6 +75,12 @@ public sealed record CvmfsEntry
 
     /// <summary>Whether clients read the file with direct I/O.</summary>
     public bool IsDirectIo { get; init; }
+
+    /// <summary>
+    /// The catalog the entry was read from. Hard-link groups are numbered per catalog and name one inode only
+    /// within one directory of it (docs/CVMFS.md §4.4).
+    /// </summary>
+    public ContentHash Catalog { get; init; }
 
     /// <summary>The raw catalog flags (hash and compression bits removed).</summary>
     public CatalogEntryFlags Flags { get; init; }

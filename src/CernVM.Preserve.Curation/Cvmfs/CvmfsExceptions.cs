@@ -3,7 +3,7 @@ namespace CernVM.Preserve.Curation.Cvmfs;
 /// <summary>What went wrong with a CernVM-FS repository; stable values, never reused.</summary>
 public enum CvmfsProblem
 {
-    /// <summary>A file or object does not follow the format (cvmfs-format.md §1).</summary>
+    /// <summary>A file or object does not follow the format (docs/CVMFS.md §1–§5).</summary>
     Malformed = 1,
 
     /// <summary>The bytes do not hash to the name or to the printed hash.</summary>

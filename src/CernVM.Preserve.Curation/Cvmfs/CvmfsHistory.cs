@@ -14,7 +14,7 @@ namespace CernVM.Preserve.Curation.Cvmfs;
 public sealed record CvmfsTag(string Name, ContentHash RootCatalog, long Revision, DateTimeOffset Timestamp, string Description, string? Branch, long? RootCatalogSize);
 
 /// <summary>
-/// The history database (object suffix H): the repository's named snapshots (cvmfs-format.md §1.7;
+/// The history database (object suffix H): the repository's named snapshots (docs/CVMFS.md §5;
 /// cvmfs/history_sql.cc). Read whole on open; the database is small.
 /// </summary>
 public sealed class CvmfsHistory

@@ -6,7 +6,7 @@ using System.Text;
 namespace CernVM.Preserve.Curation.Cvmfs;
 
 /// <summary>
-/// The signed repository manifest <c>.cvmfspublished</c> (cvmfs-format.md §1.4; cvmfs/manifest.cc).
+/// The signed repository manifest <c>.cvmfspublished</c> (docs/CVMFS.md §3.1; cvmfs/manifest.cc).
 /// One line per field, <c>&lt;letter&gt;&lt;value&gt;</c>, then <c>--</c>, the hash of the fields
 /// and the RSA signature of that hash.
 /// </summary>

@@ -35,7 +35,7 @@ public abstract class CvmfsObjectSource : ICvmfsObjectSource
         byte[] bytes = await TryReadAsync(hash.ObjectPath, cancellationToken).ConfigureAwait(false)
             ?? throw new CvmfsIntegrityException(CvmfsProblem.MissingObject, hash.ObjectName, $"object {hash.ObjectPath} is missing from {Location}.");
 
-        // cvmfs-format.md §1.2: the object name is the hash of the stored (compressed) bytes.
+        // docs/CVMFS.md §2.1: the object name is the hash of the stored (compressed) bytes.
         ContentHash actual = ContentHash.Compute(hash.Algorithm, bytes, hash.Suffix);
         if (!actual.DigestEquals(hash))
         {

@@ -292,7 +292,7 @@ public sealed class CvmfsRepository : IDisposable
     /// Every object the revision needs, without duplicates: root catalog, the manifest's certificate X,
     /// history H and meta-info M, nested catalogs (recursively), file objects and chunk objects P.
     /// External files are skipped, and so is the whole-file hash of chunked files, which is stored only
-    /// with legacy bulk chunks (cvmfs-format.md §6.6; catalog_sql.cc SqlListContentHashes).
+    /// with legacy bulk chunks (docs/CVMFS.md §10; cvmfs/catalog_sql.cc SqlListContentHashes).
     /// </summary>
     /// <exception cref="CvmfsIntegrityException">A catalog is missing or corrupt.</exception>
     public async Task<IReadOnlyList<ContentHash>> ListClosureAsync(CancellationToken cancellationToken = default)
@@ -480,6 +480,7 @@ public sealed class CvmfsRepository : IDisposable
             IsNestedCatalogRoot = (flags & CatalogEntryFlags.NestedRoot) != 0,
             IsHidden = (flags & CatalogEntryFlags.Hidden) != 0,
             IsDirectIo = (flags & CatalogEntryFlags.DirectIo) != 0,
+            Catalog = catalog.Hash,
             Flags = flags,
         };
     }

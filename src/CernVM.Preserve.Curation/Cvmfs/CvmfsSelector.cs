@@ -16,7 +16,7 @@ public enum CvmfsSelectorKind
     Revision,
 }
 
-/// <summary>Which revision of a repository to open (cvmfs-format.md §2.3).</summary>
+/// <summary>Which revision of a repository to open (docs/CVMFS.md §6; cvmfs/mountpoint.cc).</summary>
 public readonly record struct CvmfsSelector
 {
     private CvmfsSelector(CvmfsSelectorKind kind, ContentHash rootHash, string? tag, long revision)

@@ -50,7 +50,7 @@ public sealed class CvmfsTreeSource : ITreeSource
     private List<TreeEntry> WalkCore(CancellationToken cancellationToken)
     {
         var entries = new List<TreeEntry>();
-        var groups = new Dictionary<long, TreeEntry>();
+        var groups = new Dictionary<HardlinkGroupKey, (TreeEntry Entry, CvmfsEntry Source)>();
         var links = new Dictionary<TreeEntry, TreeEntry>(ReferenceEqualityComparer.Instance);
         foreach (CvmfsEntry c in _repository.WalkAsync(cancellationToken).ToBlockingEnumerable(cancellationToken))
         {
@@ -91,13 +91,22 @@ public sealed class CvmfsTreeSource : ITreeSource
 
             if (c.HardlinkGroup > 0 && c.Kind != CvmfsEntryKind.Directory)
             {
-                if (groups.TryGetValue(c.HardlinkGroup, out TreeEntry? first))
+                // docs/CVMFS.md §4.4: a group number names one inode only within one directory of one catalog
+                // (cvmfs/catalog_mgr_rw.cc AddHardlinkGroup); the same number elsewhere is another inode.
+                var key = new HardlinkGroupKey(c.Catalog, c.Path[..c.Path.LastIndexOf('/')], c.HardlinkGroup);
+                if (!groups.TryGetValue(key, out (TreeEntry Entry, CvmfsEntry Source) first))
                 {
-                    links[e] = first;
+                    groups[key] = (e, c);
+                }
+                else if (SameInode(first.Source, c))
+                {
+                    links[e] = first.Entry;
                 }
                 else
                 {
-                    groups[c.HardlinkGroup] = e;
+                    // One inode cannot be two things: the catalog contradicts itself. Each name keeps what the
+                    // catalog says of it, as a separate entry, rather than one name's content under the other.
+                    _warnings.Add(new CaptureWarning("CAP020", e.DisplayPath, $"{Description}: hard-link group {c.HardlinkGroup} of {key.Directory}/ in catalog {c.Catalog.ObjectName} joins '{first.Source.Path}' and '{c.Path}', which differ ({Difference(first.Source, c)}); recorded as separate entries"));
                 }
             }
 
@@ -150,6 +159,16 @@ public sealed class CvmfsTreeSource : ITreeSource
         }
     }
 
+    /// <summary>Whether two names of one hard-link group can be one inode: same kind, size, content and target.</summary>
+    private static bool SameInode(CvmfsEntry a, CvmfsEntry b) => Difference(a, b) is null;
+
+    private static string? Difference(CvmfsEntry a, CvmfsEntry b) =>
+        a.Kind != b.Kind || (a.Mode & 0xF000) != (b.Mode & 0xF000) ? $"a {a.Kind.ToString().ToLowerInvariant()} and a {b.Kind.ToString().ToLowerInvariant()}"
+        : a.Size != b.Size ? $"{a.Size} and {b.Size} bytes"
+        : !Nullable.Equals(a.ContentHash, b.ContentHash) || !a.Chunks.SequenceEqual(b.Chunks) || a.IsExternal != b.IsExternal ? "different content"
+        : a.SymlinkTarget != b.SymlinkTarget ? "different link targets"
+        : null;
+
     private static EntryKind KindOf(CvmfsEntry c) => c.Kind switch
     {
         CvmfsEntryKind.Directory => EntryKind.Directory,
@@ -163,6 +182,9 @@ public sealed class CvmfsTreeSource : ITreeSource
             _ => EntryKind.Socket,
         },
     };
+
+    /// <summary>Where a hard-link group number is meaningful: one directory of one catalog (docs/CVMFS.md §4.4).</summary>
+    private readonly record struct HardlinkGroupKey(ContentHash Catalog, string Directory, long Group);
 
     private sealed class StreamContent(Stream stream) : IFileContent
     {

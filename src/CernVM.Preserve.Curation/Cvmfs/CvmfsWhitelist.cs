@@ -7,7 +7,7 @@ namespace CernVM.Preserve.Curation.Cvmfs;
 
 /// <summary>
 /// The signed whitelist <c>.cvmfswhitelist</c>: which repository certificates may sign manifests,
-/// until when (cvmfs-format.md §1.5; cvmfs/whitelist.cc). Signed with the repository's master key.
+/// until when (docs/CVMFS.md §3.2; cvmfs/whitelist.cc). Signed with the repository's master key.
 /// </summary>
 public sealed class CvmfsWhitelist
 {

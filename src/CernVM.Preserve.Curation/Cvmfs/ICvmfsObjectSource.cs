@@ -2,7 +2,7 @@ namespace CernVM.Preserve.Curation.Cvmfs;
 
 /// <summary>
 /// Read access to a CernVM-FS repository root (stratum 0 or 1): the same layout on disk and over
-/// HTTP (cvmfs-format.md §1.1). For a CernVM-FS 2.0 repository the root is the <c>pub/catalogs</c>
+/// HTTP (docs/CVMFS.md §1; cvmfs/swissknife_pull.cc). For a CernVM-FS 2.0 repository the root is the <c>pub/catalogs</c>
 /// directory, whose <c>data</c> entry leads to the object store.
 /// </summary>
 public interface ICvmfsObjectSource

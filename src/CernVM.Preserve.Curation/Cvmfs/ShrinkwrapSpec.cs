@@ -2,7 +2,7 @@ namespace CernVM.Preserve.Curation.Cvmfs;
 
 /// <summary>
 /// A <c>cvmfs_shrinkwrap</c> specification: which paths of a repository to export
-/// (cvmfs-format.md §2.1; semantics of cvmfs/shrinkwrap/spec_tree.cc Parse and IsMatching).
+/// (docs/CVMFS.md §7; semantics of cvmfs/shrinkwrap/spec_tree.cc Parse and IsMatching).
 /// Lines are trimmed; blank lines and lines starting with <c>#</c> are ignored; others start with
 /// <c>/</c>, <c>!</c> or <c>^</c>:
 /// <list type="bullet">

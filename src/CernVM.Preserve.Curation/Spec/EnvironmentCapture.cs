@@ -307,9 +307,9 @@ public sealed class EnvironmentCapture(Archive archive)
             using System.Security.Cryptography.RSA? master = c.PublicKey is string key ? LoadKey(spec.Resolve(key)) : null;
             verification = await repo.VerifyAsync(master, DateTimeOffset.UtcNow, cancellationToken);
         }
-        catch (Exception e) when (e is CvmfsIntegrityException or CvmfsFormatException or CvmfsSourceException)
+        catch (Exception e) when (e is CvmfsIntegrityException or CvmfsFormatException or CvmfsSourceException or KeyNotFoundException)
         {
-            throw new PreserveException(e is CvmfsSourceException ? FailureKind.Environment : FailureKind.Integrity, $"CernVM-FS repository {c.Repository}: {e.Message}", e);
+            throw RepositoryFailure(c, e);
         }
 
         string fqrn = c.Fqrn ?? verification.RepositoryName ?? "repository";
@@ -335,17 +335,26 @@ public sealed class EnvironmentCapture(Archive archive)
         // object's name hashes. An object that zlib does not reproduce is kept as it is too.
         var objects = new JsonObject();
         int reproducible = 0;
-        foreach (ContentHash hash in await repo.ListClosureAsync(cancellationToken))
+        try
         {
-            byte[] raw = await source.FetchObjectAsync(hash, cancellationToken);
-            if (hash.Suffix is 'C' or 'X' or 'H' or 'M' || !CvmfsCompression.IsReproducible(raw))
+            // Nested catalogs are opened here for the first time: a defect in one is the repository's, exit 3
+            // naming the catalog (docs/CVMFS.md §9), like one found while opening or verifying.
+            foreach (ContentHash hash in await repo.ListClosureAsync(cancellationToken))
             {
-                objects[hash.ObjectPath] = (await archive.Blobs.PutAsync(raw, cancellationToken)).Id.ToString();
+                byte[] raw = await source.FetchObjectAsync(hash, cancellationToken);
+                if (hash.Suffix is 'C' or 'X' or 'H' or 'M' || !CvmfsCompression.IsReproducible(raw))
+                {
+                    objects[hash.ObjectPath] = (await archive.Blobs.PutAsync(raw, cancellationToken)).Id.ToString();
+                }
+                else
+                {
+                    reproducible++;
+                }
             }
-            else
-            {
-                reproducible++;
-            }
+        }
+        catch (Exception e) when (e is CvmfsIntegrityException or CvmfsFormatException or CvmfsSourceException)
+        {
+            throw RepositoryFailure(c, e);
         }
 
         artefacts["objects"] = objects;
@@ -364,9 +373,32 @@ public sealed class EnvironmentCapture(Archive archive)
             ["shrinkwrapSpec"] = c.ShrinkwrapSpec,
             ["artefacts"] = artefacts,
         };
-        ShrinkwrapSpec? shrinkwrap = c.ShrinkwrapSpec is string sw ? ShrinkwrapSpec.Parse(File.ReadAllText(spec.Resolve(sw)), sw) : null;
+        ShrinkwrapSpec? shrinkwrap;
+        try
+        {
+            shrinkwrap = c.ShrinkwrapSpec is string sw ? ShrinkwrapSpec.Parse(File.ReadAllText(spec.Resolve(sw)), sw) : null;
+        }
+        catch (CvmfsFormatException e)
+        {
+            throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: cvmfs shrinkwrapSpec {e.Message}", e);
+        }
+
         return (new TreeLayer(mount, new CvmfsTreeSource(repo, $"{fqrn} revision {repo.Revision}", shrinkwrap), $"cvmfs {fqrn}"), description);
     }
+
+    /// <summary>
+    /// What a failure to read a CernVM-FS repository is to the curator: a defect of the repository (integrity),
+    /// a source that cannot be reached (environment), or a tag or revision it does not have (not found).
+    /// </summary>
+    private static PreserveException RepositoryFailure(CvmfsSpec c, Exception e) => new(
+        e switch
+        {
+            CvmfsSourceException => FailureKind.Environment,
+            KeyNotFoundException => FailureKind.NotFound,
+            _ => FailureKind.Integrity,
+        },
+        $"CernVM-FS repository {c.Repository}: {e.Message}",
+        e);
 
     /// <summary>
     /// The boot component (FORMAT.md §5.3): kernel and initrd as the spec names them or, failing that, as the

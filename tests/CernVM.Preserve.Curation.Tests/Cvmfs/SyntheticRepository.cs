@@ -9,12 +9,31 @@ using Microsoft.Data.Sqlite;
 
 namespace CernVM.Preserve.Curation.Tests.Cvmfs;
 
+/// <summary>The tree a <see cref="SyntheticRepository"/> holds.</summary>
+internal enum SyntheticShape
+{
+    /// <summary>One of every column and flag the reader decodes (chunks, xattrs, external, special, RIPEMD-160, …).</summary>
+    Features,
+
+    /// <summary>
+    /// What today's cvmfs_server writes that the 2.0-era fixtures lack (docs/CVMFS.md §11): nested catalogs two
+    /// levels deep whose <c>previous_revision</c> is the null hash, hard-link groups whose numbers repeat across
+    /// directories and catalogs, a group of hard-linked symlinks, a tag history, a signed manifest.
+    /// </summary>
+    ServerWritten,
+
+    /// <summary>
+    /// Not written by cvmfs_server: one hard-link group of one directory joining a file, a symlink and a file
+    /// of other content, which cannot be one inode (docs/CVMFS.md §4.4).
+    /// </summary>
+    ContradictoryGroup,
+}
+
 /// <summary>
 /// Writes a small current-format repository (catalog schema 2.5 revision 7, history schema 1.0
 /// revision 3) with real SQLite, zlib and freshly generated RSA keys, covering what the 2.0-era real
-/// fixtures lack: chunks, xattrs, hard links, mtimens, external, special and uncompressed files,
-/// RIPEMD-160 content, a sized nested catalog, tags, meta-info, and a correctly signed manifest and whitelist.
-/// Layout and encodings follow cvmfs-format.md §1; nothing here is read back by the builder.
+/// fixtures lack (<see cref="SyntheticShape"/>), with a tag history, meta-info, and a correctly signed
+/// manifest and whitelist. Layout and encodings follow docs/CVMFS.md §1–§5; nothing here is read back by the builder.
 /// </summary>
 internal sealed class SyntheticRepository
 {
@@ -24,16 +43,31 @@ internal sealed class SyntheticRepository
     private static readonly Lazy<RSA> SharedMasterKey = new(() => RSA.Create(2048));
     private static readonly Lazy<RSA> SharedRepositoryKey = new(() => RSA.Create(2048));
 
+    /// <summary>What cvmfs_server records for "no hash": <c>shash::Any()</c> printed, 20 zero bytes (cvmfs/crypto/hash.h).</summary>
+    public const string NullHash = "0000000000000000000000000000000000000000";
+
     private readonly CvmfsHashAlgorithm _algorithm;
+    private readonly string _nestedPreviousRevision;
 
     public SyntheticRepository(string root, CvmfsHashAlgorithm algorithm)
+        : this(root, algorithm, SyntheticShape.Features)
+    {
+    }
+
+    /// <param name="root">Directory to write the repository into.</param>
+    /// <param name="algorithm">The content hash algorithm.</param>
+    /// <param name="shape">Which tree to write.</param>
+    /// <param name="nestedPreviousRevision">The <c>previous_revision</c> property of the nested catalogs of a
+    /// <see cref="SyntheticShape.ServerWritten"/> repository, as cvmfs_server writes it on their first commit.</param>
+    public SyntheticRepository(string root, CvmfsHashAlgorithm algorithm, SyntheticShape shape, string nestedPreviousRevision = NullHash)
     {
         Root = root;
         _algorithm = algorithm;
+        _nestedPreviousRevision = nestedPreviousRevision;
         Directory.CreateDirectory(root);
         MasterKey = SharedMasterKey.Value;
         RepositoryKey = SharedRepositoryKey.Value;
-        Build();
+        Build(shape);
     }
 
     public string Root { get; }
@@ -49,6 +83,12 @@ internal sealed class SyntheticRepository
     public ContentHash OlderRoot { get; private set; }
 
     public ContentHash NestedCatalog { get; private set; }
+
+    /// <summary>The nested catalog below <see cref="NestedCatalog"/> (<see cref="SyntheticShape.ServerWritten"/>).</summary>
+    public ContentHash InnerNestedCatalog { get; private set; }
+
+    /// <summary>The revision number of <see cref="CurrentRoot"/>; <see cref="OlderRoot"/> is the one before.</summary>
+    public long Revision { get; private set; } = 5;
 
     public ContentHash ExternalContent { get; private set; }
 
@@ -79,9 +119,27 @@ internal sealed class SyntheticRepository
         return hash;
     }
 
-    private void Build()
+    private void Build(SyntheticShape shape)
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        switch (shape)
+        {
+            case SyntheticShape.ServerWritten:
+                BuildServerWritten();
+                break;
+            case SyntheticShape.ContradictoryGroup:
+                BuildContradictoryGroup();
+                break;
+            default:
+                BuildFeatures();
+                break;
+        }
+
+        Publish(now);
+    }
+
+    private void BuildFeatures()
+    {
         OlderRoot = StoreCatalog(string.Empty, 4, null, db => Insert(db, string.Empty, 1, Convert.ToInt64("40755", 8), 4096));
 
         NestedCatalog = StoreCatalog("/nested", 2, null, db =>
@@ -124,7 +182,106 @@ internal sealed class SyntheticRepository
             nested.Parameters.AddWithValue("$s", nestedSize);
             nested.ExecuteNonQuery();
         });
+    }
 
+    /// <summary>
+    /// The tree of <see cref="SyntheticShape.ServerWritten"/>, with the numbers cvmfs_server gives
+    /// (docs/CVMFS.md §4.3, §4.4, §11): every catalog numbers its hard-link groups from 1
+    /// (cvmfs/catalog_mgr_rw.cc AddHardlinkGroup: the catalog's largest id + 1), so the numbers repeat across
+    /// catalogs; within the root catalog they repeat across directories as well (legal: a number means one
+    /// inode only within one directory), with other kinds and other content each time.
+    /// </summary>
+    private void BuildServerWritten()
+    {
+        Revision = 3;
+        long dir = Convert.ToInt64("40755", 8);
+        long file = Convert.ToInt64("100644", 8);
+        long link = Convert.ToInt64("120777", 8);
+        static long Group(long group, long count) => (group << 32) | count;
+
+        // Revision 2, the repository's first publication after its creation: previous_revision is the null hash too.
+        OlderRoot = StoreCatalog(string.Empty, 2, null, db =>
+        {
+            Insert(db, string.Empty, 1, dir, 4096);
+            Insert(db, "/a", 1, dir, 4096);
+            Insert(db, "/a/f1", FlagsFor(_algorithm, 4), file, 6, hash: Store("alpha\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(1, 2));
+            Insert(db, "/a/f2", FlagsFor(_algorithm, 4), file, 6, hash: Store("alpha\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(1, 2));
+        }, previousText: NullHash);
+
+        InnerNestedCatalog = StoreCatalog("/n/m", 1, null, db =>
+        {
+            Insert(db, "/n/m", 33, dir, 4096);
+            Insert(db, "/n/m/.cvmfscatalog", FlagsFor(_algorithm, 4), file, 0, hash: Store([], ObjectSuffix.None));
+            Insert(db, "/n/m/x1", FlagsFor(_algorithm, 4), file, 6, hash: Store("inner\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(1, 2));
+            Insert(db, "/n/m/x2", FlagsFor(_algorithm, 4), file, 6, hash: Store("inner\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(1, 2));
+        }, previousText: _nestedPreviousRevision);
+        long innerSize = NestedCatalogSize;
+
+        NestedCatalog = StoreCatalog("/n", 1, null, db =>
+        {
+            Insert(db, "/n", 33, dir, 4096);
+            Insert(db, "/n/.cvmfscatalog", FlagsFor(_algorithm, 4), file, 0, hash: Store([], ObjectSuffix.None));
+            Insert(db, "/n/d", 1, dir, 4096);
+            Insert(db, "/n/d/y1", FlagsFor(_algorithm, 4), file, 7, hash: Store("nested\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(1, 3));
+            Insert(db, "/n/d/y2", FlagsFor(_algorithm, 4), file, 7, hash: Store("nested\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(1, 3));
+            Insert(db, "/n/d/y3", FlagsFor(_algorithm, 4), file, 7, hash: Store("nested\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(1, 3));
+            Insert(db, "/n/m", 3, dir, 4096);
+            AddNested(db, "/n/m", InnerNestedCatalog, innerSize);
+        }, previousText: _nestedPreviousRevision);
+        long nestedSize = NestedCatalogSize;
+
+        CurrentRoot = StoreCatalog(string.Empty, 3, OlderRoot, db =>
+        {
+            Insert(db, string.Empty, 1, dir, 4096);
+            Insert(db, "/a", 1, dir, 4096);
+            Insert(db, "/a/f1", FlagsFor(_algorithm, 4), file, 6, hash: Store("alpha\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(1, 2));
+            Insert(db, "/a/f2", FlagsFor(_algorithm, 4), file, 6, hash: Store("alpha\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(1, 2));
+            Insert(db, "/a/solo", FlagsFor(_algorithm, 4), file, 5, hash: Store("solo\n"u8.ToArray(), ObjectSuffix.None));
+
+            // Hard-linked symlinks (cvmfs/sync_mediator.cc AddLocalHardlinkGroups adds them as a group at once).
+            Insert(db, "/b", 1, dir, 4096);
+            Insert(db, "/b/s1", 12, link, 7, symlink: "../a/f1", hardlinks: Group(1, 2));
+            Insert(db, "/b/s2", 12, link, 7, symlink: "../a/f1", hardlinks: Group(1, 2));
+
+            Insert(db, "/c", 1, dir, 4096);
+            Insert(db, "/c/g1", FlagsFor(_algorithm, 4), file, 6, hash: Store("gamma\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(1, 2));
+            Insert(db, "/c/g2", FlagsFor(_algorithm, 4), file, 6, hash: Store("gamma\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(1, 2));
+            Insert(db, "/c/h1", FlagsFor(_algorithm, 4), file, 6, hash: Store("delta\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(2, 2));
+            Insert(db, "/c/h2", FlagsFor(_algorithm, 4), file, 6, hash: Store("delta\n"u8.ToArray(), ObjectSuffix.None), hardlinks: Group(2, 2));
+
+            Insert(db, "/n", 3, dir, 4096);
+            AddNested(db, "/n", NestedCatalog, nestedSize);
+        });
+    }
+
+    private void BuildContradictoryGroup()
+    {
+        Revision = 3;
+        long group = (1L << 32) | 3;
+        OlderRoot = StoreCatalog(string.Empty, 2, null, db => Insert(db, string.Empty, 1, Convert.ToInt64("40755", 8), 4096), previousText: NullHash);
+        CurrentRoot = StoreCatalog(string.Empty, 3, OlderRoot, db =>
+        {
+            Insert(db, string.Empty, 1, Convert.ToInt64("40755", 8), 4096);
+            Insert(db, "/x", 1, Convert.ToInt64("40755", 8), 4096);
+            Insert(db, "/x/file", FlagsFor(_algorithm, 4), Convert.ToInt64("100644", 8), 4, hash: Store("one\n"u8.ToArray(), ObjectSuffix.None), hardlinks: group);
+            Insert(db, "/x/link", 12, Convert.ToInt64("120777", 8), 4, symlink: "file", hardlinks: group);
+            Insert(db, "/x/other", FlagsFor(_algorithm, 4), Convert.ToInt64("100644", 8), 4, hash: Store("two\n"u8.ToArray(), ObjectSuffix.None), hardlinks: group);
+        });
+    }
+
+    private static void AddNested(SqliteConnection db, string path, ContentHash hash, long size)
+    {
+        using SqliteCommand nested = db.CreateCommand();
+        nested.CommandText = "INSERT INTO nested_catalogs (path, sha1, size) VALUES ($p, $h, $s)";
+        nested.Parameters.AddWithValue("$p", path);
+        nested.Parameters.AddWithValue("$h", hash.ToString());
+        nested.Parameters.AddWithValue("$s", size);
+        nested.ExecuteNonQuery();
+    }
+
+    /// <summary>History, meta-info, certificate, then the signed manifest and whitelist, as a publication ends.</summary>
+    private void Publish(long now)
+    {
         ContentHash history = StoreHistory(now);
         ContentHash metaInfo = Store("{\"administrator\":\"nobody\",\"custom\":{}}"u8.ToArray(), ObjectSuffix.MetaInfo);
         using X509Certificate2 certificate = new CertificateRequest("CN=" + Fqrn + " CernVM-FS Release Managers", RepositoryKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
@@ -132,7 +289,7 @@ internal sealed class SyntheticRepository
         ContentHash certificateHash = Store(Encoding.ASCII.GetBytes(certificate.ExportCertificatePem()), ObjectSuffix.Certificate);
 
         string fields =
-            $"C{CurrentRoot}\nB{CurrentRootSize}\nRd41d8cd98f00b204e9800998ecf8427e\nD240\nS5\nGno\nAno\nN{Fqrn}\nX{certificateHash}\nH{history}\nT{now}\nM{metaInfo}\n";
+            $"C{CurrentRoot}\nB{CurrentRootSize}\nRd41d8cd98f00b204e9800998ecf8427e\nD240\nS{Revision}\nGno\nAno\nN{Fqrn}\nX{certificateHash}\nH{history}\nT{now}\nM{metaInfo}\n";
         File.WriteAllBytes(Path.Combine(Root, ".cvmfspublished"), Sign(fields, hashLine => RepositoryKey.SignData(hashLine, HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1)));
 
         string fingerprint = CertificateFingerprint.Compute(certificate, _algorithm).ToString();
@@ -173,7 +330,7 @@ internal sealed class SyntheticRepository
         return signature;
     }
 
-    private ContentHash StoreCatalog(string rootPrefix, long revision, ContentHash? previous, Action<SqliteConnection> fill)
+    private ContentHash StoreCatalog(string rootPrefix, long revision, ContentHash? previous, Action<SqliteConnection> fill, string? previousText = null)
     {
         string file = Path.Combine(Root, $"catalog-{Guid.NewGuid():N}.sqlite");
         using (var db = new SqliteConnection($"Data Source={file};Pooling=False"))
@@ -199,6 +356,10 @@ internal sealed class SyntheticRepository
             if (previous is ContentHash p)
             {
                 SetProperty(db, "previous_revision", p.ToString());
+            }
+            else if (previousText is not null)
+            {
+                SetProperty(db, "previous_revision", previousText);
             }
 
             fill(db);
@@ -232,14 +393,18 @@ internal sealed class SyntheticRepository
             SetProperty(db, "schema", "1.0");
             SetProperty(db, "schema_revision", "3");
             SetProperty(db, "fqrn", Fqrn);
-            foreach ((string name, ContentHash root, long revision, string description) in new[] { ("trunk", CurrentRoot, 5L, "current HEAD"), ("release-4", OlderRoot, 4L, "the old one") })
+            // cvmfs_server keeps trunk and trunk-previous itself (docs/CVMFS.md §5); the others are named by people.
+            (string, ContentHash, long, string)[] tags = Revision == 5
+                ? [("trunk", CurrentRoot, 5L, "current HEAD"), ("release-4", OlderRoot, 4L, "the old one")]
+                : [("trunk", CurrentRoot, Revision, "current HEAD"), ("trunk-previous", OlderRoot, Revision - 1, "default undo target"), ("analysis-2026", CurrentRoot, Revision, "the analysis ran here")];
+            foreach ((string name, ContentHash root, long revision, string description) in tags)
             {
                 using SqliteCommand command = db.CreateCommand();
                 command.CommandText = "INSERT INTO tags VALUES ($n, $h, $r, $t, 0, $d, 4096, '')";
                 command.Parameters.AddWithValue("$n", name);
                 command.Parameters.AddWithValue("$h", root.ToString());
                 command.Parameters.AddWithValue("$r", revision);
-                command.Parameters.AddWithValue("$t", now - (5 - revision) * 3600);
+                command.Parameters.AddWithValue("$t", now - (Revision - revision) * 3600);
                 command.Parameters.AddWithValue("$d", description);
                 command.ExecuteNonQuery();
             }
