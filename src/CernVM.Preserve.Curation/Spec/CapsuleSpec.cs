@@ -1,6 +1,5 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using CernVM.Preserve.Core.Format;
 
 namespace CernVM.Preserve.Curation.Spec;
 
@@ -66,12 +65,10 @@ public sealed record RunSpec(
     List<string>? Inputs,
     List<OutputSpec>? Outputs);
 
-public sealed record OutputSpec(string Path, string Reference, JsonNode? Compare);
+public sealed record OutputSpec(string Path, string Reference, ComparisonRule? Compare);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CapsuleSpec))]
-[JsonSerializable(typeof(RunSpec))]
-[JsonSerializable(typeof(List<Creator>))]
 internal sealed partial class SpecJsonContext : JsonSerializerContext
 {
 }
