@@ -3,7 +3,7 @@ using CernVM.Preserve.Core.Format;
 
 namespace CernVM.Preserve.Curation.Spec;
 
-/// <summary>The curator's spec (catalog-schema/capsule-spec.schema.json; DESIGN §5).</summary>
+/// <summary>The curator's spec (catalog-schema/capsule-spec.schema.json; docs/CLI.md, snapshot SPEC).</summary>
 public sealed class CapsuleSpec
 {
     /// <summary>

@@ -30,7 +30,7 @@ internal sealed class ScratchDirectory(string path) : IDisposable
 public sealed record PreparedCapture(ITreeSource Tree, EnvironmentComponents Components, List<CaptureWarning> Warnings, IReadOnlyList<IDisposable> Resources);
 
 /// <summary>
-/// Turns a curator's spec into what a snapshot needs (DESIGN §5, FORMAT.md §5.3): the OS root with its
+/// Turns a curator's spec into what a snapshot needs (FORMAT.md §5.3): the OS root with its
 /// software layers and CernVM-FS revisions mounted where they ran, and the components the manifest
 /// records — OS identity and package pin, software, CernVM-FS revisions with their signed artefacts kept
 /// as blobs, boot files, run entries with their reference outputs.

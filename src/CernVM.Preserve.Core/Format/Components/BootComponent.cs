@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace CernVM.Preserve.Core.Format;
@@ -33,7 +32,7 @@ public sealed record BootComponent
     public IReadOnlyList<KeyValuePair<string, string?>>? MicroCernvm { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>The bootloader configuration and the entry it boots by default.</summary>
@@ -61,7 +60,7 @@ public sealed record BootloaderConfigComponent
     public BootEntryRecord? Default { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>A boot entry as the configuration writes it.</summary>
@@ -86,7 +85,7 @@ public sealed record BootEntryRecord
     public string? Root { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>The kernel image and what it says of itself.</summary>
@@ -124,7 +123,7 @@ public sealed record KernelComponent
     public string? Compression { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>The initial RAM disk and the archives it is made of.</summary>
@@ -143,7 +142,7 @@ public sealed record InitrdComponent
     public IReadOnlyList<InitrdSegmentRecord> Segments { get; init; } = [];
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>One archive of an initrd: where it starts, its compression and format.</summary>
@@ -167,7 +166,7 @@ public sealed record InitrdSegmentRecord
     public bool Microcode { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace CernVM.Preserve.Core.Format;
@@ -47,7 +47,7 @@ public sealed record CvmfsComponent
     public required CvmfsArtefacts Artefacts { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>
@@ -78,5 +78,5 @@ public sealed record CvmfsArtefacts
     public int ObjectsFromTree { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

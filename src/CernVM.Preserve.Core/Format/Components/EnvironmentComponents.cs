@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace CernVM.Preserve.Core.Format;
@@ -40,7 +40,7 @@ public sealed record EnvironmentComponents
     /// the generated deserialiser fills extension data after construction, which init members cannot take.
     /// </summary>
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>Who curated the environment and under which terms (FORMAT.md §5.3 <c>curation</c>).</summary>
@@ -64,7 +64,7 @@ public sealed record CurationComponent
     public string? Spec { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>One creator of the capsule, as the spec names them.</summary>
@@ -82,7 +82,7 @@ public sealed record CreatorRecord
     public string? Orcid { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>A tree mounted into the environment (FORMAT.md §5.3 <c>software</c>).</summary>
@@ -102,5 +102,5 @@ public sealed record SoftwareComponent
     public string? Source { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

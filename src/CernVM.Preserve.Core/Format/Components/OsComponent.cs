@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace CernVM.Preserve.Core.Format;
@@ -56,7 +56,7 @@ public sealed record OsComponent
     public ContainerImageComponent? Image { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>The fields of <c>etc/os-release</c> the manifest keeps.</summary>
@@ -72,7 +72,7 @@ public sealed record OsReleaseFields
     public string? PrettyName { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>The installed-package database: where it is, and the blob holding the full list (<see cref="PackageListEntry"/>).</summary>
@@ -94,7 +94,7 @@ public sealed record PackagesComponent
     public required string List { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>
@@ -131,7 +131,7 @@ public sealed record PackageListEntry
     public string? HeaderSha256 { get; init; }
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 
     /// <summary>The version as rpm and dpkg print it: <c>[epoch:]version-release</c>, without "-" when the release is empty.</summary>
     [JsonIgnore]
@@ -164,7 +164,7 @@ public sealed record PinComponent
     public IReadOnlyList<string> Missing { get; init; } = [];
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>A pinned package installed at another version than the pin says.</summary>
@@ -180,7 +180,7 @@ public sealed record PinDeviationRecord
     public IReadOnlyList<string> Installed { get; init; } = [];
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>The container image the root file system came from (FORMAT.md §5.3 <c>os.image</c>).</summary>
@@ -214,5 +214,5 @@ public sealed record ContainerImageComponent
     public IReadOnlyList<string> Layers { get; init; } = [];
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace CernVM.Preserve.Core.Format;
@@ -45,7 +45,7 @@ public sealed record RunComponent
     public IReadOnlyList<RunOutputComponent> Outputs { get; init; } = [];
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
 
 /// <summary>An output of a run and the reference it is compared with.</summary>
@@ -66,5 +66,5 @@ public sealed record RunOutputComponent
     public ComparisonRule Compare { get; init; } = ComparisonRule.Exact;
 
     [JsonExtensionData]
-    public JsonObject? Unknown { get; set; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 }
