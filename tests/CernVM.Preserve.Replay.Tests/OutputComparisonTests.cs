@@ -1,5 +1,4 @@
 using System.Text;
-using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Replay.Comparison;
 using Xunit;
@@ -75,7 +74,8 @@ public class OutputComparisonTests
     public void For_DefaultIsExact_BadRulesAndPatternsAreClearErrors()
     {
         Assert.Equal("exact", OutputComparison.For(null).Rule);
-        Assert.Contains("unknown comparison rule 'fuzzy'", Assert.Throws<PreserveException>(() => Parse("\"fuzzy\"")).Message);
+        Assert.Contains("unknown comparison rule \"fuzzy\"", Assert.Throws<FormatException>(() => Parse("\"fuzzy\"")).Message);
+        Assert.Contains("unknown comparison rule {\"histogram\": {}}", Assert.Throws<FormatException>(() => Parse("""{"histogram": {}}""")).Message);
         Assert.Contains("not a valid regular expression", Assert.Throws<FormatException>(() => Parse("""{"text": {"ignore": ["("]}}""")).Message);
         Assert.Throws<FormatException>(() => new NumericComparison(-1, 0));
     }

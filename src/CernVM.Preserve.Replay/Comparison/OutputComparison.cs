@@ -33,13 +33,16 @@ public abstract class OutputComparison
     public abstract ComparisonResult Compare(ReadOnlySpan<byte> actual, ReadOnlySpan<byte> reference);
 
     /// <summary>The comparison a run output's rule asks for (FORMAT.md §5.3 <c>compare</c>; null is <c>exact</c>).</summary>
-    /// <exception cref="FormatException">An ignore pattern is not a valid regular expression, or a tolerance is negative.</exception>
+    /// <exception cref="FormatException">
+    /// The rule is of a form this version does not know (exact, text, {text: …}, {numeric: …}), an ignore pattern
+    /// is not a valid regular expression, or a tolerance is negative.
+    /// </exception>
     public static OutputComparison For(ComparisonRule? rule) => rule?.Kind switch
     {
         null or ComparisonKind.Exact => new ExactComparison(),
         ComparisonKind.Text => new TextComparison(rule.Ignore ?? []),
         ComparisonKind.Numeric => new NumericComparison(rule.RelTol ?? 0, rule.AbsTol ?? 0),
-        _ => throw new FormatException($"comparison rule {rule.Kind} is not exact, text or numeric."),
+        _ => throw new FormatException($"unknown comparison rule {rule.Name} (exact, text, {{text: …}}, {{numeric: …}})."),
     };
 
     private protected static string[] Lines(ReadOnlySpan<byte> bytes)

@@ -127,14 +127,21 @@ public class EnvironmentComponentsTests
         Assert.Equal(bytes, ManifestCodec.Encode(ManifestCodec.Decode(bytes, key)));
     }
 
-    [Fact]
-    public void ComparisonRule_NotOneOfTheForms_IsRefusedNamingIt()
+    [Theory]
+    [InlineData("\"fuzzy\"")]
+    [InlineData("{\"histogram\": {\"bins\": 10}}")]
+    [InlineData("{\"text\": {}, \"numeric\": {}}")]
+    public void ComparisonRule_OfAFormNotKnown_IsKeptAsReadAndWrittenBack(string json)
     {
-        PreserveException e = Assert.Throws<PreserveException>(() => CanonicalJson.Deserialize<ComparisonRule>("{\"fuzzy\": {}}"u8, "compare"));
-        Assert.Equal(FailureKind.Integrity, e.Kind);
-        Assert.Contains("fuzzy", e.Message);
-        Assert.Equal("\"exact\"", Encoding.UTF8.GetString(CanonicalJson.Serialize(new ComparisonRule { Kind = ComparisonKind.Exact }))[..^1]);
+        // FORMAT.md §5.3: a reader ignores what it does not know; the manifest stays readable and rewritable.
+        ComparisonRule rule = CanonicalJson.Deserialize<ComparisonRule>(Encoding.UTF8.GetBytes(json), "compare");
+        Assert.Equal(ComparisonKind.Unknown, rule.Kind);
+        Assert.Equal(JsonNode.Parse(json)!.ToJsonString(Canonical), Encoding.UTF8.GetString(CanonicalJson.Serialize(rule))[..^1]);
     }
+
+    [Fact]
+    public void ComparisonRule_Exact_IsAlwaysTheBareName() =>
+        Assert.Equal("\"exact\"\n", Encoding.UTF8.GetString(CanonicalJson.Serialize(new ComparisonRule { Kind = ComparisonKind.Exact })));
 
     [Theory]
     [InlineData(2, "11.6", "1", "2:11.6-1")]

@@ -187,13 +187,19 @@ public sealed class KernelArgumentsJsonConverter : JsonConverter<IReadOnlyList<K
         {
             string name = reader.GetString()!;
             reader.Read();
-            string? value = reader.TokenType switch
+            switch (reader.TokenType)
             {
-                JsonTokenType.True => null,
-                JsonTokenType.String => reader.GetString(),
-                _ => throw new JsonException($"kernel argument '{name}' is neither a string nor true."),
-            };
-            result.Add(new(name, value));
+                case JsonTokenType.True:
+                    result.Add(new(name, null));
+                    break;
+                case JsonTokenType.String:
+                    result.Add(new(name, reader.GetString()));
+                    break;
+                default:
+                    // The schema allows false too, which this software never writes: it says nothing, so it is left out.
+                    reader.Skip();
+                    break;
+            }
         }
 
         return result;

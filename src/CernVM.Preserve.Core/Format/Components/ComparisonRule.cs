@@ -14,6 +14,9 @@ public enum ComparisonKind
 
     /// <summary>Line by line and token by token; numbers agree within <c>absTol + relTol·max(|a|, |b|)</c>.</summary>
     Numeric,
+
+    /// <summary>A form this version does not know (a later revision of format 1 wrote it); kept as read, not applied.</summary>
+    Unknown,
 }
 
 /// <summary>
@@ -41,11 +44,15 @@ public sealed record ComparisonRule
     /// <summary>Numeric: absolute tolerance; null when not given (0).</summary>
     public double? AbsTol { get; init; }
 
+    /// <summary>The rule as read, when its form is <see cref="ComparisonKind.Unknown"/>: written back unchanged.</summary>
+    public JsonElement? Unknown { get; init; }
+
     /// <summary>The name of the rule: exact, text or numeric.</summary>
     public string Name => Kind switch
     {
         ComparisonKind.Text => "text",
         ComparisonKind.Numeric => "numeric",
+        ComparisonKind.Unknown => Unknown?.GetRawText() ?? "unknown",
         _ => "exact",
     };
 }
@@ -55,45 +62,55 @@ public sealed class ComparisonRuleJsonConverter : JsonConverter<ComparisonRule>
 {
     public override ComparisonRule Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        if (reader.TokenType == JsonTokenType.String)
+        // FORMAT.md §5.3: readers ignore what they do not know. A rule of another form is kept as read, so the
+        // manifest can still be shown and exported; only comparing under it is refused (Replay's OutputComparison).
+        JsonElement rule = JsonElement.ParseValue(ref reader);
+        switch (rule.ValueKind)
         {
-            return reader.GetString() switch
-            {
-                "exact" => ComparisonRule.Exact,
-                "text" => new ComparisonRule { Kind = ComparisonKind.Text, Shorthand = true },
-                string other => throw new JsonException($"unknown comparison rule '{other}' (exact, text, {{text: …}}, {{numeric: …}})."),
-                null => throw new JsonException("a comparison rule is null."),
-            };
+            case JsonValueKind.String when rule.ValueEquals("exact"):
+                return ComparisonRule.Exact;
+            case JsonValueKind.String when rule.ValueEquals("text"):
+                return new ComparisonRule { Kind = ComparisonKind.Text, Shorthand = true };
+            case JsonValueKind.Object when Single(rule) is ("text", { ValueKind: JsonValueKind.Object } text):
+                return new ComparisonRule
+                {
+                    Kind = ComparisonKind.Text,
+                    Ignore = text.TryGetProperty("ignore", out JsonElement ignore) && ignore.ValueKind == JsonValueKind.Array
+                        ? ignore.EnumerateArray().Select(p => p.GetString() ?? throw new JsonException("an ignore pattern is null.")).ToList()
+                        : null,
+                };
+            case JsonValueKind.Object when Single(rule) is ("numeric", { ValueKind: JsonValueKind.Object } numeric):
+                return new ComparisonRule
+                {
+                    Kind = ComparisonKind.Numeric,
+                    RelTol = numeric.TryGetProperty("relTol", out JsonElement relTol) ? relTol.GetDouble() : null,
+                    AbsTol = numeric.TryGetProperty("absTol", out JsonElement absTol) ? absTol.GetDouble() : null,
+                };
+            default:
+                return new ComparisonRule { Kind = ComparisonKind.Unknown, Unknown = rule };
+        }
+    }
+
+    private static (string Name, JsonElement Value)? Single(JsonElement o)
+    {
+        using JsonElement.ObjectEnumerator members = o.EnumerateObject();
+        if (!members.MoveNext())
+        {
+            return null;
         }
 
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw new JsonException("a comparison rule is a name or an object.");
-        }
-
-        ComparisonRule? rule = null;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
-        {
-            string member = reader.GetString()!;
-            reader.Read();
-            if (reader.TokenType != JsonTokenType.StartObject)
-            {
-                throw new JsonException($"comparison rule member '{member}' is not an object.");
-            }
-
-            rule = member switch
-            {
-                "text" => ReadText(ref reader),
-                "numeric" => ReadNumeric(ref reader),
-                _ => throw new JsonException($"comparison rule {{{member}: …}} is not {{text: …}} or {{numeric: …}}."),
-            };
-        }
-
-        return rule ?? throw new JsonException("a comparison rule object is empty.");
+        JsonProperty first = members.Current;
+        return members.MoveNext() ? null : (first.Name, first.Value);
     }
 
     public override void Write(Utf8JsonWriter writer, ComparisonRule value, JsonSerializerOptions options)
     {
+        if (value.Kind == ComparisonKind.Unknown)
+        {
+            (value.Unknown ?? throw new InvalidOperationException("A comparison rule of an unknown form keeps what was read.")).WriteTo(writer);
+            return;
+        }
+
         // "exact" has no object form; an object's members follow the schema's order (FORMAT.md §1.3).
         if (value.Kind == ComparisonKind.Exact || (value.Shorthand && value.Kind == ComparisonKind.Text))
         {
@@ -126,53 +143,5 @@ public sealed class ComparisonRuleJsonConverter : JsonConverter<ComparisonRule>
 
         writer.WriteEndObject();
         writer.WriteEndObject();
-    }
-
-    private static ComparisonRule ReadText(ref Utf8JsonReader reader)
-    {
-        List<string>? ignore = null;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
-        {
-            string member = reader.GetString()!;
-            reader.Read();
-            if (member == "ignore" && reader.TokenType == JsonTokenType.StartArray)
-            {
-                ignore = [];
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                {
-                    ignore.Add(reader.GetString() ?? throw new JsonException("an ignore pattern is null."));
-                }
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-
-        return new ComparisonRule { Kind = ComparisonKind.Text, Ignore = ignore };
-    }
-
-    private static ComparisonRule ReadNumeric(ref Utf8JsonReader reader)
-    {
-        double? relTol = null, absTol = null;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
-        {
-            string member = reader.GetString()!;
-            reader.Read();
-            switch (member)
-            {
-                case "relTol":
-                    relTol = reader.GetDouble();
-                    break;
-                case "absTol":
-                    absTol = reader.GetDouble();
-                    break;
-                default:
-                    reader.Skip();
-                    break;
-            }
-        }
-
-        return new ComparisonRule { Kind = ComparisonKind.Numeric, RelTol = relTol, AbsTol = absTol };
     }
 }
