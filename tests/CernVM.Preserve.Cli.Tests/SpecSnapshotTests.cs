@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CernVM.Preserve.Core.Format;
 using Xunit;
 
 namespace CernVM.Preserve.Cli.Tests;
@@ -47,6 +48,20 @@ public class SpecSnapshotTests
         CliResult text = CliRunner.Run("show", "demo-aleph", "--archive", t["a"]);
         Assert.Contains("pin         demo-meta 1.0-1: 2 satisfied, 0 deviations, 0 missing", text.Stdout);
         Assert.Contains("run         alpha-histogram", text.Stdout);
+
+        // The manifests as written, and the package list, go JSON → typed components → JSON unchanged (FORMAT.md §1.3).
+        string[] manifests = Directory.GetFiles(Path.Combine(t["a"], "capsules", "demo-aleph"), "manifest.json", SearchOption.AllDirectories);
+        Assert.Equal(2, manifests.Length);
+        foreach (string file in manifests)
+        {
+            byte[] bytes = File.ReadAllBytes(file);
+            Manifest typed = ManifestCodec.Decode(bytes, file);
+            Assert.Equal(ComparisonKind.Numeric, typed.Components!.Run![0].Outputs[1].Compare.Kind);
+            Assert.Equal(CanonicalJson.ToText(bytes), CanonicalJson.ToText(ManifestCodec.Encode(typed)));
+        }
+
+        byte[] listBytes = System.Text.Encoding.UTF8.GetBytes(list);
+        Assert.Equal(list, CanonicalJson.ToText(PackageList.Serialize(PackageList.Parse(listBytes, "package list"))));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json.Nodes;
+using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Replay.Comparison;
 using Xunit;
 
@@ -10,12 +10,15 @@ public class OutputComparisonTests
 {
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
+    // A rule as a manifest records it (FORMAT.md §5.3), read through the typed component.
+    private static OutputComparison Parse(string json) => OutputComparison.For(CanonicalJson.Deserialize<ComparisonRule>(B(json), "compare"));
+
     private const string Histogram = "# ALPHA histogram: charged multiplicity\n  bin     low    high   entries\n    1   0.000   5.000     12\n    2   5.000  10.000   1.2345E+02\n";
 
     [Fact]
     public void Exact_SameBytes_Equal_OtherwiseNamesTheOffsetAndLine()
     {
-        OutputComparison c = OutputComparison.Parse(JsonValue.Create("exact"));
+        OutputComparison c = Parse("\"exact\"");
         Assert.True(c.Compare(B(Histogram), B(Histogram)).Equal);
         ComparisonResult r = c.Compare(B(Histogram.Replace("12\n", "13\n")), B(Histogram));
         Assert.False(r.Equal);
@@ -27,7 +30,7 @@ public class OutputComparisonTests
     [Fact]
     public void Text_IgnoredLinesDropOnBothSides_OtherLinesMustMatch()
     {
-        OutputComparison c = OutputComparison.Parse(JsonNode.Parse("""{"text": {"ignore": ["^run started at ", "^host: "]}}"""));
+        OutputComparison c = Parse("""{"text": {"ignore": ["^run started at ", "^host: "]}}""");
         string reference = "run started at Tue Mar 14 10:02:11 2006\nhost: alws01.cern.ch\nevents read: 500\nOK\n";
         string output = "run started at Wed Nov 25 09:00:00 2026\r\nevents read: 500\r\nhost: runner-7\r\nOK\r\n";
         Assert.True(c.Compare(B(output), B(reference)).Equal);
@@ -45,7 +48,7 @@ public class OutputComparisonTests
     [Fact]
     public void Numeric_WithinTolerance_Equal_BeyondIt_NamesTheNumbers()
     {
-        OutputComparison c = OutputComparison.Parse(JsonNode.Parse("""{"numeric": {"relTol": 1e-3, "absTol": 1e-9}}"""));
+        OutputComparison c = Parse("""{"numeric": {"relTol": 1e-3, "absTol": 1e-9}}""");
         Assert.True(c.Compare(B(Histogram.Replace("1.2345E+02", "123.46")), B(Histogram)).Equal);
         Assert.True(c.Compare(B("x = 1.0D+02\n"), B("x = 100.05\n")).Equal);
 
@@ -62,17 +65,18 @@ public class OutputComparisonTests
     [Fact]
     public void Numeric_ZeroTolerance_IsExactOnValuesNotOnSpelling()
     {
-        OutputComparison c = OutputComparison.Parse(JsonNode.Parse("""{"numeric": {}}"""));
+        OutputComparison c = Parse("""{"numeric": {}}""");
         Assert.True(c.Compare(B("1.50 2e3 nan\n"), B("1.5 2000 NaN\n")).Equal);
         Assert.False(c.Compare(B("1.5000001\n"), B("1.5\n")).Equal);
     }
 
     [Fact]
-    public void Parse_DefaultIsExact_BadRulesAndPatternsAreClearErrors()
+    public void For_DefaultIsExact_BadRulesAndPatternsAreClearErrors()
     {
-        Assert.Equal("exact", OutputComparison.Parse(null).Rule);
-        Assert.Contains("unknown comparison rule 'fuzzy'", Assert.Throws<FormatException>(() => OutputComparison.Parse(JsonValue.Create("fuzzy"))).Message);
-        Assert.Contains("not a valid regular expression", Assert.Throws<FormatException>(() => OutputComparison.Parse(JsonNode.Parse("""{"text": {"ignore": ["("]}}"""))).Message);
+        Assert.Equal("exact", OutputComparison.For(null).Rule);
+        Assert.Contains("unknown comparison rule \"fuzzy\"", Assert.Throws<FormatException>(() => Parse("\"fuzzy\"")).Message);
+        Assert.Contains("unknown comparison rule {\"histogram\": {}}", Assert.Throws<FormatException>(() => Parse("""{"histogram": {}}""")).Message);
+        Assert.Contains("not a valid regular expression", Assert.Throws<FormatException>(() => Parse("""{"text": {"ignore": ["("]}}""")).Message);
         Assert.Throws<FormatException>(() => new NumericComparison(-1, 0));
     }
 
@@ -81,7 +85,7 @@ public class OutputComparisonTests
     {
         string reference = string.Concat(Enumerable.Range(0, 100).Select(i => $"line {i}\n"));
         string output = string.Concat(Enumerable.Range(0, 100).Select(i => $"line {i + 1}\n"));
-        ComparisonResult r = OutputComparison.Parse(JsonValue.Create("text")).Compare(B(output), B(reference));
+        ComparisonResult r = Parse("\"text\"").Compare(B(output), B(reference));
         Assert.Equal(100, r.DifferenceCount);
         Assert.Equal(OutputComparison.MaxListed, r.Differences.Count);
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Storage;
@@ -27,8 +28,8 @@ public static class ExportCommand
             await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
             LoadedManifest m = await archive.ResolveAsync(CommonOptions.ParseRef(parse.GetValue(reference)), ct);
             string? only = parse.GetValue(fqrn);
-            List<JsonNode> revisions = (m.Manifest.Components?["cvmfs"]?.AsArray() ?? []).OfType<JsonNode>()
-                .Where(c => only is null || (string?)c["fqrn"] == only).ToList();
+            List<CvmfsComponent> revisions = (m.Manifest.Components?.Cvmfs ?? [])
+                .Where(c => only is null || c.Fqrn == only).ToList();
             if (revisions.Count == 0)
             {
                 throw new PreserveException(FailureKind.NotFound, only is null
@@ -39,10 +40,9 @@ public static class ExportCommand
             List<TreeEntry> entries = await CatalogAccess.LoadAsync(archive, m, ct);
             var exporter = new CvmfsStratumExporter(archive);
             var results = new JsonArray();
-            foreach (JsonNode c in revisions)
+            foreach (CvmfsComponent c in revisions)
             {
-                string name = (string?)c["fqrn"] ?? "repository";
-                CvmfsExportResult r = await exporter.ExportAsync(entries, c, Path.Combine(parse.GetValue(stratum)!, name), ct);
+                CvmfsExportResult r = await exporter.ExportAsync(entries, c, Path.Combine(parse.GetValue(stratum)!, c.Fqrn), ct);
                 results.Add((JsonNode)new JsonObject
                 {
                     ["fqrn"] = r.Fqrn,

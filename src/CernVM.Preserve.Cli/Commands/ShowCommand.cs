@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Storage;
@@ -8,71 +9,95 @@ namespace CernVM.Preserve.Cli.Commands;
 
 public static class ShowCommand
 {
-    private static string? S(JsonNode? n) => n is null ? null : n.GetValueKind() == System.Text.Json.JsonValueKind.String ? (string?)n : n.ToJsonString();
-
     /// <summary>The environment's components in a few lines each (FORMAT.md §5.3); --json has everything.</summary>
-    internal static void ShowComponents(JsonObject c, string indent = "")
+    internal static void ShowComponents(EnvironmentComponents c, string indent = "")
     {
-        if (c["curation"] is JsonObject cur)
+        if (c.Curation is { } cur)
         {
-            Output.Line(indent + $"experiment  {S(cur["experiment"]) ?? "-"}; licence {S(cur["licence"]) ?? "-"}; DPHEP level {S(cur["dphepLevel"]) ?? "-"}");
+            Output.Line(indent + $"experiment  {cur.Experiment ?? "-"}; licence {cur.Licence ?? "-"}; DPHEP level {cur.DphepLevel?.ToString(CultureInfo.InvariantCulture) ?? "-"}");
         }
 
-        if (c["os"] is JsonObject os)
+        if (c.Os is { } os)
         {
-            Output.Line(indent + $"os          {S(os["release"]) ?? S(os["osRelease"]?["prettyName"]) ?? "unknown release"} ({S(os["architecture"]) ?? "unknown architecture"})");
-            if (os["packages"] is JsonObject p)
+            Output.Line(indent + $"os          {os.Release ?? os.OsRelease?.PrettyName ?? "unknown release"} ({os.Architecture ?? "unknown architecture"})");
+            if (os.Packages is { } p)
             {
-                Output.Line(indent + $"packages    {S(p["count"])} in {S(p["database"])} ({S(p["format"])})");
+                Output.Line(indent + $"packages    {p.Count} in {p.Database} ({p.Format})");
             }
 
-            if (os["pin"] is JsonObject pin)
+            if (os.Pin is { } pin)
             {
-                Output.Line(indent + $"pin         {S(pin["metapackage"])} {S(pin["version"])}: {S(pin["satisfied"])} satisfied, {pin["deviations"]?.AsArray().Count ?? 0} deviations, {pin["missing"]?.AsArray().Count ?? 0} missing");
+                Output.Line(indent + $"pin         {pin.Metapackage} {pin.Version}: {pin.Satisfied} satisfied, {pin.Deviations.Count} deviations, {pin.Missing.Count} missing");
+            }
+
+            if (os.Image is { } image)
+            {
+                Output.Line($"image       {image.Format} {image.Reference ?? "(untagged)"}: {image.Os}/{image.Architecture}, {image.Layers.Count} layers, config {image.ConfigDigest}");
             }
         }
 
-        if (c["os"]?["image"] is JsonNode image)
+        foreach (SoftwareComponent s in c.Software ?? [])
         {
-            Output.Line($"image       {S(image["format"])} {S(image["reference"]) ?? "(untagged)"}: {S(image["os"])}/{S(image["architecture"])}, {image["layers"]?.AsArray().Count ?? 0} layers, config {S(image["configDigest"])}");
+            Output.Line(indent + $"software    {s.Name} {s.Version} at {s.MountPoint}");
         }
 
-        foreach (JsonNode? s in c["software"]?.AsArray() ?? [])
+        foreach (CvmfsComponent v in c.Cvmfs ?? [])
         {
-            Output.Line(indent + $"software    {S(s?["name"])} {S(s?["version"])} at {S(s?["mountPoint"])}");
+            Output.Line(indent + $"cvmfs       {v.Fqrn} revision {v.Revision} at {v.MountPoint}, root {v.RootHash}, published {v.Published ?? "-"}");
         }
 
-        foreach (JsonNode? v in c["cvmfs"]?.AsArray() ?? [])
+        if (c.Boot is { } boot)
         {
-            Output.Line(indent + $"cvmfs       {S(v?["fqrn"])} revision {S(v?["revision"])} at {S(v?["mountPoint"])}, root {S(v?["rootHash"])}, published {S(v?["published"]) ?? "-"}");
-        }
-
-        if (c["boot"] is JsonObject boot)
-        {
-            JsonNode? k = boot["kernel"];
-            string kernel = k is null ? "-" : $"{S(k["path"])} ({S(k["format"]) ?? "?"}, {S(k["release"]) ?? S(k["version"]) ?? "version unknown"}, {S(k["architecture"]) ?? "architecture unknown"})";
+            KernelComponent? k = boot.Kernel;
+            string kernel = k is null ? "-" : $"{k.Path} ({k.Format ?? "?"}, {k.Release ?? k.Version ?? "version unknown"}, {k.Architecture ?? "architecture unknown"})";
             Output.Line(indent + $"boot        kernel {kernel}");
-            if (boot["initrd"] is JsonNode i)
+            if (boot.Initrd is { } i)
             {
-                string segments = string.Join(" + ", (i["segments"]?.AsArray() ?? []).Select(g => S(g?["compression"]) is string z ? $"{z} {S(g?["format"])}" : S(g?["format"])));
-                Output.Line(indent + $"            initrd {S(i["path"])} ({segments})");
+                string segments = string.Join(" + ", i.Segments.Select(g => g.Compression is string z ? $"{z} {g.Format}" : g.Format));
+                Output.Line(indent + $"            initrd {i.Path} ({segments})");
             }
 
-            if (boot["bootloaderConfig"] is JsonNode b)
+            if (boot.BootloaderConfig is { } b)
             {
-                Output.Line(indent + $"            {S(b["format"])} {S(b["path"])}: default entry '{S(b["default"]?["title"]) ?? "-"}' of {S(b["entries"])}");
+                Output.Line(indent + $"            {b.Format} {b.Path}: default entry '{b.Default?.Title ?? "-"}' of {b.Entries}");
             }
 
-            Output.Line(indent + $"            cmdline {S(boot["cmdline"]) ?? "-"}");
-            if (boot["microCernvm"] is JsonObject micro)
+            Output.Line(indent + $"            cmdline {boot.Cmdline ?? "-"}");
+            if (boot.MicroCernvm is { } micro)
             {
-                Output.Line(indent + $"            micro-CernVM {string.Join(' ', micro.Select(p => p.Value is JsonValue v && v.TryGetValue(out bool _) ? p.Key : $"{p.Key}={S(p.Value)}"))}");
+                Output.Line(indent + $"            micro-CernVM {string.Join(' ', micro.Select(a => a.Value is null ? a.Key : $"{a.Key}={a.Value}"))}");
             }
         }
 
-        foreach (JsonNode? r in c["run"]?.AsArray() ?? [])
+        foreach (RunComponent r in c.Run ?? [])
         {
-            Output.Line(indent + $"run         {S(r?["name"])}: {S(r?["interpreter"])} {S(r?["script"])}, {r?["outputs"]?.AsArray().Count ?? 0} outputs compared with references");
+            Output.Line(indent + $"run         {r.Name}: {r.Interpreter} {r.Script}, {r.Outputs.Count} outputs compared with references");
+        }
+    }
+
+    /// <summary>The package list as a table (name, [epoch:]version-release or Debian version, arch), or all of it in JSON.</summary>
+    private static void ShowPackages(LoadedManifest m, PackagesComponent database, IReadOnlyList<PackageListEntry> packages, bool json)
+    {
+        if (json)
+        {
+            Output.Json(new JsonObject
+            {
+                ["capsule"] = m.Capsule.Value,
+                ["version"] = m.Version,
+                ["format"] = database.Format,
+                ["database"] = database.Database,
+                ["list"] = database.List,
+                ["packages"] = CanonicalJson.ToNode(packages.ToList()),
+            });
+            return;
+        }
+
+        int name = Math.Max(4, packages.Select(p => p.Name.Length).DefaultIfEmpty().Max());
+        int version = Math.Max(7, packages.Select(p => p.EpochVersionRelease.Length).DefaultIfEmpty().Max());
+        Output.Line($"{"NAME".PadRight(name)}  {"VERSION".PadRight(version)}  ARCH");
+        foreach (PackageListEntry p in packages)
+        {
+            Output.Line($"{p.Name.PadRight(name)}  {p.EpochVersionRelease.PadRight(version)}  {p.Arch ?? "-"}");
         }
     }
 
@@ -80,11 +105,19 @@ public static class ShowCommand
     {
         var reference = new Argument<string>("NAME[@vN]") { Description = "The capsule version (default: newest)." };
         Option<bool> json = CommonOptions.Json();
-        var cmd = new Command("show", "Show a capsule version's manifest: tree, components, warnings, signature.") { reference, json };
+        var packages = new Option<bool>("--packages") { Description = "List the installed packages the version recorded (name, version, architecture; --json: every field)." };
+        var cmd = new Command("show", "Show a capsule version's manifest: tree, components, warnings, signature.") { reference, packages, json };
         cmd.SetAction(async (parse, ct) =>
         {
             await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
             LoadedManifest m = await archive.ResolveAsync(CommonOptions.ParseRef(parse.GetValue(reference)), ct);
+            if (parse.GetValue(packages))
+            {
+                (PackagesComponent database, IReadOnlyList<PackageListEntry> list) = await PackageLists.ReadAsync(archive, m, ct);
+                ShowPackages(m, database, list, parse.GetValue(json));
+                return ExitCodes.Ok;
+            }
+
 
             // The manifest object's retention as the server holds it, not as the archive claims it.
             ObjectRetention? held = archive.Store is IObjectRetentionReader reader
@@ -135,7 +168,7 @@ public static class ShowCommand
                 Output.Line($"not captured {t.Excluded:N0} excluded, {t.Pseudo:N0} pseudo file systems, {t.Unreadable:N0} unreadable");
             }
 
-            if (man.Components is System.Text.Json.Nodes.JsonObject c)
+            if (man.Components is { } c)
             {
                 ShowComponents(c);
             }

@@ -66,7 +66,7 @@ public static class SnapshotCommand
             }
 
             ArchiveLocation where = CommonOptions.Location(parse);
-            NSec.Cryptography.Key? key = parse.GetValue(sign) is string keyPath ? SigningKeys.LoadPrivate(keyPath) : null;
+            NSec.Cryptography.Key? key = parse.GetValue(sign) is string keyPath ? SigningKeyFile.LoadPrivate(keyPath) : null;
             await using Archive archive = await where.OpenAsync(ct, lvl);
             IReadOnlyList<string> excludeArchive = where.LocalPath is string lp ? [lp] : [];
             PreparedCapture? prepared = null;
@@ -135,7 +135,7 @@ public static class SnapshotCommand
                     ["tree"] = CanonicalJson.ToNode(man.Tree),
                     ["statistics"] = CanonicalJson.ToNode(man.Statistics),
                     ["warnings"] = CanonicalJson.ToNode(man.Warnings),
-                    ["components"] = man.Components?.DeepClone(),
+                    ["components"] = man.Components is null ? null : CanonicalJson.ToNode(man.Components),
                     ["notCaptured"] = new JsonArray(notCaptured.Select(e => (JsonNode)new JsonObject
                     {
                         ["path"] = "/" + e.DisplayPath,
@@ -169,7 +169,7 @@ public static class SnapshotCommand
                     }
                 }
 
-                if (man.Components is JsonObject components)
+                if (man.Components is EnvironmentComponents components)
                 {
                     Output.Line("  captured");
                     ShowCommand.ShowComponents(components, "    ");

@@ -13,6 +13,9 @@ namespace CernVM.Preserve.Core.Format;
 [JsonSerializable(typeof(List<CaptureWarning>))]
 [JsonSerializable(typeof(TreeSummary))]
 [JsonSerializable(typeof(SnapshotStatistics))]
+[JsonSerializable(typeof(EnvironmentComponents))]
+[JsonSerializable(typeof(List<PackageListEntry>))]
+[JsonSerializable(typeof(ComparisonRule))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonArray))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 internal sealed partial class ArchiveJsonContext : JsonSerializerContext

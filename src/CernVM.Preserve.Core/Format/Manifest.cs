@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace CernVM.Preserve.Core.Format;
@@ -39,10 +38,10 @@ public sealed class Manifest
     [JsonPropertyName("tree")]
     public required TreeSummary Tree { get; set; }
 
-    /// <summary>Environment components (os, boot, cvmfs, software, run, reference); FORMAT.md §5.3.</summary>
+    /// <summary>Environment components (curation, os, software, cvmfs, boot, run); FORMAT.md §5.3.</summary>
     [JsonPropertyName("components")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public JsonObject? Components { get; set; }
+    public EnvironmentComponents? Components { get; set; }
 
     [JsonPropertyName("warnings")]
     public List<CaptureWarning> Warnings { get; set; } = [];
@@ -116,7 +115,15 @@ public sealed class TreeSummary
 public sealed record CaptureWarning(
     [property: JsonPropertyName("code")] string Code,
     [property: JsonPropertyName("path")] string? Path,
-    [property: JsonPropertyName("message")] string Message);
+    [property: JsonPropertyName("message")] string Message)
+{
+    /// <summary>A warning of a known code (the manifest keeps its text, FORMAT.md §5.2).</summary>
+    public static CaptureWarning For(ReportCode code, string? path, string message)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        return new CaptureWarning(code.Code, path, message);
+    }
+}
 
 /// <summary>What the snapshot that made this version did; informative only.</summary>
 public sealed class SnapshotStatistics

@@ -58,7 +58,7 @@ public sealed class ManifestSignature
     }
 }
 
-/// <summary>Curator signing keys on disk: PKCS#8 PEM (private) and SPKI PEM (public), readable by openssl.</summary>
+/// <summary>Curator signing keys as text: PKCS#8 PEM (private) and SPKI PEM (public), readable by openssl.</summary>
 public static class SigningKeys
 {
     public static (string PrivatePem, string PublicPem) Generate()
@@ -69,25 +69,20 @@ public static class SigningKeys
         return (priv, pub);
     }
 
-    /// <exception cref="PreserveException">The file is not an Ed25519 private key (kind Usage).</exception>
-    public static Key LoadPrivate(string path)
+    /// <summary>
+    /// The private key in <paramref name="pemText"/> (PKCS#8 PEM, as <c>key new</c> writes it);
+    /// <paramref name="source"/> names where it came from in the error. Reading the file is the caller's
+    /// (Storage's <c>SigningKeyFile</c>): Core does no file I/O.
+    /// </summary>
+    /// <exception cref="PreserveException">Not an Ed25519 private key (kind Usage).</exception>
+    public static Key ImportPrivate(ReadOnlySpan<byte> pemText, string source)
     {
-        byte[] text;
-        try
-        {
-            text = File.ReadAllBytes(path);
-        }
-        catch (IOException e)
-        {
-            throw new PreserveException(FailureKind.Usage, $"{path}: cannot read the signing key ({e.Message}).", e);
-        }
-
-        if (Key.TryImport(SignatureAlgorithm.Ed25519, text, KeyBlobFormat.PkixPrivateKeyText, out Key? key))
+        if (Key.TryImport(SignatureAlgorithm.Ed25519, pemText, KeyBlobFormat.PkixPrivateKeyText, out Key? key))
         {
             return key!;
         }
 
-        throw new PreserveException(FailureKind.Usage, $"{path}: not an Ed25519 private key in PEM form (make one with 'cvmpreserve key new').");
+        throw new PreserveException(FailureKind.Usage, $"{source}: not an Ed25519 private key in PEM form (make one with 'cvmpreserve key new').");
     }
 
     public static string KeyIdOfPublicPem(string pem)

@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Storage;
 
@@ -33,14 +33,14 @@ public sealed class CvmfsStratumExporter
     /// <param name="directory">Where the repository goes; it must not exist yet.</param>
     /// <param name="cancellationToken">Stops the export; the partial directory is removed.</param>
     /// <exception cref="PreserveException">The directory exists, a kept artefact is missing or corrupt, or a rebuilt object does not match its name.</exception>
-    public async Task<CvmfsExportResult> ExportAsync(IReadOnlyList<TreeEntry> entries, JsonNode component, string directory, CancellationToken cancellationToken)
+    public async Task<CvmfsExportResult> ExportAsync(IReadOnlyList<TreeEntry> entries, CvmfsComponent component, string directory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(component);
-        string fqrn = (string?)component["fqrn"] ?? throw new PreserveException(FailureKind.Integrity, "cvmfs component without fqrn.");
-        string mount = ((string?)component["mountPoint"] ?? "/cvmfs/" + fqrn).Trim('/');
-        ContentHash rootHash = ContentHash.Parse((string?)component["rootHash"] ?? throw new PreserveException(FailureKind.Integrity, $"cvmfs component {fqrn} without rootHash."), ObjectSuffix.Catalog);
-        JsonObject artefacts = component["artefacts"]?.AsObject() ?? throw new PreserveException(FailureKind.Integrity, $"cvmfs component {fqrn} keeps no artefacts.");
+        string fqrn = component.Fqrn;
+        string mount = component.MountPoint.Trim('/');
+        ContentHash rootHash = ContentHash.Parse(component.RootHash, ObjectSuffix.Catalog);
+        CvmfsArtefacts artefacts = component.Artefacts;
 
         string final = Path.GetFullPath(directory);
         if (Directory.Exists(final) || File.Exists(final))
@@ -56,22 +56,22 @@ public sealed class CvmfsStratumExporter
         {
             long bytes = 0;
             int kept = 0;
-            foreach (string file in new[] { ".cvmfspublished", ".cvmfswhitelist" })
+            foreach ((string file, string? id) in new[] { (".cvmfspublished", artefacts.Published), (".cvmfswhitelist", artefacts.Whitelist) })
             {
-                if ((string?)artefacts[file] is string id)
+                if (id is not null)
                 {
                     bytes += await WriteAsync(work, file, await GetBlobAsync(id, $"{fqrn} {file}", cancellationToken), cancellationToken).ConfigureAwait(false);
                 }
             }
 
-            foreach ((string objectPath, JsonNode? id) in artefacts["objects"]?.AsObject() ?? [])
+            foreach ((string objectPath, string id) in artefacts.Objects)
             {
                 if (!IsObjectPath(objectPath))
                 {
                     throw new PreserveException(FailureKind.Integrity, $"cvmfs component {fqrn}: '{objectPath}' is not an object path (data/XX/…).");
                 }
 
-                bytes += await WriteAsync(work, objectPath, await GetBlobAsync((string)id!, $"{fqrn} {objectPath}", cancellationToken), cancellationToken).ConfigureAwait(false);
+                bytes += await WriteAsync(work, objectPath, await GetBlobAsync(id, $"{fqrn} {objectPath}", cancellationToken), cancellationToken).ConfigureAwait(false);
                 kept++;
             }
 

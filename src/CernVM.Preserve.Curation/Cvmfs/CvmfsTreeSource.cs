@@ -1,3 +1,4 @@
+using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Trees;
@@ -86,7 +87,7 @@ public sealed class CvmfsTreeSource : ITreeSource
             {
                 e.State = EntryState.Unreadable;
                 e.Note = "external file: its content is not stored in the repository";
-                _warnings.Add(new CaptureWarning("CAP001", e.DisplayPath, e.Note));
+                _warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, e.DisplayPath, e.Note));
             }
 
             if (c.HardlinkGroup > 0 && c.Kind != CvmfsEntryKind.Directory)

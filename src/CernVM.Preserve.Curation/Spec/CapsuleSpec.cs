@@ -1,10 +1,9 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using CernVM.Preserve.Core.Format;
 
 namespace CernVM.Preserve.Curation.Spec;
 
-/// <summary>The curator's spec (catalog-schema/capsule-spec.schema.json; DESIGN §5).</summary>
+/// <summary>The curator's spec (catalog-schema/capsule-spec.schema.json; docs/CLI.md, snapshot SPEC).</summary>
 public sealed class CapsuleSpec
 {
     /// <summary>
@@ -66,12 +65,10 @@ public sealed record RunSpec(
     List<string>? Inputs,
     List<OutputSpec>? Outputs);
 
-public sealed record OutputSpec(string Path, string Reference, JsonNode? Compare);
+public sealed record OutputSpec(string Path, string Reference, ComparisonRule? Compare);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CapsuleSpec))]
-[JsonSerializable(typeof(RunSpec))]
-[JsonSerializable(typeof(List<Creator>))]
 internal sealed partial class SpecJsonContext : JsonSerializerContext
 {
 }

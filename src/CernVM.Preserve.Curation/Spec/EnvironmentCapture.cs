@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
@@ -29,10 +27,10 @@ internal sealed class ScratchDirectory(string path) : IDisposable
 }
 
 /// <summary>What a spec turns into before the snapshot: the composed tree, the manifest components, and warnings.</summary>
-public sealed record PreparedCapture(ITreeSource Tree, JsonObject Components, List<CaptureWarning> Warnings, IReadOnlyList<IDisposable> Resources);
+public sealed record PreparedCapture(ITreeSource Tree, EnvironmentComponents Components, List<CaptureWarning> Warnings, IReadOnlyList<IDisposable> Resources);
 
 /// <summary>
-/// Turns a curator's spec into what a snapshot needs (DESIGN §5, FORMAT.md §5.3): the OS root with its
+/// Turns a curator's spec into what a snapshot needs (FORMAT.md §5.3): the OS root with its
 /// software layers and CernVM-FS revisions mounted where they ran, and the components the manifest
 /// records — OS identity and package pin, software, CernVM-FS revisions with their signed artefacts kept
 /// as blobs, boot files, run entries with their reference outputs.
@@ -61,7 +59,6 @@ public sealed class EnvironmentCapture(Archive archive)
     private async Task<PreparedCapture> PrepareAsync(CapsuleSpec spec, IReadOnlyList<string> excludeAbsolute, List<IDisposable> resources, CancellationToken cancellationToken)
     {
         var warnings = new List<CaptureWarning>();
-        var components = new JsonObject();
 
         string rootfs = spec.Resolve(spec.Os.Rootfs);
         ITreeSource? baseTree = null;
@@ -107,32 +104,35 @@ public sealed class EnvironmentCapture(Archive archive)
             rootfs = probe;
         }
 
-        components["curation"] = new JsonObject
+        var curation = new CurationComponent
         {
-            ["experiment"] = spec.Experiment,
-            ["creators"] = JsonSerializer.SerializeToNode(spec.Creators, CapsuleSpec.Json.ListCreator),
-            ["licence"] = spec.Licence,
-            ["dphepLevel"] = spec.DphepLevel,
-            ["spec"] = await StoreFileAsync(spec.SpecFile, cancellationToken),
+            Experiment = spec.Experiment,
+            Creators = spec.Creators.Select(c => new CreatorRecord { Name = c.Name, Affiliation = c.Affiliation, Orcid = c.Orcid }).ToList(),
+            Licence = spec.Licence,
+            DphepLevel = spec.DphepLevel,
+            Spec = await StoreFileAsync(spec.SpecFile, cancellationToken),
         };
-        components["os"] = await DescribeOsAsync(spec, rootfs, warnings, cancellationToken);
+        OsComponent os = await DescribeOsAsync(spec, rootfs, warnings, cancellationToken);
         if (archived is ImageTreeSource { Image: ImageDescription image })
         {
-            components["os"]!["image"] = new JsonObject
+            os = os with
             {
-                ["format"] = image.Format,
-                ["reference"] = image.Reference,
-                ["manifestDigest"] = image.ManifestDigest,
-                ["configDigest"] = image.ConfigDigest,
-                ["architecture"] = image.Architecture,
-                ["os"] = image.Os,
-                ["created"] = image.Created,
-                ["layers"] = new JsonArray(image.Layers.Select(l => (JsonNode)l).ToArray()),
+                Image = new ContainerImageComponent
+                {
+                    Format = image.Format,
+                    Reference = image.Reference,
+                    ManifestDigest = image.ManifestDigest,
+                    ConfigDigest = image.ConfigDigest,
+                    Architecture = image.Architecture,
+                    Os = image.Os,
+                    Created = image.Created,
+                    Layers = image.Layers,
+                },
             };
         }
 
         var layers = new List<TreeLayer>();
-        var software = new JsonArray();
+        var software = new List<SoftwareComponent>();
         foreach (SoftwareSpec s in spec.Software)
         {
             string source = spec.Resolve(s.Source);
@@ -142,65 +142,57 @@ public sealed class EnvironmentCapture(Archive archive)
             }
 
             layers.Add(new TreeLayer(s.MountPoint, new DirectoryTreeSource(source, []), $"software {s.Name}"));
-            software.Add((JsonNode)new JsonObject { ["name"] = s.Name, ["version"] = s.Version, ["mountPoint"] = s.MountPoint, ["source"] = s.Source });
+            software.Add(new SoftwareComponent { Name = s.Name, Version = s.Version, MountPoint = s.MountPoint, Source = s.Source });
         }
 
-        var cvmfs = new JsonArray();
+        var cvmfs = new List<CvmfsComponent>();
         foreach (CvmfsSpec c in spec.Cvmfs)
         {
-            (TreeLayer layer, JsonObject description) = await OpenCvmfsAsync(spec, c, resources, warnings, cancellationToken);
+            (TreeLayer layer, CvmfsComponent description) = await OpenCvmfsAsync(spec, c, resources, warnings, cancellationToken);
             layers.Add(layer);
-            cvmfs.Add((JsonNode)description);
+            cvmfs.Add(description);
         }
 
-        if (spec.Software.Count > 0)
+        // FORMAT.md §5.3: every member is optional; one the spec does not ask for is left out.
+        var components = new EnvironmentComponents
         {
-            components["software"] = software;
-        }
-
-        if (spec.Cvmfs.Count > 0)
-        {
-            components["cvmfs"] = cvmfs;
-        }
-
-        if (spec.Boot is not null)
-        {
-            components["boot"] = await DescribeBootAsync(spec, spec.Boot, rootfs, warnings, cancellationToken);
-        }
-
-        if (spec.Run.Count > 0)
-        {
-            components["run"] = await DescribeRunAsync(spec, rootfs, cancellationToken);
-        }
+            Curation = curation,
+            Os = os,
+            Software = spec.Software.Count > 0 ? software : null,
+            Cvmfs = spec.Cvmfs.Count > 0 ? cvmfs : null,
+            Boot = spec.Boot is not null ? await DescribeBootAsync(spec, spec.Boot, rootfs, warnings, cancellationToken) : null,
+            Run = spec.Run.Count > 0 ? await DescribeRunAsync(spec, rootfs, cancellationToken) : null,
+        };
 
         var tree = new CompositeTreeSource(baseTree ?? archived!, layers);
         return new PreparedCapture(tree, components, warnings, resources);
     }
 
-    private async Task<JsonObject> DescribeOsAsync(CapsuleSpec spec, string rootfs, List<CaptureWarning> warnings, CancellationToken cancellationToken)
+    private async Task<OsComponent> DescribeOsAsync(CapsuleSpec spec, string rootfs, List<CaptureWarning> warnings, CancellationToken cancellationToken)
     {
-        var os = new JsonObject { ["rootfs"] = spec.Os.Rootfs };
         OsIdentity id = OsIdentity.Detect(rootfs);
-        os["distribution"] = id.Distribution;
-        os["version"] = id.Version;
-        os["codename"] = id.Codename;
-        os["release"] = id.Release;
-        os["releaseFile"] = id.ReleaseFile;
-        if (id.OsRelease is { } fields)
+        var os = new OsComponent
         {
-            os["osRelease"] = new JsonObject
-            {
-                ["id"] = fields.GetValueOrDefault("ID"),
-                ["versionId"] = fields.GetValueOrDefault("VERSION_ID"),
-                ["prettyName"] = fields.GetValueOrDefault("PRETTY_NAME"),
-            };
-        }
-
-        os["architecture"] = id.Architecture;
-        os["identityFrom"] = new JsonArray(id.Sources.Select(x => (JsonNode)JsonValue.Create(x)).ToArray());
+            Rootfs = spec.Os.Rootfs,
+            Distribution = id.Distribution,
+            Version = id.Version,
+            Codename = id.Codename,
+            Release = id.Release,
+            ReleaseFile = id.ReleaseFile,
+            OsRelease = id.OsRelease is { } fields
+                ? new OsReleaseFields
+                {
+                    Id = fields.GetValueOrDefault("ID"),
+                    VersionId = fields.GetValueOrDefault("VERSION_ID"),
+                    PrettyName = fields.GetValueOrDefault("PRETTY_NAME"),
+                }
+                : null,
+            Architecture = id.Architecture,
+            IdentityFrom = id.Sources.ToList(),
+        };
         if (id.Distribution is null)
         {
-            warnings.Add(new CaptureWarning("CAP013", null, "the distribution is unknown: the tree has no os-release, *-release, lsb-release or debian_version file."));
+            warnings.Add(CaptureWarning.For(ReportCode.DistributionUnknown, null, "the distribution is unknown: the tree has no os-release, *-release, lsb-release or debian_version file."));
         }
 
         PackageDatabase db;
@@ -210,7 +202,7 @@ public sealed class EnvironmentCapture(Archive archive)
         }
         catch (PackageDatabaseException e)
         {
-            warnings.Add(new CaptureWarning("CAP010", null, $"no package database read: {e.Message}"));
+            warnings.Add(CaptureWarning.For(ReportCode.NoPackageDatabase, null, $"no package database read: {e.Message}"));
             if (spec.Os.Metapackage is not null)
             {
                 throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: os.metapackage '{spec.Os.Metapackage}' is named, but the tree's package database cannot be read: {e.Message}", e);
@@ -220,24 +212,27 @@ public sealed class EnvironmentCapture(Archive archive)
         }
 
         // The full package list is a blob (canonical JSON); the manifest keeps its id, its format and count.
-        var list = new JsonArray(db.Packages.Select(p => (JsonNode)new JsonObject
+        byte[] list = PackageList.Serialize(db.Packages.Select(p => new PackageListEntry
         {
-            ["name"] = p.Name,
-            ["epoch"] = p.Epoch,
-            ["version"] = p.Version,
-            ["release"] = p.Release,
-            ["arch"] = p.Architecture,
-            ["size"] = p.Size,
-            ["installTime"] = p.InstallTime?.ToUnixTimeSeconds(),
-            ["headerSha256"] = p.HeaderSha256,
-        }).ToArray());
-        (BlobId listId, _) = await archive.Blobs.PutAsync(CanonicalJson.Serialize(list), cancellationToken);
-        os["packages"] = new JsonObject
+            Name = p.Name,
+            Epoch = p.Epoch,
+            Version = p.Version,
+            Release = p.Release,
+            Arch = p.Architecture,
+            Size = p.Size,
+            InstallTime = p.InstallTime?.ToUnixTimeSeconds(),
+            HeaderSha256 = p.HeaderSha256,
+        }));
+        (BlobId listId, _) = await archive.Blobs.PutAsync(list, cancellationToken);
+        os = os with
         {
-            ["format"] = db.Format.ToString(),
-            ["database"] = "/" + Path.GetRelativePath(rootfs, db.Path),
-            ["count"] = db.Packages.Count,
-            ["list"] = listId.ToString(),
+            Packages = new PackagesComponent
+            {
+                Format = db.Format.ToString(),
+                Database = "/" + Path.GetRelativePath(rootfs, db.Path),
+                Count = db.Packages.Count,
+                List = listId.ToString(),
+            },
         };
 
         if (spec.Os.Metapackage is string meta)
@@ -252,35 +247,38 @@ public sealed class EnvironmentCapture(Archive archive)
                 throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: os.metapackage: {e.Message}", e);
             }
 
-            os["pin"] = new JsonObject
+            os = os with
             {
-                ["metapackage"] = pin.Metapackage.Name,
-                ["version"] = pin.Metapackage.EpochVersionRelease,
-                ["consistent"] = pin.IsConsistent,
-                ["satisfied"] = pin.Satisfied.Count,
-                ["deviations"] = new JsonArray(pin.Deviations.Select(d => (JsonNode)new JsonObject
+                Pin = new PinComponent
                 {
-                    ["package"] = d.Requirement.Name,
-                    ["expected"] = d.Expected,
-                    ["installed"] = new JsonArray(d.Actual.Select(a => (JsonNode)a.EpochVersionRelease).ToArray()),
-                }).ToArray()),
-                ["missing"] = new JsonArray(pin.Missing.Select(m => (JsonNode)$"{m.Name} = {m.Version}").ToArray()),
+                    Metapackage = pin.Metapackage.Name,
+                    Version = pin.Metapackage.EpochVersionRelease,
+                    Consistent = pin.IsConsistent,
+                    Satisfied = pin.Satisfied.Count,
+                    Deviations = pin.Deviations.Select(d => new PinDeviationRecord
+                    {
+                        Package = d.Requirement.Name,
+                        Expected = d.Expected,
+                        Installed = d.Actual.Select(a => a.EpochVersionRelease).ToList(),
+                    }).ToList(),
+                    Missing = pin.Missing.Select(m => $"{m.Name} = {m.Version}").ToList(),
+                },
             };
             foreach (PinDeviation d in pin.Deviations)
             {
-                warnings.Add(new CaptureWarning("CAP011", null, $"{meta} pins {d.Requirement.Name} = {d.Expected}, installed: {string.Join(", ", d.Actual.Select(a => a.EpochVersionRelease))}"));
+                warnings.Add(CaptureWarning.For(ReportCode.PinDeviation, null, $"{meta} pins {d.Requirement.Name} = {d.Expected}, installed: {string.Join(", ", d.Actual.Select(a => a.EpochVersionRelease))}"));
             }
 
             foreach (PackageRequirement m in pin.Missing)
             {
-                warnings.Add(new CaptureWarning("CAP012", null, $"{meta} pins {m.Name} = {m.Version}, which is not installed"));
+                warnings.Add(CaptureWarning.For(ReportCode.PinnedPackageMissing, null, $"{meta} pins {m.Name} = {m.Version}, which is not installed"));
             }
         }
 
         return os;
     }
 
-    private async Task<(TreeLayer, JsonObject)> OpenCvmfsAsync(CapsuleSpec spec, CvmfsSpec c, List<IDisposable> resources, List<CaptureWarning> warnings, CancellationToken cancellationToken)
+    private async Task<(TreeLayer, CvmfsComponent)> OpenCvmfsAsync(CapsuleSpec spec, CvmfsSpec c, List<IDisposable> resources, List<CaptureWarning> warnings, CancellationToken cancellationToken)
     {
         ICvmfsObjectSource source;
         if (Uri.TryCreate(c.Repository, UriKind.Absolute, out Uri? url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps))
@@ -316,24 +314,17 @@ public sealed class EnvironmentCapture(Archive archive)
         string mount = c.MountPoint ?? "/cvmfs/" + fqrn;
         foreach (string w in verification.Warnings)
         {
-            warnings.Add(new CaptureWarning("CAP020", mount.TrimStart('/'), $"{fqrn}: {w}"));
+            warnings.Add(CaptureWarning.For(ReportCode.CvmfsRemark, mount.TrimStart('/'), $"{fqrn}: {w}"));
         }
 
         // The revision's own signed artefacts are kept, so it can be exported and mounted again.
-        var artefacts = new JsonObject();
-        foreach (string file in new[] { ".cvmfspublished", ".cvmfswhitelist" })
-        {
-            byte[]? bytes = await source.TryFetchFileAsync(file, cancellationToken);
-            if (bytes is not null)
-            {
-                artefacts[file] = (await archive.Blobs.PutAsync(bytes, cancellationToken)).Id.ToString();
-            }
-        }
+        string? published = await StoreIfPresentAsync(await source.TryFetchFileAsync(".cvmfspublished", cancellationToken), cancellationToken);
+        string? whitelist = await StoreIfPresentAsync(await source.TryFetchFileAsync(".cvmfswhitelist", cancellationToken), cancellationToken);
 
         // Catalogs, certificate, history and meta-info are kept as they are. File and chunk objects live in the
         // tree, uncompressed; export writes them back with the system zlib, which must give the very bytes the
         // object's name hashes. An object that zlib does not reproduce is kept as it is too.
-        var objects = new JsonObject();
+        var objects = new Dictionary<string, string>(StringComparer.Ordinal);
         int reproducible = 0;
         try
         {
@@ -357,21 +348,19 @@ public sealed class EnvironmentCapture(Archive archive)
             throw RepositoryFailure(c, e);
         }
 
-        artefacts["objects"] = objects;
-        artefacts["objectsFromTree"] = reproducible;
-        var description = new JsonObject
+        var description = new CvmfsComponent
         {
-            ["repository"] = c.Repository,
-            ["fqrn"] = fqrn,
-            ["mountPoint"] = mount,
-            ["revision"] = repo.Revision,
-            ["rootHash"] = repo.RootHash.ToString(),
-            ["tag"] = c.Tag,
-            ["published"] = verification.PublishTime is DateTimeOffset t ? ArchiveTime.Format(t) : null,
-            ["certificateFingerprint"] = verification.CertificateFingerprint.ToString(),
-            ["whitelistExpires"] = ArchiveTime.Format(verification.WhitelistExpiry),
-            ["shrinkwrapSpec"] = c.ShrinkwrapSpec,
-            ["artefacts"] = artefacts,
+            Repository = c.Repository,
+            Fqrn = fqrn,
+            MountPoint = mount,
+            Revision = repo.Revision,
+            RootHash = repo.RootHash.ToString(),
+            Tag = c.Tag,
+            Published = verification.PublishTime is DateTimeOffset t ? ArchiveTime.Format(t) : null,
+            CertificateFingerprint = verification.CertificateFingerprint.ToString(),
+            WhitelistExpires = ArchiveTime.Format(verification.WhitelistExpiry),
+            ShrinkwrapSpec = c.ShrinkwrapSpec,
+            Artefacts = new CvmfsArtefacts { Published = published, Whitelist = whitelist, Objects = objects, ObjectsFromTree = reproducible },
         };
         ShrinkwrapSpec? shrinkwrap;
         try
@@ -404,9 +393,9 @@ public sealed class EnvironmentCapture(Archive archive)
     /// The boot component (FORMAT.md §5.3): kernel and initrd as the spec names them or, failing that, as the
     /// bootloader configuration's default entry does; each read for what it is (Boot/).
     /// </summary>
-    private async Task<JsonObject> DescribeBootAsync(CapsuleSpec spec, BootSpec boot, string rootfs, List<CaptureWarning> warnings, CancellationToken cancellationToken)
+    private async Task<BootComponent> DescribeBootAsync(CapsuleSpec spec, BootSpec boot, string rootfs, List<CaptureWarning> warnings, CancellationToken cancellationToken)
     {
-        var o = new JsonObject();
+        BootloaderConfigComponent? bootloader = null;
         BootEntry? chosen = null;
         string? configPath = boot.BootloaderConfig;
         if (configPath is not null)
@@ -417,37 +406,37 @@ public sealed class EnvironmentCapture(Archive archive)
             BootloaderConfig config = BootloaderConfig.Parse(configPath, File.ReadAllText(file), environment);
             foreach (string w in config.Warnings)
             {
-                warnings.Add(new CaptureWarning("CAP030", configPath.TrimStart('/'), w));
+                warnings.Add(CaptureWarning.For(ReportCode.BootDefaultUndecided, configPath.TrimStart('/'), w));
             }
 
             chosen = config.Default;
             if (chosen is null)
             {
-                warnings.Add(new CaptureWarning("CAP030", configPath.TrimStart('/'), $"the {config.Format} configuration has no boot entry"));
+                warnings.Add(CaptureWarning.For(ReportCode.BootDefaultUndecided, configPath.TrimStart('/'), $"the {config.Format} configuration has no boot entry"));
             }
 
-            o["bootloaderConfig"] = new JsonObject
+            bootloader = new BootloaderConfigComponent
             {
-                ["path"] = configPath,
-                ["blob"] = await StoreFileAsync(file, cancellationToken),
-                ["format"] = config.Format,
-                ["entries"] = config.Entries.Count,
-                ["defaultSetting"] = config.DefaultSetting,
-                ["default"] = chosen is null ? null : new JsonObject
+                Path = configPath,
+                Blob = await StoreFileAsync(file, cancellationToken),
+                Format = config.Format,
+                Entries = config.Entries.Count,
+                DefaultSetting = config.DefaultSetting,
+                Default = chosen is null ? null : new BootEntryRecord
                 {
-                    ["id"] = chosen.Id,
-                    ["title"] = chosen.Title,
-                    ["kernel"] = chosen.Kernel,
-                    ["initrd"] = chosen.Initrd,
-                    ["cmdline"] = chosen.Cmdline,
-                    ["root"] = chosen.Root,
+                    Id = chosen.Id,
+                    Title = chosen.Title,
+                    Kernel = chosen.Kernel,
+                    Initrd = chosen.Initrd,
+                    Cmdline = chosen.Cmdline,
+                    Root = chosen.Root,
                 },
             };
         }
 
         string? cmdline = boot.Cmdline ?? chosen?.Cmdline;
-        o["cmdline"] = cmdline;
-        o["cmdlineFrom"] = boot.Cmdline is not null ? "spec" : chosen?.Cmdline is not null ? "bootloaderConfig" : null;
+        KernelComponent? kernelComponent = null;
+        InitrdComponent? initrdComponent = null;
 
         (string Path, string File, string From)? kernel = boot.Kernel is string k ? (k, LocateBootFile(spec, rootfs, k, "kernel"), "spec")
             : chosen?.Kernel is string ek ? ResolveEntryFile(rootfs, configPath, ek, "kernel", warnings) : null;
@@ -456,20 +445,20 @@ public sealed class EnvironmentCapture(Archive archive)
             KernelImageInfo info = KernelImage.Read(kernelFile, cancellationToken);
             if (info.Format == "unknown" || info.Note is not null)
             {
-                warnings.Add(new CaptureWarning("CAP031", kernelPath.TrimStart('/'), $"kernel {kernelPath}: {info.Note ?? "format not recognised"}"));
+                warnings.Add(CaptureWarning.For(ReportCode.BootImageUnrecognised, kernelPath.TrimStart('/'), $"kernel {kernelPath}: {info.Note ?? "format not recognised"}"));
             }
 
-            o["kernel"] = new JsonObject
+            kernelComponent = new KernelComponent
             {
-                ["path"] = kernelPath,
-                ["blob"] = await StoreFileAsync(kernelFile, cancellationToken),
-                ["from"] = kernelFrom,
-                ["format"] = info.Format,
-                ["version"] = info.Version,
-                ["release"] = info.Release,
-                ["architecture"] = info.Architecture,
-                ["bootProtocol"] = info.BootProtocol,
-                ["compression"] = info.Compression,
+                Path = kernelPath,
+                Blob = await StoreFileAsync(kernelFile, cancellationToken),
+                From = kernelFrom,
+                Format = info.Format,
+                Version = info.Version,
+                Release = info.Release,
+                Architecture = info.Architecture,
+                BootProtocol = info.BootProtocol,
+                Compression = info.Compression,
             };
         }
 
@@ -480,37 +469,34 @@ public sealed class EnvironmentCapture(Archive archive)
             InitrdInfo info = InitrdImage.Inspect(initrdFile, cancellationToken);
             foreach (string note in info.Notes)
             {
-                warnings.Add(new CaptureWarning("CAP031", initrdPath.TrimStart('/'), $"initrd {initrdPath}: {note}"));
+                warnings.Add(CaptureWarning.For(ReportCode.BootImageUnrecognised, initrdPath.TrimStart('/'), $"initrd {initrdPath}: {note}"));
             }
 
-            o["initrd"] = new JsonObject
+            initrdComponent = new InitrdComponent
             {
-                ["path"] = initrdPath,
-                ["blob"] = await StoreFileAsync(initrdFile, cancellationToken),
-                ["from"] = initrdFrom,
-                ["segments"] = new JsonArray(info.Segments.Select(g => (JsonNode)new JsonObject
+                Path = initrdPath,
+                Blob = await StoreFileAsync(initrdFile, cancellationToken),
+                From = initrdFrom,
+                Segments = info.Segments.Select(g => new InitrdSegmentRecord
                 {
-                    ["offset"] = g.Offset,
-                    ["compression"] = g.Compression,
-                    ["format"] = g.Format,
-                    ["entries"] = g.Entries,
-                    ["microcode"] = g.Microcode,
-                }).ToArray()),
+                    Offset = g.Offset,
+                    Compression = g.Compression,
+                    Format = g.Format,
+                    Entries = g.Entries,
+                    Microcode = g.Microcode,
+                }).ToList(),
             };
         }
 
-        if (cmdline is not null && KernelCommandLine.MicroCernvmArguments(cmdline) is { Count: > 0 } micro)
+        return new BootComponent
         {
-            var m = new JsonObject();
-            foreach ((string name, string? value) in micro)
-            {
-                m[name] = value is null ? true : JsonValue.Create(value);
-            }
-
-            o["microCernvm"] = m;
-        }
-
-        return o;
+            BootloaderConfig = bootloader,
+            Cmdline = cmdline,
+            CmdlineFrom = boot.Cmdline is not null ? "spec" : chosen?.Cmdline is not null ? "bootloaderConfig" : null,
+            Kernel = kernelComponent,
+            Initrd = initrdComponent,
+            MicroCernvm = cmdline is not null && KernelCommandLine.MicroCernvmArguments(cmdline) is { Count: > 0 } micro ? micro.ToList() : null,
+        };
     }
 
     /// <summary>A boot file the spec names: '/…' inside the captured tree, anything else a file of the curator's.</summary>
@@ -560,17 +546,16 @@ public sealed class EnvironmentCapture(Archive archive)
             }
         }
 
-        warnings.Add(new CaptureWarning("CAP032", path.TrimStart('/'), $"the bootloader's default entry names the {what} {path}, which is not in the tree (looked at {string.Join(", ", candidates.Distinct())})"));
+        warnings.Add(CaptureWarning.For(ReportCode.BootFileMissing, path.TrimStart('/'), $"the bootloader's default entry names the {what} {path}, which is not in the tree (looked at {string.Join(", ", candidates.Distinct())})"));
         return null;
     }
 
-    private async Task<JsonArray> DescribeRunAsync(CapsuleSpec spec, string rootfs, CancellationToken cancellationToken)
+    private async Task<List<RunComponent>> DescribeRunAsync(CapsuleSpec spec, string rootfs, CancellationToken cancellationToken)
     {
-        var runs = new JsonArray();
+        var runs = new List<RunComponent>();
         foreach (RunSpec r in spec.Run)
         {
-            JsonObject entry = JsonSerializer.SerializeToNode(r, CapsuleSpec.Json.RunSpec)!.AsObject();
-            var outputs = new JsonArray();
+            var outputs = new List<RunOutputComponent>();
             foreach (OutputSpec o in r.Outputs ?? [])
             {
                 // A reference inside the tree is found there; one outside is kept as a blob.
@@ -580,21 +565,34 @@ public sealed class EnvironmentCapture(Archive archive)
                     throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: run '{r.Name}': reference output '{o.Reference}' ({file}) does not exist.");
                 }
 
-                outputs.Add((JsonNode)new JsonObject
+                outputs.Add(new RunOutputComponent
                 {
-                    ["path"] = o.Path,
-                    ["reference"] = o.Reference,
-                    ["referenceBlob"] = await StoreFileAsync(file, cancellationToken),
-                    ["compare"] = o.Compare?.DeepClone() ?? "exact",
+                    Path = o.Path,
+                    Reference = o.Reference,
+                    ReferenceBlob = await StoreFileAsync(file, cancellationToken),
+                    Compare = o.Compare ?? ComparisonRule.Exact,
                 });
             }
 
-            entry["outputs"] = outputs;
-            runs.Add((JsonNode)entry);
+            runs.Add(new RunComponent
+            {
+                Name = r.Name,
+                Interpreter = r.Interpreter,
+                Script = r.Script,
+                Workdir = r.Workdir,
+                Environment = r.Environment,
+                Args = r.Args,
+                Timeout = r.Timeout,
+                Inputs = r.Inputs,
+                Outputs = outputs,
+            });
         }
 
         return runs;
     }
+
+    private async Task<string?> StoreIfPresentAsync(byte[]? bytes, CancellationToken cancellationToken) =>
+        bytes is null ? null : (await archive.Blobs.PutAsync(bytes, cancellationToken)).Id.ToString();
 
     private async Task<string> StoreFileAsync(string path, CancellationToken cancellationToken) =>
         (await archive.Blobs.PutAsync(await File.ReadAllBytesAsync(path, cancellationToken), cancellationToken)).Id.ToString();

@@ -1,3 +1,4 @@
+using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 
@@ -71,7 +72,7 @@ public sealed class CompositeTreeSource : ITreeSource
             _warnings.AddRange(layer.Source.Warnings);
             if (shadowCount[i] > 0)
             {
-                _warnings.Add(new CaptureWarning("CAP005", layer.MountPoint.TrimStart('/'), $"layer '{layer.Name}' replaces {shadowCount[i]} entries the base tree held at and below its mount point"));
+                _warnings.Add(CaptureWarning.For(ReportCode.LayerReplacesTree, layer.MountPoint.TrimStart('/'), $"layer '{layer.Name}' replaces {shadowCount[i]} entries the base tree held at and below its mount point"));
             }
 
             // Parents of the mount point that the base lacks become plain directories.
@@ -90,7 +91,7 @@ public sealed class CompositeTreeSource : ITreeSource
                         MtimeSeconds = layerRoot?.MtimeSeconds ?? 0,
                         MtimeNanoseconds = layerRoot?.MtimeNanoseconds ?? 0,
                     });
-                    _warnings.Add(new CaptureWarning("CAP006", PathBytes.ToDisplay(parent), $"made as a directory to hold the mount point of layer '{layer.Name}'"));
+                    _warnings.Add(CaptureWarning.For(ReportCode.MountPointDirectoryMade, PathBytes.ToDisplay(parent), $"made as a directory to hold the mount point of layer '{layer.Name}'"));
                 }
             }
 

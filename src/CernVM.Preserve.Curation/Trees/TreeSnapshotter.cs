@@ -39,7 +39,7 @@ public sealed class SnapshotOptions
 
     public NSec.Cryptography.Key? SigningKey { get; init; }
 
-    public JsonObject? Components { get; init; }
+    public EnvironmentComponents? Components { get; init; }
 
     public IReadOnlyList<CaptureWarning> ExtraWarnings { get; init; } = [];
 }

@@ -1,3 +1,4 @@
+using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Posix;
@@ -70,7 +71,7 @@ public sealed class TreeWalker
             byte[] abs = AbsolutePath(rel);
             if (!PosixFs.TryLStat(abs, out FileStatus st, out errno))
             {
-                Warnings.Add(new CaptureWarning("CAP003", PathBytes.ToDisplay(rel), $"vanished or unreadable while walking: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}"));
+                Warnings.Add(CaptureWarning.For(ReportCode.EntryVanished, PathBytes.ToDisplay(rel), $"vanished or unreadable while walking: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}"));
                 continue;
             }
 
@@ -101,7 +102,7 @@ public sealed class TreeWalker
             }
             catch (PosixException ex)
             {
-                Warnings.Add(new CaptureWarning("CAP004", e.DisplayPath, $"extended attributes not readable: {ex.Message}"));
+                Warnings.Add(CaptureWarning.For(ReportCode.XattrsUnreadable, e.DisplayPath, $"extended attributes not readable: {ex.Message}"));
             }
 
             switch (st.Kind)
@@ -191,7 +192,7 @@ public sealed class TreeWalker
     {
         e.State = EntryState.Unreadable;
         e.Note = why;
-        Warnings.Add(new CaptureWarning("CAP001", e.DisplayPath, $"unreadable, recorded without content: {why}"));
+        Warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, e.DisplayPath, $"unreadable, recorded without content: {why}"));
     }
 
     private bool IsExcluded(byte[] rel, byte[] abs, out string? why)

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using CernVM.Preserve.Core.Format;
 
 namespace CernVM.Preserve.Replay.Comparison;
 
@@ -33,29 +32,18 @@ public abstract class OutputComparison
     /// <summary>Compares <paramref name="actual"/> with <paramref name="reference"/>.</summary>
     public abstract ComparisonResult Compare(ReadOnlySpan<byte> actual, ReadOnlySpan<byte> reference);
 
-    /// <summary>Reads a rule as the manifest records it: null or "exact", "text", {"text": {"ignore": [...]}}, {"numeric": {"relTol", "absTol"}}.</summary>
-    /// <exception cref="FormatException">The rule is not one of these, or an ignore pattern is not a valid regular expression.</exception>
-    public static OutputComparison Parse(JsonNode? rule)
+    /// <summary>The comparison a run output's rule asks for (FORMAT.md §5.3 <c>compare</c>; null is <c>exact</c>).</summary>
+    /// <exception cref="FormatException">
+    /// The rule is of a form this version does not know (exact, text, {text: …}, {numeric: …}), an ignore pattern
+    /// is not a valid regular expression, or a tolerance is negative.
+    /// </exception>
+    public static OutputComparison For(ComparisonRule? rule) => rule?.Kind switch
     {
-        switch (rule)
-        {
-            case null:
-                return new ExactComparison();
-            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                return (string)v! switch
-                {
-                    "exact" => new ExactComparison(),
-                    "text" => new TextComparison([]),
-                    string other => throw new FormatException($"unknown comparison rule '{other}' (exact, text, {{text: …}}, {{numeric: …}})."),
-                };
-            case JsonObject o when o["text"] is JsonObject text:
-                return new TextComparison((text["ignore"]?.AsArray() ?? []).Select(p => (string?)p ?? throw new FormatException("an ignore pattern is null.")).ToList());
-            case JsonObject o when o["numeric"] is JsonObject n:
-                return new NumericComparison((double?)n["relTol"] ?? 0, (double?)n["absTol"] ?? 0);
-            default:
-                throw new FormatException($"comparison rule {rule.ToJsonString()} is not exact, text, {{text: …}} or {{numeric: …}}.");
-        }
-    }
+        null or ComparisonKind.Exact => new ExactComparison(),
+        ComparisonKind.Text => new TextComparison(rule.Ignore ?? []),
+        ComparisonKind.Numeric => new NumericComparison(rule.RelTol ?? 0, rule.AbsTol ?? 0),
+        _ => throw new FormatException($"unknown comparison rule {rule.Name} (exact, text, {{text: …}}, {{numeric: …}})."),
+    };
 
     private protected static string[] Lines(ReadOnlySpan<byte> bytes)
     {

@@ -1,3 +1,4 @@
+using System.Text;
 using Xunit;
 using CernVM.Preserve.Core.Format;
 
@@ -9,48 +10,27 @@ public class ManifestSignatureTests
     public void Sign_ThenVerify_HoldsAndFailsOnAnyChange()
     {
         (string priv, _) = SigningKeys.Generate();
-        string path = Path.GetTempFileName();
-        try
-        {
-            File.WriteAllText(path, priv);
-            using NSec.Cryptography.Key key = SigningKeys.LoadPrivate(path);
-            byte[] manifest = ManifestCodec.Encode(ManifestCodecTests.Sample());
-            ManifestSignature sig = ManifestSignature.Sign(manifest, key);
-            Assert.True(sig.Verify(manifest));
-            manifest[10] ^= 1;
-            Assert.False(sig.Verify(manifest));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using NSec.Cryptography.Key key = SigningKeys.ImportPrivate(Encoding.ASCII.GetBytes(priv), "curator.key");
+        byte[] manifest = ManifestCodec.Encode(ManifestCodecTests.Sample());
+        ManifestSignature sig = ManifestSignature.Sign(manifest, key);
+        Assert.True(sig.Verify(manifest));
+        manifest[10] ^= 1;
+        Assert.False(sig.Verify(manifest));
     }
 
     [Fact]
-    public void LoadPrivate_NotAKey_IsAUsageError()
+    public void ImportPrivate_NotAKey_IsAUsageErrorNamingTheSource()
     {
-        string path = Path.GetTempFileName();
-        try
-        {
-            File.WriteAllText(path, "hello");
-            PreserveException e = Assert.Throws<PreserveException>(() => SigningKeys.LoadPrivate(path));
-            Assert.Equal(FailureKind.Usage, e.Kind);
-            Assert.Contains(path, e.Message);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        PreserveException e = Assert.Throws<PreserveException>(() => SigningKeys.ImportPrivate("hello"u8, "/keys/curator.key"));
+        Assert.Equal(FailureKind.Usage, e.Kind);
+        Assert.Contains("/keys/curator.key: not an Ed25519 private key", e.Message);
     }
 
     [Fact]
     public void Verify_KeyIdThatDoesNotMatchTheKey_Fails()
     {
         (string priv, _) = SigningKeys.Generate();
-        string path = Path.GetTempFileName();
-        File.WriteAllText(path, priv);
-        using NSec.Cryptography.Key key = SigningKeys.LoadPrivate(path);
-        File.Delete(path);
+        using NSec.Cryptography.Key key = SigningKeys.ImportPrivate(Encoding.ASCII.GetBytes(priv), "curator.key");
         byte[] manifest = "{}"u8.ToArray();
         ManifestSignature sig = ManifestSignature.Sign(manifest, key);
         sig.KeyId = new string('0', 64);

@@ -30,7 +30,8 @@ public class CapsuleSpecLoaderTests
         RunSpec run = Assert.Single(spec.Run);
         Assert.Equal(["/aleph/alpha/data/events.txt", "/tmp/alpha-out"], run.Args);
         Assert.Equal(2, run.Outputs!.Count);
-        Assert.NotNull(run.Outputs[1].Compare!["numeric"]);
+        Assert.Equal(CernVM.Preserve.Core.Format.ComparisonKind.Numeric, run.Outputs[1].Compare!.Kind);
+        Assert.Equal(1e-9, run.Outputs[1].Compare!.RelTol);
     }
 
     [Fact]

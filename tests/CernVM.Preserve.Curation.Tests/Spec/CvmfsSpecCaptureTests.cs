@@ -1,4 +1,5 @@
 using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Curation.Spec;
@@ -60,19 +61,19 @@ public sealed class CvmfsSpecCaptureTests : IClassFixture<CvmfsRepositoriesFixtu
         (Archive archive, SnapshotResult r) = await CaptureAsync();
         await using (archive)
         {
-            var cvmfs = r.Version.Manifest.Components!["cvmfs"]![0]!;
-            Assert.Equal(CvmfsRealData.GuineaPigName, (string)cvmfs["fqrn"]!);
-            Assert.Equal("/cvmfs/" + CvmfsRealData.GuineaPigName, (string)cvmfs["mountPoint"]!);
-            Assert.Equal(3, (long)cvmfs["revision"]!);
+            CvmfsComponent cvmfs = r.Version.Manifest.Components!.Cvmfs![0];
+            Assert.Equal(CvmfsRealData.GuineaPigName, cvmfs.Fqrn);
+            Assert.Equal("/cvmfs/" + CvmfsRealData.GuineaPigName, cvmfs.MountPoint);
+            Assert.Equal(3, cvmfs.Revision);
             Assert.Contains(r.Version.Manifest.Warnings, w => w.Code == "CAP020" && w.Message.Contains("expired", StringComparison.OrdinalIgnoreCase));
 
             // The signed manifest is kept byte for byte; file objects are rebuilt from the tree, not stored twice.
-            string published = (string)cvmfs["artefacts"]![".cvmfspublished"]!;
+            string published = cvmfs.Artefacts.Published!;
             byte[] kept = await archive.Blobs.GetAsync(BlobId.Parse(published), default);
             Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_fixture.Revision3, ".cvmfspublished")), kept);
-            Assert.NotEmpty(cvmfs["artefacts"]!["objects"]!.AsObject());
-            Assert.True((int)cvmfs["artefacts"]!["objectsFromTree"]! > 0);
-            Assert.Equal("Scientific Linux SL release 5.11 (Boron)", (string)r.Version.Manifest.Components!["os"]!["release"]!);
+            Assert.NotEmpty(cvmfs.Artefacts.Objects);
+            Assert.True(cvmfs.Artefacts.ObjectsFromTree > 0);
+            Assert.Equal("Scientific Linux SL release 5.11 (Boron)", r.Version.Manifest.Components!.Os!.Release);
             Assert.True(r.Version.Manifest.Tree.Files >= 9);
         }
     }
@@ -86,7 +87,7 @@ public sealed class CvmfsSpecCaptureTests : IClassFixture<CvmfsRepositoriesFixtu
             byte[] catalog = await archive.Blobs.GetAsync(BlobId.Parse(r.Version.Manifest.Tree.Catalog), default);
             List<TreeEntry> entries = CernVM.Preserve.Catalog.TreeCatalog.ReadAll(catalog, "catalog");
             string target = Path.Combine(_dir, "stratum", CvmfsRealData.GuineaPigName);
-            CvmfsExportResult x = await new CvmfsStratumExporter(archive).ExportAsync(entries, r.Version.Manifest.Components!["cvmfs"]![0]!, target, default);
+            CvmfsExportResult x = await new CvmfsStratumExporter(archive).ExportAsync(entries, r.Version.Manifest.Components!.Cvmfs![0], target, default);
             Assert.Equal(0, x.ObjectsOmitted);
             Assert.True(x.ObjectsRebuilt > 0);
 
@@ -110,7 +111,7 @@ public sealed class CvmfsSpecCaptureTests : IClassFixture<CvmfsRepositoriesFixtu
             Assert.Empty(await copy.CheckAsync(readContent: true));
 
             // An existing directory is refused, and nothing in it is touched.
-            PreserveException again = await Assert.ThrowsAsync<PreserveException>(() => new CvmfsStratumExporter(archive).ExportAsync(entries, r.Version.Manifest.Components!["cvmfs"]![0]!, target, default));
+            PreserveException again = await Assert.ThrowsAsync<PreserveException>(() => new CvmfsStratumExporter(archive).ExportAsync(entries, r.Version.Manifest.Components!.Cvmfs![0], target, default));
             Assert.Contains("already exists", again.Message);
         }
     }
@@ -124,13 +125,13 @@ public sealed class CvmfsSpecCaptureTests : IClassFixture<CvmfsRepositoriesFixtu
         (Archive archive, SnapshotResult r) = await CaptureAsync(synthetic.Root, synthetic.MasterKey.ExportSubjectPublicKeyInfoPem());
         await using (archive)
         {
-            System.Text.Json.Nodes.JsonNode component = r.Version.Manifest.Components!["cvmfs"]![0]!;
+            CvmfsComponent component = r.Version.Manifest.Components!.Cvmfs![0];
             byte[] catalog = await archive.Blobs.GetAsync(BlobId.Parse(r.Version.Manifest.Tree.Catalog), default);
             List<TreeEntry> entries = CernVM.Preserve.Catalog.TreeCatalog.ReadAll(catalog, "catalog");
             string target = Path.Combine(_dir, "stratum", SyntheticRepository.Fqrn);
             CvmfsExportResult x = await new CvmfsStratumExporter(archive).ExportAsync(entries, component, target, default);
             Assert.Equal(0, x.ObjectsOmitted);
-            Assert.Contains(component["artefacts"]!["objects"]!.AsObject(), o => o.Key[^1] is not ('C' or 'X' or 'H' or 'M'));
+            Assert.Contains(component.Artefacts.Objects, o => o.Key[^1] is not ('C' or 'X' or 'H' or 'M'));
 
             foreach (string f in Directory.GetFiles(Path.Combine(target, "data"), "*", SearchOption.AllDirectories))
             {
