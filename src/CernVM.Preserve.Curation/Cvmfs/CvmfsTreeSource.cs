@@ -1,6 +1,7 @@
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Trees;
+using CernVM.Preserve.Engine;
 
 namespace CernVM.Preserve.Curation.Cvmfs;
 

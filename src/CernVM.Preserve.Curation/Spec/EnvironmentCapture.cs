@@ -8,6 +8,7 @@ using CernVM.Preserve.Curation.Boot;
 using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Curation.Packages;
 using CernVM.Preserve.Curation.Trees;
+using CernVM.Preserve.Engine;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Curation.Spec;
@@ -64,32 +65,11 @@ public sealed class EnvironmentCapture(Archive archive)
         var components = new JsonObject();
 
         string rootfs = spec.Resolve(spec.Os.Rootfs);
-        ITreeSource? baseTree = null;
-        TarBackedTreeSource? archived = null;
-        if (Directory.Exists(rootfs) && ImageTreeSource.IsImageLayout(rootfs))
-        {
-            archived = new ImageTreeSource(rootfs, spec.Os.Exclude ?? []);
-        }
-        else if (Directory.Exists(rootfs))
-        {
-            baseTree = new DirectoryTreeSource(rootfs, spec.Os.Exclude ?? [], excludeAbsolute);
-        }
-        else if (File.Exists(rootfs))
-        {
-            // A tarball is a root file system, unless its members make it a container image archive.
-            LocalTar tar = LocalTar.Open(rootfs, cancellationToken);
-            resources.Add(tar);
-            archived = ImageTreeSource.IsImageArchive(tar.MemberNames()) ? new ImageTreeSource(tar, spec.Os.Exclude ?? []) : new TarTreeSource(tar, spec.Os.Exclude ?? []);
-        }
-        else
-        {
-            throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: os.rootfs '{spec.Os.Rootfs}' ({rootfs}) does not exist.");
-        }
-
+        ITreeSource rootTree = RootfsTree.Open(rootfs, spec.Os.Exclude ?? [], excludeAbsolute, spec.RootfsLabel, resources, cancellationToken);
+        TarBackedTreeSource? archived = rootTree as TarBackedTreeSource;
         if (archived is not null)
         {
             // The files that describe the OS and its boot are unpacked into a scratch directory to be read.
-            resources.Add(archived);
             archived.Walk(cancellationToken);
             string probe = Directory.CreateTempSubdirectory("cvmpreserve-probe-").FullName;
             resources.Add(new ScratchDirectory(probe));
@@ -107,14 +87,19 @@ public sealed class EnvironmentCapture(Archive archive)
             rootfs = probe;
         }
 
-        components["curation"] = new JsonObject
+        // The quick form has no spec file to keep, nor anything else a curator says.
+        if (spec.HasFile)
         {
-            ["experiment"] = spec.Experiment,
-            ["creators"] = JsonSerializer.SerializeToNode(spec.Creators, CapsuleSpec.Json.ListCreator),
-            ["licence"] = spec.Licence,
-            ["dphepLevel"] = spec.DphepLevel,
-            ["spec"] = await StoreFileAsync(spec.SpecFile, cancellationToken),
-        };
+            components["curation"] = new JsonObject
+            {
+                ["experiment"] = spec.Experiment,
+                ["creators"] = JsonSerializer.SerializeToNode(spec.Creators, CapsuleSpec.Json.ListCreator),
+                ["licence"] = spec.Licence,
+                ["dphepLevel"] = spec.DphepLevel,
+                ["spec"] = await StoreFileAsync(spec.SpecFile, cancellationToken),
+            };
+        }
+
         components["os"] = await DescribeOsAsync(spec, rootfs, warnings, cancellationToken);
         if (archived is ImageTreeSource { Image: ImageDescription image })
         {
@@ -173,7 +158,8 @@ public sealed class EnvironmentCapture(Archive archive)
             components["run"] = await DescribeRunAsync(spec, rootfs, cancellationToken);
         }
 
-        var tree = new CompositeTreeSource(baseTree ?? archived!, layers);
+        // Without layers the root is the tree as it is: its walk hands out entries as it goes (FORMAT.md §6).
+        ITreeSource tree = layers.Count == 0 ? rootTree : new CompositeTreeSource(rootTree, layers);
         return new PreparedCapture(tree, components, warnings, resources);
     }
 

@@ -1,5 +1,6 @@
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Engine;
 
 namespace CernVM.Preserve.Curation.Trees;
 

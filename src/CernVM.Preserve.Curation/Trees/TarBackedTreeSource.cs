@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Engine;
 
 namespace CernVM.Preserve.Curation.Trees;
 

@@ -1,0 +1,44 @@
+using CernVM.Preserve.Core.Model;
+
+namespace CernVM.Preserve.Engine.Archiver;
+
+/// <summary>
+/// The previous version's files, to recognise a file that has not changed since (same size, mtime, ctime,
+/// inode and device: FORMAT.md §6.2, the source observations) and keep its content id and extents without
+/// reading it.
+/// </summary>
+internal sealed class UnchangedFiles
+{
+    private readonly Dictionary<byte[], TreeEntry> _before;
+
+    public UnchangedFiles(IReadOnlyList<TreeEntry> previous)
+    {
+        _before = new Dictionary<byte[], TreeEntry>(previous.Count, PathBytes.EqualityComparer);
+        foreach (TreeEntry e in previous)
+        {
+            _before.TryAdd(e.Path, e);
+        }
+    }
+
+    public IEnumerable<TreeEntry> Previous => _before.Values;
+
+    /// <summary>True, with content and extents copied, when <paramref name="now"/> is unchanged since the previous version.</summary>
+    public bool TryReuse(TreeEntry now)
+    {
+        if (!_before.TryGetValue(now.Path, out TreeEntry? before) || !Unchanged(now, before))
+        {
+            return false;
+        }
+
+        now.Content = before.Content;
+        now.Extents = before.Extents;
+        return true;
+    }
+
+    // A source without inode numbers (an image, a CernVM-FS revision) gives no such evidence: read again.
+    private static bool Unchanged(TreeEntry now, TreeEntry before) =>
+        now.SourceInode != 0 && before.Kind == EntryKind.File && before.State == EntryState.Captured && before.HardlinkTo is null && before.Content is not null &&
+        now.Size == before.Size && now.MtimeSeconds == before.MtimeSeconds && now.MtimeNanoseconds == before.MtimeNanoseconds &&
+        now.CtimeSeconds == before.CtimeSeconds && now.CtimeNanoseconds == before.CtimeNanoseconds &&
+        now.SourceInode == before.SourceInode && now.SourceDevice == before.SourceDevice;
+}
