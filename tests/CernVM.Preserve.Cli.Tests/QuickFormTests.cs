@@ -27,7 +27,7 @@ public class QuickFormTests
 
         Assert.True(s.ExitCode == 0, s.ToString());
         JsonNode os = JsonNode.Parse(s.Stdout)!["components"]!["os"]!;
-        Assert.Equal("Debian", (string)os["distribution"]!);
+        Assert.Equal("Debian GNU/Linux", (string)os["distribution"]!);
         Assert.Equal("dpkg", (string)os["packages"]!["format"]!);
         Assert.Equal(2, (int)os["packages"]!["count"]!);
         Assert.Equal("/var/lib/dpkg/status", (string)os["packages"]!["database"]!);
