@@ -29,7 +29,7 @@ internal sealed class Scanner(ITreeSource source, SnapshotMonitor monitor)
                 }
                 else
                 {
-                    monitor.AddScanned(1, 0);
+                    monitor.AddScanned(0, 0);
                 }
 
                 rows.TryWrite((e, file));

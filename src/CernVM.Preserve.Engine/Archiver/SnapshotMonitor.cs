@@ -58,6 +58,7 @@ public sealed class SnapshotMonitor
 
     public long NewBlobs => Interlocked.Read(ref _newBlobs);
 
+    /// <summary>One more entry found; <paramref name="files"/> is 1 when it is a file to read, of <paramref name="bytes"/>.</summary>
     internal void AddScanned(long files, long bytes)
     {
         Interlocked.Increment(ref _scannedEntries);

@@ -102,7 +102,7 @@ public class PendingFileTests
     }
 
     [Fact]
-    public void CopyExtentsOf_SourceNotYetFinal_TakesItsExtentsWhenItIs()
+    public async Task CopyExtentsOf_SourceNotYetFinal_TakesItsExtentsWhenItIs()
     {
         var source = new PendingFile(File(10));
         var copy = new PendingFile(File(10));
@@ -113,7 +113,7 @@ public class PendingFileTests
 
         slot.Stored(BlobId.Of("x"u8));
 
-        Assert.True(copy.Done.IsCompleted);
+        await copy.Done.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(source.Entry.Extents, copy.Entry.Extents);
     }
 }

@@ -3,6 +3,7 @@ using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Trees;
 using CernVM.Preserve.Engine.Archiver;
+using CernVM.Preserve.Posix;
 using Xunit;
 
 namespace CernVM.Preserve.Engine.Tests.Archiver;
@@ -17,7 +18,7 @@ public class ScannerTests
         f.Write("a/two", new byte[200]);
         string three = f.Write("b/three", new byte[300]);
         File.CreateSymbolicLink(Path.Combine(f.Tree, "link"), "a/one");
-        File.CreateHardLink(Path.Combine(f.Tree, "b/three-again"), three);
+        PosixFs.HardLink(PosixFs.FromString(three), PosixFs.FromString(Path.Combine(f.Tree, "b/three-again")));
         f.Write("skip/x.o", new byte[5000]);
         var monitor = new SnapshotMonitor();
         var files = Channel.CreateUnbounded<PendingFile>();

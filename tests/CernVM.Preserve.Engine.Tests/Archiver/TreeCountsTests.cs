@@ -1,5 +1,6 @@
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Engine.Archiver;
+using CernVM.Preserve.Posix;
 using Xunit;
 
 namespace CernVM.Preserve.Engine.Tests.Archiver;
@@ -11,7 +12,7 @@ public class TreeCountsTests
     {
         await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
         string one = f.Write("keep/one", new byte[1000]);
-        File.CreateHardLink(Path.Combine(f.Tree, "keep/one-again"), one);
+        PosixFs.HardLink(PosixFs.FromString(one), PosixFs.FromString(Path.Combine(f.Tree, "keep/one-again")));
         f.Write("keep/two", new byte[24]);
         f.Write("keep/big.gz", new byte[50_000]);
         f.Write("drop/inside", new byte[70_000]);

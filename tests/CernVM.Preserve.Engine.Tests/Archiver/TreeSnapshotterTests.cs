@@ -3,6 +3,7 @@ using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Trees;
 using CernVM.Preserve.Engine.Archiver;
+using CernVM.Preserve.Storage;
 using Xunit;
 
 namespace CernVM.Preserve.Engine.Tests.Archiver;
