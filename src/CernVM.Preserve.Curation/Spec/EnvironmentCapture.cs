@@ -184,11 +184,6 @@ public sealed class EnvironmentCapture(Archive archive)
 
         os["architecture"] = id.Architecture;
         os["identityFrom"] = new JsonArray(id.Sources.Select(x => (JsonNode)JsonValue.Create(x)).ToArray());
-        if (id.Distribution is null)
-        {
-            warnings.Add(new CaptureWarning("CAP013", null, "the distribution is unknown: the tree has no os-release, *-release, lsb-release or debian_version file."));
-        }
-
         PackageDatabase db;
         try
         {
@@ -196,7 +191,14 @@ public sealed class EnvironmentCapture(Archive archive)
         }
         catch (PackageDatabaseException e)
         {
-            warnings.Add(new CaptureWarning("CAP010", null, $"no package database read: {e.Message}"));
+            // The quick form records what it finds: a tree with neither an OS identity nor a package
+            // database is plain data, not an OS root missing its parts, and gets no warning for it.
+            if (spec.HasFile || id.Distribution is not null)
+            {
+                WarnUnknownDistribution(id, warnings);
+                warnings.Add(new CaptureWarning("CAP010", null, $"no package database read: {e.Message}"));
+            }
+
             if (spec.Os.Metapackage is not null)
             {
                 throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: os.metapackage '{spec.Os.Metapackage}' is named, but the tree's package database cannot be read: {e.Message}", e);
@@ -204,6 +206,8 @@ public sealed class EnvironmentCapture(Archive archive)
 
             return os;
         }
+
+        WarnUnknownDistribution(id, warnings);
 
         // The full package list is a blob (canonical JSON); the manifest keeps its id, its format and count.
         var list = new JsonArray(db.Packages.Select(p => (JsonNode)new JsonObject
@@ -264,6 +268,14 @@ public sealed class EnvironmentCapture(Archive archive)
         }
 
         return os;
+    }
+
+    private static void WarnUnknownDistribution(OsIdentity id, List<CaptureWarning> warnings)
+    {
+        if (id.Distribution is null)
+        {
+            warnings.Add(new CaptureWarning("CAP013", null, "the distribution is unknown: the tree has no os-release, *-release, lsb-release or debian_version file."));
+        }
     }
 
     private async Task<(TreeLayer, JsonObject)> OpenCvmfsAsync(CapsuleSpec spec, CvmfsSpec c, List<IDisposable> resources, List<CaptureWarning> warnings, CancellationToken cancellationToken)
