@@ -63,8 +63,7 @@ internal sealed class BlobSaver(BlobStore blobs, SnapshotMonitor monitor)
                         BlobId bundleId = await SaveAsync(null, b, cancellationToken).ConfigureAwait(false);
                         foreach ((PendingFile member, int offset, int length) in b.Members)
                         {
-                            member.Entry.Extents = [new Extent(0, length, bundleId, offset)];
-                            member.Complete();
+                            member.CompleteIn(bundleId, offset, length);
                         }
 
                         break;

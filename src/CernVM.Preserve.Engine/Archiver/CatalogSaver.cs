@@ -14,26 +14,31 @@ namespace CernVM.Preserve.Engine.Archiver;
 internal static class CatalogSaver
 {
     /// <summary>
-    /// The catalog's bytes, or null when every row equals the previous version's (whose catalog is then reused).
+    /// The catalog's bytes, or null when every row equals the previous version's (whose catalog is then reused);
+    /// and every final entry in id order.
     /// </summary>
     /// <param name="rows">Every entry in id order, with the pending file to wait for when it is a file being read.</param>
     /// <param name="previous">The previous version's entries in id order (empty for a first version), when known.</param>
     /// <param name="firstVersion">Whether there is no previous version: nothing is held back.</param>
-    public static async Task<byte[]?> RunAsync(
+    public static async Task<(byte[]? Catalog, List<TreeEntry> Entries)> RunAsync(
         ChannelReader<(TreeEntry Entry, PendingFile? File)> rows,
         Task<(bool FirstVersion, IReadOnlyList<TreeEntry> Entries)> previous,
         CancellationToken cancellationToken)
     {
         (bool firstVersion, IReadOnlyList<TreeEntry> before) = await previous.WaitAsync(cancellationToken).ConfigureAwait(false);
         using var writer = new TreeCatalogWriter();
+        var entries = new List<TreeEntry>();
         int held = 0;
         bool diverged = firstVersion;
-        await foreach ((TreeEntry entry, PendingFile? file) in rows.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach ((TreeEntry walked, PendingFile? file) in rows.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             if (file is not null && !file.Done.IsCompleted)
             {
                 await file.Done.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
+
+            TreeEntry entry = file?.Entry ?? walked;
+            entries.Add(entry);
 
             if (!diverged)
             {
@@ -54,13 +59,13 @@ internal static class CatalogSaver
         {
             if (held == before.Count)
             {
-                return null;
+                return (null, entries);
             }
 
             AddHeld(writer, before, held);
         }
 
-        return writer.Finish();
+        return (writer.Finish(), entries);
     }
 
     // The held rows equal the previous version's, so those are written in their place.

@@ -66,11 +66,11 @@ internal sealed class FileSaver
     public async Task SaveAsync(PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        TreeEntry e = file.Entry;
-        if (_unchanged.TryReuse(e))
+        TreeEntry e = file.Walked;
+        if (_unchanged.TryReuse(e) is TreeEntry reused)
         {
             FilesUnchanged++;
-            file.Complete();
+            file.Reuse(reused);
             return;
         }
 
@@ -82,11 +82,9 @@ internal sealed class FileSaver
         }
         catch (IOException ex)
         {
-            e.State = EntryState.Unreadable;
-            e.Note = ex.Message;
             Warnings.Add(new CaptureWarning("CAP001", e.DisplayPath, $"unreadable, recorded without content: {ex.Message}"));
             _monitor.AddDone(1, e.Size);
-            file.Complete();
+            file.CompleteUnreadable(ex.Message);
             return;
         }
 
@@ -109,12 +107,8 @@ internal sealed class FileSaver
             {
                 // A small file fails before it joins a bundle; a large one may have chunks in flight, which
                 // its entry waits for before it is final (without extents).
-                e.State = EntryState.Unreadable;
-                e.Note = ex.Message;
-                e.Content = null;
-                e.Extents = [];
                 Warnings.Add(new CaptureWarning("CAP001", e.DisplayPath, $"read failed, recorded without content: {ex.Message}"));
-                file.Fail();
+                file.Fail(ex.Message);
             }
         }
     }
@@ -141,7 +135,7 @@ internal sealed class FileSaver
 
     private async Task SaveSmallAsync(IFileContent handle, PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
     {
-        TreeEntry e = file.Entry;
+        TreeEntry e = file.Walked;
         _bundle ??= NewBundle();
 
         // Read straight into the bundle: no copy, no allocation per file.
@@ -153,7 +147,7 @@ internal sealed class FileSaver
 
         int length = ReadSmall(handle, e, _bundle.Buffer.AsSpan(_bundle.Length, (int)e.Size + 1));
         BlobId content = BlobId.Of(_bundle.Buffer.AsSpan(_bundle.Length, length));
-        e.Content = content;
+        file.SetContent(content, length);
         if (length == 0)
         {
             // An empty file has no extents.
@@ -196,7 +190,6 @@ internal sealed class FileSaver
         {
             Warnings.Add(new CaptureWarning("CAP002", e.DisplayPath, $"changed while being read (size {e.Size} at the walk, {(total > e.Size ? "more" : total.ToString(CultureInfo.InvariantCulture))} when read); the bytes read up to the walked size were kept"));
             total = (int)Math.Min(total, e.Size);
-            e.Size = total;
         }
 
         return total;
@@ -204,8 +197,9 @@ internal sealed class FileSaver
 
     private async Task SaveLargeAsync(IFileContent handle, PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
     {
-        TreeEntry e = file.Entry;
-        List<(long Offset, long Length)> segments = handle.DataSegments(e.Size);
+        TreeEntry e = file.Walked;
+        long size = e.Size;
+        List<(long Offset, long Length)> segments = handle.DataSegments(size);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long hashed = 0;
         BlobId? wholeFile = null;
@@ -260,7 +254,7 @@ internal sealed class FileSaver
                     bool final = eof || pos + filled >= end;
                     int cut = _chunker.NextCut(window.AsSpan(start, filled), final);
                     BlobId? chunkId = null;
-                    if (pos == 0 && cut == e.Size && segments.Count == 1)
+                    if (pos == 0 && cut == size && segments.Count == 1)
                     {
                         // One chunk, no hole: the file's content id is the chunk's blob id; hashed once, not twice.
                         wholeFile = chunkId = BlobId.Of(window.AsSpan(start, cut));
@@ -292,8 +286,8 @@ internal sealed class FileSaver
 
                 if (pos < end)
                 {
-                    Warnings.Add(new CaptureWarning("CAP002", e.DisplayPath, $"changed while being read (ended at {pos} of {e.Size} bytes)"));
-                    e.Size = pos;
+                    Warnings.Add(new CaptureWarning("CAP002", e.DisplayPath, $"changed while being read (ended at {pos} of {size} bytes)"));
+                    size = pos;
                     break;
                 }
             }
@@ -303,10 +297,9 @@ internal sealed class FileSaver
             ArrayPool<byte>.Shared.Return(window);
         }
 
-        HashZeros(hash, e.Size - hashed);
+        HashZeros(hash, size - hashed);
         BlobId content = wholeFile ?? BlobId.FromDigest(hash.GetHashAndReset());
-        e.Content = content;
-        e.Extents = [];
+        file.SetContent(content, size);
 
         // Stored before or not, the chunks just written name the file's bytes: its own extents are right.
         _known.TryAdd(content, file);

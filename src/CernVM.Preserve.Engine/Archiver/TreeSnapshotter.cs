@@ -67,11 +67,10 @@ public sealed class TreeSnapshotter
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,
             TaskScheduler.Default);
-        Task<byte[]?> cataloguing = Task.Run(() => CatalogSaver.RunAsync(rows.Reader, previousRows, stopWalk.Token), stopWalk.Token);
+        Task<(byte[]? Catalog, List<TreeEntry> Entries)> cataloguing = Task.Run(() => CatalogSaver.RunAsync(rows.Reader, previousRows, stopWalk.Token), stopWalk.Token);
 
         var warnings = new List<CaptureWarning>(options.ExtraWarnings);
         LoadedManifest? previous;
-        List<TreeEntry> entries;
         FileSaver saver;
         try
         {
@@ -79,7 +78,7 @@ public sealed class TreeSnapshotter
             saver = new FileSaver(tree, _archive.Descriptor.Chunking, _monitor, new UnchangedFiles(previousList));
             _monitor.Phase = "reading";
             await SaveContentAsync(saver, files.Reader, options.Workers, cancellationToken).ConfigureAwait(false);
-            entries = await walking.ConfigureAwait(false);
+            await walking.ConfigureAwait(false);
         }
         catch
         {
@@ -112,7 +111,7 @@ public sealed class TreeSnapshotter
         BlobId catalogId;
         long catalogBytes;
         NewData catalogNew = NewData.None;
-        byte[]? catalog = await cataloguing.ConfigureAwait(false);
+        (byte[]? catalog, List<TreeEntry> entries) = await cataloguing.ConfigureAwait(false);
         if (catalog is null)
         {
             // Nothing changed, not even a timestamp: the catalog is the previous one, row for row.

@@ -22,23 +22,32 @@ internal sealed class UnchangedFiles
 
     public IEnumerable<TreeEntry> Previous => _before.Values;
 
-    /// <summary>True, with content and extents copied, when <paramref name="now"/> is unchanged since the previous version.</summary>
-    public bool TryReuse(TreeEntry now)
+    /// <summary>
+    /// The final entry of <paramref name="now"/> when it is unchanged since the previous version: with the
+    /// previous content and extents — the previous entry itself when nothing else differs either (no new
+    /// entry to make); null when the file must be read.
+    /// </summary>
+    public TreeEntry? TryReuse(TreeEntry now)
     {
         if (!_before.TryGetValue(now.Path, out TreeEntry? before) || !Unchanged(now, before))
         {
-            return false;
+            return null;
         }
 
-        now.Content = before.Content;
-        now.Extents = before.Extents;
-        return true;
+        foreach (TreeEntryField f in TreeEntryFields.All)
+        {
+            if (f.Name is not ("content" or "extents") && !f.Same(now, before))
+            {
+                return now with { Content = before.Content, Extents = before.Extents };
+            }
+        }
+
+        return before;
     }
 
     // A source without inode numbers (an image, a CernVM-FS revision) gives no such evidence: read again.
     private static bool Unchanged(TreeEntry now, TreeEntry before) =>
-        now.SourceInode != 0 && before.Kind == EntryKind.File && before.State == EntryState.Captured && before.HardlinkTo is null && before.Content is not null &&
+        now.Observed.IsKnown && before.Kind == EntryKind.File && before.State == EntryState.Captured && before.HardlinkTo is null && before.Content is not null &&
         now.Size == before.Size && now.MtimeSeconds == before.MtimeSeconds && now.MtimeNanoseconds == before.MtimeNanoseconds &&
-        now.CtimeSeconds == before.CtimeSeconds && now.CtimeNanoseconds == before.CtimeNanoseconds &&
-        now.SourceInode == before.SourceInode && now.SourceDevice == before.SourceDevice;
+        now.Observed == before.Observed;
 }

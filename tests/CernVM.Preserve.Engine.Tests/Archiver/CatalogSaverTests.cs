@@ -12,8 +12,8 @@ public class CatalogSaverTests
     {
         var rows = Channel.CreateUnbounded<(TreeEntry, PendingFile?)>();
         var files = Channel.CreateUnbounded<PendingFile>();
-        Task<byte[]?> saving = CatalogSaver.RunAsync(rows.Reader, Task.FromResult((previous is null, previous ?? [])), default);
-        List<TreeEntry> entries = new Scanner(f.Source(), new SnapshotMonitor()).Run(files.Writer, rows.Writer, default);
+        Task<(byte[]? Catalog, List<TreeEntry> Entries)> saving = CatalogSaver.RunAsync(rows.Reader, Task.FromResult((previous is null, previous ?? [])), default);
+        new Scanner(f.Source(), new SnapshotMonitor()).Run(files.Writer, rows.Writer, default);
         var pending = new List<PendingFile>();
         while (files.Reader.TryRead(out PendingFile? p))
         {
@@ -22,7 +22,8 @@ public class CatalogSaverTests
 
         Assert.False(saving.IsCompleted && pending.Count > 0, "the catalog must wait for the files being read");
         await f.SaveAsync(f.Source(), pending, previous ?? [], new SnapshotMonitor());
-        return (entries, await saving);
+        (byte[]? catalog, List<TreeEntry> entries) = await saving;
+        return (entries, catalog);
     }
 
     [Fact]

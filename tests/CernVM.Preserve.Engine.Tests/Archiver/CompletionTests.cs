@@ -88,17 +88,22 @@ public class PendingFileTests
     }
 
     [Fact]
-    public void Fail_WithChunksInFlight_CompletesAfterThemWithoutExtents()
+    public void Fail_WithChunksInFlight_CompletesAfterThemUnreadableWithoutContent()
     {
         var file = new PendingFile(File(10));
         ChunkSlot slot = file.AddChunk(0, 10);
-        file.Fail();
+        file.SetContent(BlobId.Of("x"u8), 10);
+        file.Fail("I/O error");
         Assert.False(file.Done.IsCompleted);
 
         slot.Stored(BlobId.Of("x"u8));
 
         Assert.True(file.Done.IsCompleted);
         Assert.Empty(file.Entry.Extents);
+        Assert.Null(file.Entry.Content);
+        Assert.Equal(EntryState.Unreadable, file.Entry.State);
+        Assert.Equal("I/O error", file.Entry.Note);
+        Assert.Equal(EntryState.Captured, file.Walked.State);
     }
 
     [Fact]

@@ -30,24 +30,26 @@ public class UnchangedFilesTests
 {
     private static TreeEntry Before() => new()
     {
-        Id = 2, Path = "f"u8.ToArray(), Kind = EntryKind.File, Size = 3, MtimeSeconds = 10, CtimeSeconds = 11, SourceInode = 42, SourceDevice = 7,
+        Id = 2, Path = "f"u8.ToArray(), Kind = EntryKind.File, Size = 3, MtimeSeconds = 10, Observed = new SourceObservation(7, 42, 11, 0),
         Content = BlobId.Of("abc"u8), Extents = [new Extent(0, 3, BlobId.Of("bundle"u8), 100)],
     };
 
-    private static TreeEntry Now(Action<TreeEntry>? change = null)
+    private static TreeEntry Now() => new() { Id = 2, Path = "f"u8.ToArray(), Kind = EntryKind.File, Size = 3, MtimeSeconds = 10, Observed = new SourceObservation(7, 42, 11, 0) };
+
+    [Fact]
+    public void TryReuse_NothingChanged_GivesThePreviousEntryItself()
     {
-        var e = new TreeEntry { Id = 2, Path = "f"u8.ToArray(), Kind = EntryKind.File, Size = 3, MtimeSeconds = 10, CtimeSeconds = 11, SourceInode = 42, SourceDevice = 7 };
-        change?.Invoke(e);
-        return e;
+        TreeEntry before = Before();
+        Assert.Same(before, new UnchangedFiles([before]).TryReuse(Now()));
     }
 
     [Fact]
-    public void TryReuse_SameSizeTimesAndInode_TakesContentAndExtents()
+    public void TryReuse_ContentUnchangedButModeChanged_TakesContentAndExtentsIntoTheNewEntry()
     {
-        TreeEntry now = Now();
-        Assert.True(new UnchangedFiles([Before()]).TryReuse(now));
-        Assert.Equal(BlobId.Of("abc"u8), now.Content);
-        Assert.Equal(Before().Extents, now.Extents);
+        TreeEntry reused = new UnchangedFiles([Before()]).TryReuse(Now() with { Mode = 0x1A4 })!;
+        Assert.Equal(0x1A4, reused.Mode);
+        Assert.Equal(BlobId.Of("abc"u8), reused.Content);
+        Assert.Equal(Before().Extents, reused.Extents);
     }
 
     [Theory]
@@ -59,19 +61,16 @@ public class UnchangedFilesTests
     [InlineData("no inode")]
     public void TryReuse_AnyObservationDiffers_ReadsAgain(string what)
     {
-        TreeEntry now = Now(e =>
+        TreeEntry n = Now();
+        TreeEntry now = what switch
         {
-            switch (what)
-            {
-                case "size": e.Size = 4; break;
-                case "mtime": e.MtimeNanoseconds = 1; break;
-                case "ctime": e.CtimeSeconds = 12; break;
-                case "inode": e.SourceInode = 43; break;
-                case "device": e.SourceDevice = 8; break;
-                case "no inode": e.SourceInode = 0; break;
-            }
-        });
-        Assert.False(new UnchangedFiles([Before()]).TryReuse(now));
-        Assert.Null(now.Content);
+            "size" => n with { Size = 4 },
+            "mtime" => n with { MtimeNanoseconds = 1 },
+            "ctime" => n with { Observed = n.Observed with { CtimeSeconds = 12 } },
+            "inode" => n with { Observed = n.Observed with { Inode = 43 } },
+            "device" => n with { Observed = n.Observed with { Device = 8 } },
+            _ => n with { Observed = default },
+        };
+        Assert.Null(new UnchangedFiles([Before()]).TryReuse(now));
     }
 }
