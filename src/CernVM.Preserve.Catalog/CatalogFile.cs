@@ -76,97 +76,28 @@ public sealed class CatalogFile : IDisposable
         try
         {
             // Read through SQLite's own statements: the ADO.NET reader boxes every value, which dominated
-            // the time to load a catalog of thousands of entries.
-            var byId = new Dictionary<long, TreeEntry>();
-            var list = new List<TreeEntry>();
+            // the time to load a catalog of thousands of entries. Entries are immutable, so a whole catalog's
+            // extents and xattrs are read first and each entry is made once, with its own.
             sqlite3 db = _conn.Handle!;
-            string sql =
-                "SELECT id, parent, path, kind, state, mode, uid, gid, uname, gname, mtime_sec, mtime_nsec, size, rdev_major, rdev_minor, " +
-                "target, hardlink_to, content, note, src_dev, src_ino, ctime_sec, ctime_nsec FROM entries" +
-                (onePath is null ? " ORDER BY id" : " WHERE path = ?1");
-            using (var q = new RawQuery(db, sql, _what))
+            if (onePath is not null)
             {
-                if (onePath is not null)
+                List<TreeEntry> found = ReadEntries(db, onePath, null, null);
+                if (found.Count == 0)
                 {
-                    q.BindBlob(1, onePath);
+                    return found;
                 }
 
-                while (q.Step())
-                {
-                    var t = new TreeEntry
-                    {
-                        Id = q.Int(0),
-                        ParentId = q.IntOrNull(1),
-                        Path = q.Blob(2) ?? [],
-                        Kind = TreeCatalog.ParseKind(q.Text(3) ?? "", _what),
-                        State = TreeCatalog.ParseState(q.Text(4) ?? "", _what),
-                        Mode = (int)q.Int(5),
-                        Uid = q.Int(6),
-                        Gid = q.Int(7),
-                        UserName = q.Text(8),
-                        GroupName = q.Text(9),
-                        MtimeSeconds = q.Int(10),
-                        MtimeNanoseconds = (int)q.Int(11),
-                        Size = q.Int(12),
-                        DeviceMajor = (int)q.Int(13),
-                        DeviceMinor = (int)q.Int(14),
-                        LinkTarget = q.Blob(15),
-                        HardlinkTo = q.IntOrNull(16),
-                        Content = q.Text(17) is string c ? ParseBlob(c) : null,
-                        Note = q.Text(18),
-                        SourceDevice = q.Int(19),
-                        SourceInode = q.Int(20),
-                        CtimeSeconds = q.Int(21),
-                        CtimeNanoseconds = (int)q.Int(22),
-                    };
-                    if (!PathBytes.IsSafeRelative(t.Path))
-                    {
-                        throw new PreserveException(FailureKind.Integrity, $"{_what}: entry {t.Id} has the unsafe path '{t.DisplayPath}'.");
-                    }
-
-                    if (!byId.TryAdd(t.Id, t))
-                    {
-                        throw new PreserveException(FailureKind.Integrity, $"{_what}: entry id {t.Id} appears twice.");
-                    }
-
-                    list.Add(t);
-                }
+                string filter = $" WHERE entry = {found[0].Id}";
+                Dictionary<long, List<Extent>> ownExtents = ReadExtents(db, filter);
+                Dictionary<long, List<XAttr>> ownXAttrs = ReadXAttrs(db, filter);
+                return [found[0] with { Extents = ownExtents.GetValueOrDefault(found[0].Id) ?? [], XAttrs = ownXAttrs.GetValueOrDefault(found[0].Id) ?? [] }];
             }
 
-            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: entries read");
-            if (list.Count == 0)
-            {
-                return list;
-            }
-
-            string filter = onePath is null ? "" : $" WHERE entry = {list[0].Id}";
-            using (var q = new RawQuery(db, "SELECT entry, offset, length, blob, blob_offset FROM extents" + filter + " ORDER BY entry, offset", _what))
-            {
-                while (q.Step())
-                {
-                    if (!byId.TryGetValue(q.Int(0), out TreeEntry? t))
-                    {
-                        throw new PreserveException(FailureKind.Integrity, $"{_what}: an extent names entry {q.Int(0)}, which does not exist.");
-                    }
-
-                    t.Extents.Add(new Extent(q.Int(1), q.Int(2), ParseBlob(q.Text(3) ?? ""), q.Int(4)));
-                }
-            }
-
+            Dictionary<long, List<Extent>> extents = ReadExtents(db, "");
             CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: extents read");
-            using (var q = new RawQuery(db, "SELECT entry, name, value FROM xattrs" + filter + " ORDER BY entry, name", _what))
-            {
-                while (q.Step())
-                {
-                    if (byId.TryGetValue(q.Int(0), out TreeEntry? t))
-                    {
-                        t.XAttrs.Add(new XAttr(q.Blob(1) ?? [], q.Blob(2) ?? []));
-                    }
-                }
-            }
-
+            Dictionary<long, List<XAttr>> xattrs = ReadXAttrs(db, "");
             CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: xattrs read");
-            return list;
+            return ReadEntries(db, null, extents, xattrs);
         }
         catch (SqliteException e)
         {
@@ -176,6 +107,113 @@ public sealed class CatalogFile : IDisposable
         {
             throw new PreserveException(FailureKind.Integrity, $"{_what}: the tree catalog holds a value of the wrong type ({e.Message}).", e);
         }
+    }
+
+    /// <summary>Reads entries (all in id order, or the one at <paramref name="onePath"/>), each with its extents and xattrs from the maps.</summary>
+    private List<TreeEntry> ReadEntries(sqlite3 db, byte[]? onePath, Dictionary<long, List<Extent>>? extents, Dictionary<long, List<XAttr>>? xattrs)
+    {
+        var ids = new HashSet<long>();
+        var list = new List<TreeEntry>();
+
+        // The columns in TreeEntryFields' order (FORMAT.md §6.2), read by position below.
+        string sql = $"SELECT {string.Join(", ", TreeEntryFields.EntryColumns)} FROM entries" + (onePath is null ? " ORDER BY id" : " WHERE path = ?1");
+        int withExtents = 0;
+        using (var q = new RawQuery(db, sql, _what))
+        {
+            if (onePath is not null)
+            {
+                q.BindBlob(1, onePath);
+            }
+
+            while (q.Step())
+            {
+                long id = q.Int(0);
+                List<Extent>? own = extents?.GetValueOrDefault(id);
+                withExtents += own is null ? 0 : 1;
+                var t = new TreeEntry
+                {
+                    Id = id,
+                    ParentId = q.IntOrNull(1),
+                    Path = q.Blob(2) ?? [],
+                    Kind = TreeCatalog.ParseKind(q.Text(3) ?? "", _what),
+                    State = TreeCatalog.ParseState(q.Text(4) ?? "", _what),
+                    Mode = (int)q.Int(5),
+                    Uid = q.Int(6),
+                    Gid = q.Int(7),
+                    UserName = q.Text(8),
+                    GroupName = q.Text(9),
+                    MtimeSeconds = q.Int(10),
+                    MtimeNanoseconds = (int)q.Int(11),
+                    Size = q.Int(12),
+                    DeviceMajor = (int)q.Int(13),
+                    DeviceMinor = (int)q.Int(14),
+                    LinkTarget = q.Blob(15),
+                    HardlinkTo = q.IntOrNull(16),
+                    Content = q.Text(17) is string c ? ParseBlob(c) : null,
+                    Note = q.Text(18),
+                    Observed = new SourceObservation(q.Int(19), q.Int(20), q.Int(21), (int)q.Int(22)),
+                    Extents = own ?? [],
+                    XAttrs = xattrs?.GetValueOrDefault(id) ?? [],
+                };
+                if (!PathBytes.IsSafeRelative(t.Path))
+                {
+                    throw new PreserveException(FailureKind.Integrity, $"{_what}: entry {t.Id} has the unsafe path '{t.DisplayPath}'.");
+                }
+
+                if (!ids.Add(t.Id))
+                {
+                    throw new PreserveException(FailureKind.Integrity, $"{_what}: entry id {t.Id} appears twice.");
+                }
+
+                list.Add(t);
+            }
+        }
+
+        CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: entries read");
+        if (extents is not null && withExtents != extents.Count)
+        {
+            long orphan = extents.Keys.First(id => !ids.Contains(id));
+            throw new PreserveException(FailureKind.Integrity, $"{_what}: an extent names entry {orphan}, which does not exist.");
+        }
+
+        return list;
+    }
+
+    private Dictionary<long, List<Extent>> ReadExtents(sqlite3 db, string filter)
+    {
+        var extents = new Dictionary<long, List<Extent>>();
+        using var q = new RawQuery(db, "SELECT entry, offset, length, blob, blob_offset FROM extents" + filter + " ORDER BY entry, offset", _what);
+        while (q.Step())
+        {
+            long entry = q.Int(0);
+            if (!extents.TryGetValue(entry, out List<Extent>? own))
+            {
+                extents[entry] = own = [];
+            }
+
+            own.Add(new Extent(q.Int(1), q.Int(2), ParseBlob(q.Text(3) ?? ""), q.Int(4)));
+        }
+
+        return extents;
+    }
+
+    // xattrs of an entry that does not exist are ignored, as they always were: they cannot be restored anywhere.
+    private Dictionary<long, List<XAttr>> ReadXAttrs(sqlite3 db, string filter)
+    {
+        var xattrs = new Dictionary<long, List<XAttr>>();
+        using var q = new RawQuery(db, "SELECT entry, name, value FROM xattrs" + filter + " ORDER BY entry, name", _what);
+        while (q.Step())
+        {
+            long entry = q.Int(0);
+            if (!xattrs.TryGetValue(entry, out List<XAttr>? own))
+            {
+                xattrs[entry] = own = [];
+            }
+
+            own.Add(new XAttr(q.Blob(1) ?? [], q.Blob(2) ?? []));
+        }
+
+        return xattrs;
     }
 
     /// <summary>A read-only statement over the raw SQLite API; a failing step is reported as a damaged catalog.</summary>

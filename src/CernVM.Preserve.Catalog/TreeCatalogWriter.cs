@@ -39,13 +39,17 @@ public sealed class TreeCatalogWriter : IDisposable
         // per row, which is most of the time of a catalog of thousands of entries.
         _db = _conn.Handle!;
         Check(_db, raw.sqlite3_exec(_db, "BEGIN"));
-        _entry = new Statement(_db,
-            "INSERT INTO entries(id, parent, path, kind, state, mode, uid, gid, uname, gname, mtime_sec, mtime_nsec, size, " +
-            "rdev_major, rdev_minor, target, hardlink_to, content, note, src_dev, src_ino, ctime_sec, ctime_nsec) VALUES " +
-            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)");
+        _entry = new Statement(_db, InsertEntry);
         _extent = new Statement(_db, "INSERT INTO extents(entry, offset, length, blob, blob_offset) VALUES (?1, ?2, ?3, ?4, ?5)");
         _xattr = new Statement(_db, "INSERT INTO xattrs(entry, name, value) VALUES (?1, ?2, ?3)");
     }
+
+    /// <summary>
+    /// The row insert, its columns in <see cref="TreeEntryFields.EntryColumns"/>' order; <see cref="Add"/> binds
+    /// them by position in that order (a test checks that every field reads back as written).
+    /// </summary>
+    internal static string InsertEntry { get; } =
+        $"INSERT INTO entries({string.Join(", ", TreeEntryFields.EntryColumns)}) VALUES ({string.Join(", ", TreeEntryFields.EntryColumns.Select((_, i) => "?" + (i + 1).ToString(CultureInfo.InvariantCulture)))})";
 
     /// <summary>How many entries were added.</summary>
     public long Count => _count;
@@ -91,10 +95,10 @@ public sealed class TreeCatalogWriter : IDisposable
         e.IntOrNull(17, t.HardlinkTo);
         e.Text(18, t.Content?.ToString());
         e.Text(19, t.Note);
-        e.Int(20, t.SourceDevice);
-        e.Int(21, t.SourceInode);
-        e.Int(22, t.CtimeSeconds);
-        e.Int(23, t.CtimeNanoseconds);
+        e.Int(20, t.Observed.Device);
+        e.Int(21, t.Observed.Inode);
+        e.Int(22, t.Observed.CtimeSeconds);
+        e.Int(23, t.Observed.CtimeNanoseconds);
         e.Run();
 
         foreach (Extent ext in t.Extents)

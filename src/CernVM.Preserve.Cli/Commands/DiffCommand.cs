@@ -114,6 +114,6 @@ public sealed class TreeDiff
         return d;
     }
 
-    private static bool XAttrsEqual(List<XAttr> a, List<XAttr> b) =>
+    private static bool XAttrsEqual(IReadOnlyList<XAttr> a, IReadOnlyList<XAttr> b) =>
         a.Count == b.Count && a.Zip(b).All(p => p.First.Name.AsSpan().SequenceEqual(p.Second.Name) && p.First.Value.AsSpan().SequenceEqual(p.Second.Value));
 }

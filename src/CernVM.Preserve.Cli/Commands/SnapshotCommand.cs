@@ -5,6 +5,7 @@ using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Spec;
 using CernVM.Preserve.Curation.Trees;
+using CernVM.Preserve.Engine.Archiver;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
@@ -52,59 +53,34 @@ public static class SnapshotCommand
                 throw new PreserveException(FailureKind.Usage, "give either a SPEC file or --rootfs and --name, not both.");
             }
 
-            // --rootfs naming a file (a tarball or a container image) takes the spec's road: only it can unpack
-            // those, and it also records the OS they hold.
-            if (spec is null && parse.GetValue(rootfs) is string rootfsFile && File.Exists(rootfsFile))
+            // The quick form is a spec holding only os.rootfs: a directory, a tarball or an image, and its OS recorded.
+            if (spec is null)
             {
-                string full = Path.GetFullPath(rootfsFile);
-                spec = new CapsuleSpec
-                {
-                    Name = parse.GetValue(name) ?? throw new PreserveException(FailureKind.Usage, "snapshot needs --name NAME (the capsule)."),
-                    Os = new OsSpec(full, null, [.. parse.GetValue(exclude) ?? []]),
-                    SpecFile = full,
-                };
+                string source = parse.GetValue(rootfs) ?? throw new PreserveException(FailureKind.Usage, "snapshot needs a SPEC file, or --rootfs DIR (the tree to capture) and --name NAME.");
+                string capsule = parse.GetValue(name) ?? throw new PreserveException(FailureKind.Usage, "snapshot needs --name NAME (the capsule).");
+                spec = CapsuleSpec.ForRootfs(source, capsule, parse.GetValue(exclude) ?? []);
             }
 
+            CapsuleName capsuleName = CommonOptions.ParseName(spec.Name);
             ArchiveLocation where = CommonOptions.Location(parse);
             NSec.Cryptography.Key? key = parse.GetValue(sign) is string keyPath ? SigningKeyFile.LoadPrivate(keyPath) : null;
             await using Archive archive = await where.OpenAsync(ct, lvl);
             IReadOnlyList<string> excludeArchive = where.LocalPath is string lp ? [lp] : [];
-            PreparedCapture? prepared = null;
-            SnapshotOptions options;
-            if (spec is not null)
+            PreparedCapture prepared = await new EnvironmentCapture(archive).PrepareAsync(spec, excludeArchive, ct);
+            var options = new SnapshotOptions
             {
-                prepared = await new EnvironmentCapture(archive).PrepareAsync(spec, excludeArchive, ct);
-                options = new SnapshotOptions
-                {
-                    Source = spec.SpecFile,
-                    Tree = prepared.Tree,
-                    Capsule = CommonOptions.ParseName(spec.Name),
-                    Workers = Math.Max(1, parse.GetValue(workers)),
-                    Title = parse.GetValue(title) ?? spec.Title,
-                    Description = parse.GetValue(description) ?? spec.Description,
-                    SigningKey = key,
-                    Components = prepared.Components,
-                    ExtraWarnings = prepared.Warnings,
-                };
-            }
-            else
-            {
-                string source = parse.GetValue(rootfs) ?? throw new PreserveException(FailureKind.Usage, "snapshot needs a SPEC file, or --rootfs DIR (the tree to capture) and --name NAME.");
-                string capsule = parse.GetValue(name) ?? throw new PreserveException(FailureKind.Usage, "snapshot needs --name NAME (the capsule).");
-                options = new SnapshotOptions
-                {
-                    Source = Path.GetFullPath(source),
-                    Capsule = CommonOptions.ParseName(capsule),
-                    Excludes = parse.GetValue(exclude) ?? [],
-                    ExcludeAbsolute = excludeArchive,
-                    Workers = Math.Max(1, parse.GetValue(workers)),
-                    Title = parse.GetValue(title),
-                    Description = parse.GetValue(description),
-                    SigningKey = key,
-                };
-            }
+                Source = spec.Source,
+                Tree = prepared.Tree,
+                Capsule = capsuleName,
+                Workers = Math.Max(1, parse.GetValue(workers)),
+                Title = parse.GetValue(title) ?? spec.Title,
+                Description = parse.GetValue(description) ?? spec.Description,
+                SigningKey = key,
+                Components = prepared.Components,
+                ExtraWarnings = prepared.Warnings,
+            };
 
-            using var cleanup = new Cleanup(prepared?.Resources ?? []);
+            using var cleanup = new Cleanup(prepared.Resources);
             var snapshotter = new TreeSnapshotter(archive);
             SnapshotMonitor m = snapshotter.Monitor;
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -134,6 +110,11 @@ public static class SnapshotCommand
                     ["signed"] = result.Version.Signature is not null,
                     ["tree"] = CanonicalJson.ToNode(man.Tree),
                     ["statistics"] = CanonicalJson.ToNode(man.Statistics),
+                    ["newData"] = new JsonObject
+                    {
+                        ["content"] = NewDataJson(result.Summary.Content),
+                        ["catalog"] = NewDataJson(result.Summary.Catalog),
+                    },
                     ["warnings"] = CanonicalJson.ToNode(man.Warnings),
                     ["components"] = man.Components is null ? null : CanonicalJson.ToNode(man.Components),
                     ["notCaptured"] = new JsonArray(notCaptured.Select(e => (JsonNode)new JsonObject
@@ -150,10 +131,14 @@ public static class SnapshotCommand
                 TreeSummary t = man.Tree;
                 SnapshotStatistics s = man.Statistics;
                 Output.Line($"snapshot {result.Version.Capsule}@v{result.Version.Version} of {options.Source}" + (result.PreviousVersion is int p ? $" (previous v{p})" : ""));
-                Output.Line($"  entries     {t.Entries:N0}: {t.Files:N0} files, {t.Directories:N0} dirs, {t.Symlinks:N0} symlinks, {t.Hardlinks:N0} hard links, {t.Specials:N0} special");
-                Output.Line($"  size        {Output.Size(t.Bytes)} in {t.Blobs:N0} blobs");
+                SnapshotSummary sum = result.Summary;
+                long left = t.Excluded + t.Pseudo + t.Unreadable;
+                Output.Line($"  entries     {t.Entries:N0}: {t.Files:N0} files, {t.Directories:N0} dirs, {t.Symlinks:N0} symlinks, {t.Hardlinks:N0} hard links, {t.Specials:N0} special" + (left > 0 ? $" captured, {left:N0} not captured" : ""));
+                Output.Line($"  size        {Output.Size(t.Bytes)} captured, in {t.Blobs:N0} blobs");
                 Output.Line($"  read        {s.FilesRead:N0} files, {Output.Size(s.BytesRead)} ({s.FilesUnchanged:N0} unchanged files not read)");
-                Output.Line($"  new data    {Output.Size(s.NewBytes)} in {s.NewBlobs:N0} blobs, {Output.Size(s.NewCompressedBytes)} stored after compression");
+                Output.Line($"  new data    {Output.Size(sum.Content.Bytes)} of content in {sum.Content.Blobs:N0} blobs, "
+                    + (sum.Catalog.Blobs > 0 ? $"{Output.Size(sum.Catalog.Bytes)} of tree catalog" : "tree catalog already stored")
+                    + $"; {Output.Size(sum.Total.StoredBytes)} stored after compression");
                 Output.Line($"  took        {Output.Duration(clock.Elapsed)} ({Output.Rate(s.BytesRead, clock.Elapsed)})");
                 if (t.Excluded + t.Pseudo + t.Unreadable > 0)
                 {
@@ -191,4 +176,6 @@ public static class SnapshotCommand
         });
         return cmd;
     }
+
+    private static JsonObject NewDataJson(NewData d) => new() { ["blobs"] = d.Blobs, ["bytes"] = d.Bytes, ["storedBytes"] = d.StoredBytes };
 }

@@ -39,71 +39,87 @@ public readonly record struct Extent(long Offset, long Length, BlobId Blob, long
 public sealed record XAttr(byte[] Name, byte[] Value);
 
 /// <summary>
-/// One entry of a tree catalog: a path and everything POSIX says about it (FORMAT.md §6.2). Paths are raw
-/// bytes relative to the tree's root, '/'-separated, the root itself being the empty path.
+/// What the source observed of an entry, besides what the catalog records of it (FORMAT.md §6.2, columns
+/// <c>src_dev</c>, <c>src_ino</c>, <c>ctime_sec</c>, <c>ctime_nsec</c>): writers use it only to recognise an
+/// unchanged file in the next snapshot; readers ignore it. A source without inode numbers (an image, a
+/// CernVM-FS revision) observes nothing (<see cref="Inode"/> 0).
 /// </summary>
-public sealed class TreeEntry
+public readonly record struct SourceObservation(long Device, long Inode, long CtimeSeconds, int CtimeNanoseconds)
 {
-    public long Id { get; set; }
+    /// <summary>Whether the source gave evidence of identity: an inode number.</summary>
+    public bool IsKnown => Inode != 0;
+}
 
-    public long? ParentId { get; set; }
+/// <summary>
+/// One entry of a tree catalog: a path and everything POSIX says about it (FORMAT.md §6.2), immutable (a
+/// changed entry is a new one, <c>with { … }</c>). Paths are raw bytes relative to the tree's root,
+/// '/'-separated, the root itself being the empty path. Two entries are equal when the catalog would store
+/// the same row for them, extents and xattrs included: <see cref="TreeEntryFields"/> is the one list of
+/// fields from which equality, the catalog's columns and the difference of two entries are derived.
+/// </summary>
+public sealed record TreeEntry
+{
+    public long Id { get; init; }
+
+    public long? ParentId { get; init; }
 
     public required byte[] Path { get; init; }
 
-    public EntryKind Kind { get; set; }
+    public EntryKind Kind { get; init; }
 
-    public EntryState State { get; set; } = EntryState.Captured;
+    public EntryState State { get; init; } = EntryState.Captured;
 
     /// <summary>Permission and special bits (<c>st_mode &amp; 07777</c>).</summary>
-    public int Mode { get; set; }
+    public int Mode { get; init; }
 
-    public long Uid { get; set; }
+    public long Uid { get; init; }
 
-    public long Gid { get; set; }
+    public long Gid { get; init; }
 
     /// <summary>The owner's name in the tree's own /etc/passwd, when it has one.</summary>
-    public string? UserName { get; set; }
+    public string? UserName { get; init; }
 
-    public string? GroupName { get; set; }
+    public string? GroupName { get; init; }
 
-    public long MtimeSeconds { get; set; }
+    public long MtimeSeconds { get; init; }
 
-    public int MtimeNanoseconds { get; set; }
+    public int MtimeNanoseconds { get; init; }
 
     /// <summary>File size in bytes; for a symlink, the length of its target.</summary>
-    public long Size { get; set; }
+    public long Size { get; init; }
 
-    public int DeviceMajor { get; set; }
+    public int DeviceMajor { get; init; }
 
-    public int DeviceMinor { get; set; }
+    public int DeviceMinor { get; init; }
 
     /// <summary>A symlink's target, raw bytes.</summary>
-    public byte[]? LinkTarget { get; set; }
+    public byte[]? LinkTarget { get; init; }
 
     /// <summary>For the second and later names of one inode: the id of the entry holding the first name.</summary>
-    public long? HardlinkTo { get; set; }
+    public long? HardlinkTo { get; init; }
 
     /// <summary>SHA-256 of a regular file's whole content (holes read as zeros).</summary>
-    public BlobId? Content { get; set; }
+    public BlobId? Content { get; init; }
 
-    public List<Extent> Extents { get; set; } = [];
+    /// <summary>Where a regular file's bytes are, in file order (FORMAT.md §6.3).</summary>
+    public IReadOnlyList<Extent> Extents { get; init; } = [];
 
-    public List<XAttr> XAttrs { get; set; } = [];
+    /// <summary>Extended attributes in name order (FORMAT.md §6.4).</summary>
+    public IReadOnlyList<XAttr> XAttrs { get; init; } = [];
 
     /// <summary>File system type of a pseudo mount point, or the reason of an exclusion or a read failure.</summary>
-    public string? Note { get; set; }
+    public string? Note { get; init; }
 
-    /// <summary>Source observations, used only to recognise unchanged files in the next snapshot.</summary>
-    public long SourceDevice { get; set; }
-
-    public long SourceInode { get; set; }
-
-    public long CtimeSeconds { get; set; }
-
-    public int CtimeNanoseconds { get; set; }
+    /// <summary>What the source observed; not part of what the tree is.</summary>
+    public SourceObservation Observed { get; init; }
 
     /// <summary>True for a regular file holding holes (fewer stored bytes than its size).</summary>
     public bool IsSparse => Kind == EntryKind.File && HardlinkTo is null && Extents.Sum(e => e.Length) < Size;
 
     public string DisplayPath => PathBytes.ToDisplay(Path);
+
+    /// <summary>Equal when every field of <see cref="TreeEntryFields.All"/> is: the same catalog row.</summary>
+    public bool Equals(TreeEntry? other) => other is not null && (ReferenceEquals(this, other) || TreeEntryFields.SameRow(this, other));
+
+    public override int GetHashCode() => HashCode.Combine(Id, Kind, Size, MtimeSeconds, Content, PathBytes.EqualityComparer.GetHashCode(Path));
 }

@@ -2,6 +2,7 @@ using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Trees;
+using CernVM.Preserve.Engine;
 
 namespace CernVM.Preserve.Curation.Cvmfs;
 
@@ -14,7 +15,7 @@ public sealed class CvmfsTreeSource : ITreeSource
 {
     private readonly CvmfsRepository _repository;
     private readonly ShrinkwrapSpec? _spec;
-    private readonly Dictionary<TreeEntry, CvmfsEntry> _files = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<byte[], CvmfsEntry> _files = new(PathBytes.EqualityComparer);
     private readonly List<CaptureWarning> _warnings = [];
 
     public CvmfsTreeSource(CvmfsRepository repository, string description, ShrinkwrapSpec? spec = null)
@@ -65,29 +66,26 @@ public sealed class CvmfsTreeSource : ITreeSource
                 continue; // /.cvmfs: the client's own virtual directory, not content
             }
 
+            byte[]? target = c.Kind == CvmfsEntryKind.Symlink ? System.Text.Encoding.UTF8.GetBytes(c.SymlinkTarget ?? "") : null;
+            bool external = c.Kind == CvmfsEntryKind.File && c.IsExternal;
             var e = new TreeEntry
             {
                 Path = c.Path.Length == 0 ? [] : System.Text.Encoding.UTF8.GetBytes(c.Path.TrimStart('/')),
                 Kind = KindOf(c),
+                State = external ? EntryState.Unreadable : EntryState.Captured,
                 Mode = (int)(c.Mode & 0xFFF),
                 Uid = c.Uid ?? 0,
                 Gid = c.Gid ?? 0,
                 MtimeSeconds = c.MtimeSeconds,
                 MtimeNanoseconds = c.MtimeNanoseconds,
-                Size = c.Kind == CvmfsEntryKind.File ? c.Size : 0,
+                Size = target?.Length ?? (c.Kind == CvmfsEntryKind.File ? c.Size : 0),
+                LinkTarget = target,
                 XAttrs = c.Xattrs.Select(x => new XAttr(System.Text.Encoding.UTF8.GetBytes(x.Key), x.Value)).ToList(),
+                Note = external ? "external file: its content is not stored in the repository" : null,
             };
-            if (c.Kind == CvmfsEntryKind.Symlink)
+            if (external)
             {
-                e.LinkTarget = System.Text.Encoding.UTF8.GetBytes(c.SymlinkTarget ?? "");
-                e.Size = e.LinkTarget.Length;
-            }
-
-            if (c.Kind == CvmfsEntryKind.File && c.IsExternal)
-            {
-                e.State = EntryState.Unreadable;
-                e.Note = "external file: its content is not stored in the repository";
-                _warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, e.DisplayPath, e.Note));
+                _warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, e.DisplayPath, e.Note!));
             }
 
             if (c.HardlinkGroup > 0 && c.Kind != CvmfsEntryKind.Directory)
@@ -107,13 +105,13 @@ public sealed class CvmfsTreeSource : ITreeSource
                 {
                     // One inode cannot be two things: the catalog contradicts itself. Each name keeps what the
                     // catalog says of it, as a separate entry, rather than one name's content under the other.
-                    _warnings.Add(new CaptureWarning("CAP020", e.DisplayPath, $"{Description}: hard-link group {c.HardlinkGroup} of {key.Directory}/ in catalog {c.Catalog.ObjectName} joins '{first.Source.Path}' and '{c.Path}', which differ ({Difference(first.Source, c)}); recorded as separate entries"));
+                    _warnings.Add(CaptureWarning.For(ReportCode.CvmfsRemark, e.DisplayPath, $"{Description}: hard-link group {c.HardlinkGroup} of {key.Directory}/ in catalog {c.Catalog.ObjectName} joins '{first.Source.Path}' and '{c.Path}', which differ ({Difference(first.Source, c)}); recorded as separate entries"));
                 }
             }
 
             if (c.Kind == CvmfsEntryKind.File)
             {
-                _files[e] = c;
+                _files[e.Path] = c;
             }
 
             entries.Add(e);
@@ -133,13 +131,12 @@ public sealed class CvmfsTreeSource : ITreeSource
             }
         }
 
-        TreeOrdering.Number(entries, links);
-        return entries;
+        return TreeOrdering.Number(entries, links);
     }
 
     public IFileContent Open(TreeEntry entry)
     {
-        if (!_files.TryGetValue(entry, out CvmfsEntry? c))
+        if (!_files.TryGetValue(entry.Path, out CvmfsEntry? c))
         {
             throw new IOException($"'{entry.DisplayPath}' is not a regular file of {Description}.");
         }

@@ -36,12 +36,38 @@ public sealed class CapsuleSpec
 
     public List<RunSpec> Run { get; set; } = [];
 
-    /// <summary>The spec file's absolute path; relative paths in the spec are relative to its directory.</summary>
+    /// <summary>
+    /// The spec file's absolute path; relative paths in the spec are relative to its directory. Empty for the
+    /// quick form (<see cref="ForRootfs"/>), which has no file.
+    /// </summary>
     [JsonIgnore]
     public string SpecFile { get; set; } = "";
 
+    /// <summary>Whether the spec came from a file (which the capture keeps as <c>components.curation.spec</c>).</summary>
+    [JsonIgnore]
+    public bool HasFile => SpecFile.Length > 0;
+
+    /// <summary>Where the tree was read from, for the manifest's <c>tree.source</c>: the spec file, or the quick form's root.</summary>
+    [JsonIgnore]
+    public string Source => HasFile ? SpecFile : Resolve(Os.Rootfs);
+
+    /// <summary>How messages name the root file system: the spec's field, or the quick form's option.</summary>
+    [JsonIgnore]
+    public string RootfsLabel => HasFile ? $"{SpecFile}: os.rootfs '{Os.Rootfs}'" : $"--rootfs {Os.Rootfs}";
+
+    /// <summary>
+    /// The quick form, <c>snapshot --rootfs PATH --name NAME</c> (docs/CLI.md): a spec holding only
+    /// <c>os.rootfs</c> and its exclusions, so a directory, a tarball and an image are captured, and their OS
+    /// recorded, the one way a spec file's root is.
+    /// </summary>
+    public static CapsuleSpec ForRootfs(string rootfs, string name, IReadOnlyList<string> exclude)
+    {
+        ArgumentNullException.ThrowIfNull(rootfs);
+        return new CapsuleSpec { Name = name, Os = new OsSpec(Path.GetFullPath(rootfs), null, [.. exclude]) };
+    }
+
     /// <summary>A path on the curator's machine, as written in the spec, made absolute.</summary>
-    public string Resolve(string path) => Path.GetFullPath(path, Path.GetDirectoryName(SpecFile) ?? ".");
+    public string Resolve(string path) => HasFile ? Path.GetFullPath(path, Path.GetDirectoryName(SpecFile)!) : Path.GetFullPath(path);
 }
 
 public sealed record Creator(string Name, string? Affiliation, string? Orcid);

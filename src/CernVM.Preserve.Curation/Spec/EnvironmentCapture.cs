@@ -6,6 +6,7 @@ using CernVM.Preserve.Curation.Boot;
 using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Curation.Packages;
 using CernVM.Preserve.Curation.Trees;
+using CernVM.Preserve.Engine;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Curation.Spec;
@@ -61,32 +62,11 @@ public sealed class EnvironmentCapture(Archive archive)
         var warnings = new List<CaptureWarning>();
 
         string rootfs = spec.Resolve(spec.Os.Rootfs);
-        ITreeSource? baseTree = null;
-        TarBackedTreeSource? archived = null;
-        if (Directory.Exists(rootfs) && ImageTreeSource.IsImageLayout(rootfs))
-        {
-            archived = new ImageTreeSource(rootfs, spec.Os.Exclude ?? []);
-        }
-        else if (Directory.Exists(rootfs))
-        {
-            baseTree = new DirectoryTreeSource(rootfs, spec.Os.Exclude ?? [], excludeAbsolute);
-        }
-        else if (File.Exists(rootfs))
-        {
-            // A tarball is a root file system, unless its members make it a container image archive.
-            LocalTar tar = LocalTar.Open(rootfs, cancellationToken);
-            resources.Add(tar);
-            archived = ImageTreeSource.IsImageArchive(tar.MemberNames()) ? new ImageTreeSource(tar, spec.Os.Exclude ?? []) : new TarTreeSource(tar, spec.Os.Exclude ?? []);
-        }
-        else
-        {
-            throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: os.rootfs '{spec.Os.Rootfs}' ({rootfs}) does not exist.");
-        }
-
+        ITreeSource rootTree = RootfsTree.Open(rootfs, spec.Os.Exclude ?? [], excludeAbsolute, spec.RootfsLabel, resources, cancellationToken);
+        TarBackedTreeSource? archived = rootTree as TarBackedTreeSource;
         if (archived is not null)
         {
             // The files that describe the OS and its boot are unpacked into a scratch directory to be read.
-            resources.Add(archived);
             archived.Walk(cancellationToken);
             string probe = Directory.CreateTempSubdirectory("cvmpreserve-probe-").FullName;
             resources.Add(new ScratchDirectory(probe));
@@ -104,14 +84,17 @@ public sealed class EnvironmentCapture(Archive archive)
             rootfs = probe;
         }
 
-        var curation = new CurationComponent
-        {
-            Experiment = spec.Experiment,
-            Creators = spec.Creators.Select(c => new CreatorRecord { Name = c.Name, Affiliation = c.Affiliation, Orcid = c.Orcid }).ToList(),
-            Licence = spec.Licence,
-            DphepLevel = spec.DphepLevel,
-            Spec = await StoreFileAsync(spec.SpecFile, cancellationToken),
-        };
+        // The quick form has no spec file to keep, nor anything else a curator says.
+        CurationComponent? curation = spec.HasFile
+            ? new CurationComponent
+            {
+                Experiment = spec.Experiment,
+                Creators = spec.Creators.Select(c => new CreatorRecord { Name = c.Name, Affiliation = c.Affiliation, Orcid = c.Orcid }).ToList(),
+                Licence = spec.Licence,
+                DphepLevel = spec.DphepLevel,
+                Spec = await StoreFileAsync(spec.SpecFile, cancellationToken),
+            }
+            : null;
         OsComponent os = await DescribeOsAsync(spec, rootfs, warnings, cancellationToken);
         if (archived is ImageTreeSource { Image: ImageDescription image })
         {
@@ -164,7 +147,8 @@ public sealed class EnvironmentCapture(Archive archive)
             Run = spec.Run.Count > 0 ? await DescribeRunAsync(spec, rootfs, cancellationToken) : null,
         };
 
-        var tree = new CompositeTreeSource(baseTree ?? archived!, layers);
+        // Without layers the root is the tree as it is: its walk hands out entries as it goes (FORMAT.md §6).
+        ITreeSource tree = layers.Count == 0 ? rootTree : new CompositeTreeSource(rootTree, layers);
         return new PreparedCapture(tree, components, warnings, resources);
     }
 
@@ -190,11 +174,6 @@ public sealed class EnvironmentCapture(Archive archive)
             Architecture = id.Architecture,
             IdentityFrom = id.Sources.ToList(),
         };
-        if (id.Distribution is null)
-        {
-            warnings.Add(CaptureWarning.For(ReportCode.DistributionUnknown, null, "the distribution is unknown: the tree has no os-release, *-release, lsb-release or debian_version file."));
-        }
-
         PackageDatabase db;
         try
         {
@@ -202,7 +181,14 @@ public sealed class EnvironmentCapture(Archive archive)
         }
         catch (PackageDatabaseException e)
         {
-            warnings.Add(CaptureWarning.For(ReportCode.NoPackageDatabase, null, $"no package database read: {e.Message}"));
+            // The quick form records what it finds: a tree with neither an OS identity nor a package
+            // database is plain data, not an OS root missing its parts, and gets no warning for it.
+            if (spec.HasFile || id.Distribution is not null)
+            {
+                WarnUnknownDistribution(id, warnings);
+                warnings.Add(CaptureWarning.For(ReportCode.NoPackageDatabase, null, $"no package database read: {e.Message}"));
+            }
+
             if (spec.Os.Metapackage is not null)
             {
                 throw new PreserveException(FailureKind.Usage, $"{spec.SpecFile}: os.metapackage '{spec.Os.Metapackage}' is named, but the tree's package database cannot be read: {e.Message}", e);
@@ -210,6 +196,8 @@ public sealed class EnvironmentCapture(Archive archive)
 
             return os;
         }
+
+        WarnUnknownDistribution(id, warnings);
 
         // The full package list is a blob (canonical JSON); the manifest keeps its id, its format and count.
         byte[] list = PackageList.Serialize(db.Packages.Select(p => new PackageListEntry
@@ -276,6 +264,14 @@ public sealed class EnvironmentCapture(Archive archive)
         }
 
         return os;
+    }
+
+    private static void WarnUnknownDistribution(OsIdentity id, List<CaptureWarning> warnings)
+    {
+        if (id.Distribution is null)
+        {
+            warnings.Add(CaptureWarning.For(ReportCode.DistributionUnknown, null, "the distribution is unknown: the tree has no os-release, *-release, lsb-release or debian_version file."));
+        }
     }
 
     private async Task<(TreeLayer, CvmfsComponent)> OpenCvmfsAsync(CapsuleSpec spec, CvmfsSpec c, List<IDisposable> resources, List<CaptureWarning> warnings, CancellationToken cancellationToken)

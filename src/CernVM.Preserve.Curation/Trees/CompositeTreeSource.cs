@@ -1,6 +1,7 @@
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Engine;
 
 namespace CernVM.Preserve.Curation.Trees;
 
@@ -16,7 +17,8 @@ public sealed class CompositeTreeSource : ITreeSource
 {
     private readonly ITreeSource _base;
     private readonly IReadOnlyList<TreeLayer> _layers;
-    private readonly Dictionary<TreeEntry, (ITreeSource Source, TreeEntry Original)> _origin = new(ReferenceEqualityComparer.Instance);
+    // By path in the composed tree: each entry's source and its entry there, to open a file.
+    private readonly Dictionary<byte[], (ITreeSource Source, TreeEntry Original)> _origin = new(PathBytes.EqualityComparer);
     private readonly List<CaptureWarning> _warnings = [];
 
     public CompositeTreeSource(ITreeSource baseTree, IReadOnlyList<TreeLayer> layers)
@@ -125,14 +127,19 @@ public sealed class CompositeTreeSource : ITreeSource
             }
         }
 
-        foreach (TreeEntry e in result)
+        List<TreeEntry> numbered = TreeOrdering.Number(result, links);
+        for (int i = 0; i < numbered.Count; i++)
         {
-            e.UserName ??= users.GetValueOrDefault(e.Uid);
-            e.GroupName ??= groups.GetValueOrDefault(e.Gid);
+            TreeEntry e = numbered[i];
+            string? user = e.UserName ?? users.GetValueOrDefault(e.Uid);
+            string? group = e.GroupName ?? groups.GetValueOrDefault(e.Gid);
+            if (!ReferenceEquals(user, e.UserName) || !ReferenceEquals(group, e.GroupName))
+            {
+                numbered[i] = e with { UserName = user, GroupName = group };
+            }
         }
 
-        TreeOrdering.Number(result, links);
-        return result;
+        return numbered;
 
         void Add(List<TreeEntry> entries, ITreeSource source, byte[] prefix, Func<TreeEntry, bool> keep)
         {
@@ -147,7 +154,7 @@ public sealed class CompositeTreeSource : ITreeSource
 
                 TreeEntry copy = Copy(e, prefix.Length == 0 ? e.Path : e.Path.Length == 0 ? prefix : PathBytes.Join(prefix, e.Path));
                 copies[e.Id] = copy;
-                _origin[copy] = (source, e);
+                _origin[copy.Path] = (source, e);
                 result.Add(copy);
                 if (e.HardlinkTo is long h && copies.TryGetValue(h, out TreeEntry? first))
                 {
@@ -158,7 +165,7 @@ public sealed class CompositeTreeSource : ITreeSource
     }
 
     public IFileContent Open(TreeEntry entry) =>
-        _origin.TryGetValue(entry, out var o) ? o.Source.Open(o.Original) : throw new IOException($"'{entry.DisplayPath}' is not an entry of this tree.");
+        _origin.TryGetValue(entry.Path, out var o) ? o.Source.Open(o.Original) : throw new IOException($"'{entry.DisplayPath}' is not an entry of this tree.");
 
     private static int NextSlash(byte[] path, int slash)
     {
@@ -166,29 +173,6 @@ public sealed class CompositeTreeSource : ITreeSource
         return next < 0 ? -1 : slash + 1 + next;
     }
 
-    private static TreeEntry Copy(TreeEntry e, byte[] path) => new()
-    {
-        Path = path,
-        Kind = e.Kind,
-        State = e.State,
-        Mode = e.Mode,
-        Uid = e.Uid,
-        Gid = e.Gid,
-        UserName = e.UserName,
-        GroupName = e.GroupName,
-        MtimeSeconds = e.MtimeSeconds,
-        MtimeNanoseconds = e.MtimeNanoseconds,
-        Size = e.Size,
-        DeviceMajor = e.DeviceMajor,
-        DeviceMinor = e.DeviceMinor,
-        LinkTarget = e.LinkTarget,
-        Content = e.Content,
-        Extents = e.Extents,
-        XAttrs = e.XAttrs,
-        Note = e.Note,
-        SourceDevice = e.SourceDevice,
-        SourceInode = e.SourceInode,
-        CtimeSeconds = e.CtimeSeconds,
-        CtimeNanoseconds = e.CtimeNanoseconds,
-    };
+    // A layer's entry at its place in the composed tree; ids and hard links are the composed tree's own.
+    private static TreeEntry Copy(TreeEntry e, byte[] path) => e with { Path = path, Id = 0, ParentId = null, HardlinkTo = null };
 }

@@ -1,5 +1,6 @@
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Engine;
 using CernVM.Preserve.Posix;
 using Microsoft.Win32.SafeHandles;
 

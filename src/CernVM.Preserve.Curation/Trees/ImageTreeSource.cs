@@ -65,7 +65,7 @@ public sealed class ImageTreeSource : TarBackedTreeSource
     public static bool IsImageArchive(IReadOnlySet<string> members) =>
         (members.Contains("oci-layout") && members.Contains("index.json")) || (members.Contains("manifest.json") && (members.Contains("repositories") || members.Any(m => m.EndsWith("/layer.tar", StringComparison.Ordinal) || m.StartsWith("blobs/sha256/", StringComparison.Ordinal))));
 
-    protected override void Populate(Dictionary<byte[], TreeEntry> entries, CancellationToken cancellationToken)
+    private protected override void Populate(Dictionary<byte[], TarMember> entries, CancellationToken cancellationToken)
     {
         if (_files is null)
         {
@@ -110,12 +110,12 @@ public sealed class ImageTreeSource : TarBackedTreeSource
     }
 
     /// <summary>Applies one layer's members onto the entries of the layers below it (OCI image-spec, layer.md).</summary>
-    private void Apply(Dictionary<byte[], TreeEntry> entries, Dictionary<byte[], TreeEntry> layer, string name)
+    private void Apply(Dictionary<byte[], TarMember> entries, Dictionary<byte[], TarMember> layer, string name)
     {
         // Deletions first: whiteouts and opaque markers only ever concern the layers below.
         var deleted = new List<byte[]>();
         var opaque = new List<byte[]>();
-        foreach ((byte[] path, TreeEntry e) in layer)
+        foreach ((byte[] path, TarMember e) in layer)
         {
             int slash = path.AsSpan().LastIndexOf((byte)'/');
             byte[] dir = slash < 0 ? [] : path[..slash];
@@ -155,7 +155,7 @@ public sealed class ImageTreeSource : TarBackedTreeSource
             }
         }
 
-        foreach ((byte[] path, TreeEntry e) in layer)
+        foreach ((byte[] path, TarMember e) in layer)
         {
             string file = System.Text.Encoding.UTF8.GetString(path.AsSpan(path.AsSpan().LastIndexOf((byte)'/') + 1));
             if (!file.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))

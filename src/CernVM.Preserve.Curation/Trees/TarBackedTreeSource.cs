@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Engine;
 
 namespace CernVM.Preserve.Curation.Trees;
 
@@ -161,9 +162,10 @@ public sealed class LocalTar : IDisposable
 public abstract class TarBackedTreeSource : ITreeSource, IDisposable
 {
     private readonly IReadOnlyList<ExclusionPattern> _exclusions;
-    private readonly Dictionary<TreeEntry, (string File, long Offset, long Length)> _data = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<TreeEntry, TreeEntry> _links = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<TarMember, (string File, long Offset, long Length)> _data = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<TarMember, TarMember> _links = new(ReferenceEqualityComparer.Instance);
     private List<TreeEntry>? _walked;
+    private Dictionary<byte[], TarMember> _members = new(PathBytes.EqualityComparer);
 
     protected TarBackedTreeSource(IReadOnlyList<string>? exclusions)
     {
@@ -177,15 +179,15 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
     protected List<CaptureWarning> WarningList { get; } = [];
 
     /// <summary>Fills <paramref name="entries"/> (path → entry; the root is there already) from the tar files.</summary>
-    protected abstract void Populate(Dictionary<byte[], TreeEntry> entries, CancellationToken cancellationToken);
+    private protected abstract void Populate(Dictionary<byte[], TarMember> entries, CancellationToken cancellationToken);
 
     public List<TreeEntry> Walk(CancellationToken cancellationToken)
     {
         _data.Clear();
         _links.Clear();
-        var entries = new Dictionary<byte[], TreeEntry>(PathBytes.EqualityComparer)
+        var entries = new Dictionary<byte[], TarMember>(PathBytes.EqualityComparer)
         {
-            [[]] = new TreeEntry { Path = [], Kind = EntryKind.Directory, Mode = 0x1ED },
+            [[]] = new TarMember { Path = [], Kind = EntryKind.Directory, Mode = 0x1ED },
         };
         Populate(entries, cancellationToken);
 
@@ -197,14 +199,14 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
                 byte[] parent = path[..slash];
                 if (!entries.ContainsKey(parent))
                 {
-                    entries[parent] = new TreeEntry { Path = parent, Kind = EntryKind.Directory, Mode = 0x1ED };
+                    entries[parent] = new TarMember { Path = parent, Kind = EntryKind.Directory, Mode = 0x1ED };
                 }
             }
         }
 
         // Exclusions as for a directory: the entry is recorded as excluded, nothing below or inside it kept.
         var excluded = new List<byte[]>();
-        foreach (TreeEntry e in entries.Values.OrderBy(e => e.Path, Comparer<byte[]>.Create(TreeOrdering.Compare)))
+        foreach (TarMember e in entries.Values.OrderBy(e => e.Path, Comparer<byte[]>.Create(TreeOrdering.Compare)))
         {
             if (e.Path.Length == 0 || excluded.Any(x => IsBelow(e.Path, x)))
             {
@@ -221,11 +223,11 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             }
         }
 
-        List<TreeEntry> list = [.. entries.Values.Where(e => !excluded.Any(x => IsBelow(e.Path, x)))];
-        var kept = new HashSet<TreeEntry>(list, ReferenceEqualityComparer.Instance);
-        foreach (TreeEntry e in list)
+        List<TarMember> list = [.. entries.Values.Where(e => !excluded.Any(x => IsBelow(e.Path, x)))];
+        var kept = new HashSet<TarMember>(list, ReferenceEqualityComparer.Instance);
+        foreach (TarMember e in list)
         {
-            if (_links.TryGetValue(e, out TreeEntry? first) && kept.Contains(first) && first.State != EntryState.Captured)
+            if (_links.TryGetValue(e, out TarMember? first) && kept.Contains(first) && first.State != EntryState.Captured)
             {
                 _links.Remove(e);
                 e.State = EntryState.Excluded;
@@ -235,16 +237,16 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
 
         // Each inode's content goes to its first name in catalog order, which need not be the name the tar
         // gave first, and may be gone (a later layer deleted or replaced it): the others link to that one.
-        foreach (IGrouping<TreeEntry, TreeEntry> inode in _links.GroupBy<KeyValuePair<TreeEntry, TreeEntry>, TreeEntry, TreeEntry>(l => l.Value, l => l.Key, ReferenceEqualityComparer.Instance).ToList())
+        foreach (IGrouping<TarMember, TarMember> inode in _links.GroupBy<KeyValuePair<TarMember, TarMember>, TarMember, TarMember>(l => l.Value, l => l.Key, ReferenceEqualityComparer.Instance).ToList())
         {
-            TreeEntry original = inode.Key;
-            List<TreeEntry> names = [.. inode.Where(n => kept.Contains(n) && n.State == EntryState.Captured)];
+            TarMember original = inode.Key;
+            List<TarMember> names = [.. inode.Where(n => kept.Contains(n) && n.State == EntryState.Captured)];
             if (kept.Contains(original) && original.State == EntryState.Captured)
             {
                 names.Add(original);
             }
 
-            foreach (TreeEntry n in inode)
+            foreach (TarMember n in inode)
             {
                 _links.Remove(n);
             }
@@ -254,13 +256,13 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
                 continue;
             }
 
-            TreeEntry holder = names.MinBy(n => n.Path, Comparer<byte[]>.Create(TreeOrdering.Compare))!;
+            TarMember holder = names.MinBy(n => n.Path, Comparer<byte[]>.Create(TreeOrdering.Compare))!;
             if (_data.TryGetValue(original, out var content))
             {
                 _data[holder] = content;
             }
 
-            foreach (TreeEntry n in names.Where(n => !ReferenceEquals(n, holder)))
+            foreach (TarMember n in names.Where(n => !ReferenceEquals(n, holder)))
             {
                 _links[n] = holder;
                 _data.Remove(n);
@@ -271,20 +273,37 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
         // the tar headers: image builders often leave those empty, or write the building host's names.
         Dictionary<long, string> users = ReadAccountFile(entries, "etc/passwd");
         Dictionary<long, string> groups = ReadAccountFile(entries, "etc/group");
-        foreach (TreeEntry e in list)
+        foreach (TarMember e in list)
         {
             e.UserName = users.GetValueOrDefault(e.Uid);
             e.GroupName = groups.GetValueOrDefault(e.Gid);
         }
 
-        TreeOrdering.Number(list, _links);
-        _walked = list;
-        return list;
+        // Entries are immutable: each member becomes one, numbered in catalog order; a walked entry's file is
+        // opened through the member of its path.
+        var asEntry = new Dictionary<TarMember, TreeEntry>(list.Count, ReferenceEqualityComparer.Instance);
+        foreach (TarMember m in list)
+        {
+            asEntry[m] = m.ToEntry();
+        }
+
+        var links = new Dictionary<TreeEntry, TreeEntry>(ReferenceEqualityComparer.Instance);
+        foreach ((TarMember name, TarMember first) in _links)
+        {
+            if (asEntry.TryGetValue(name, out TreeEntry? n) && asEntry.TryGetValue(first, out TreeEntry? f))
+            {
+                links[n] = f;
+            }
+        }
+
+        _members = list.ToDictionary(m => m.Path, PathBytes.EqualityComparer);
+        _walked = TreeOrdering.Number([.. asEntry.Values], links);
+        return _walked;
     }
 
-    private Dictionary<long, string> ReadAccountFile(Dictionary<byte[], TreeEntry> entries, string path)
+    private Dictionary<long, string> ReadAccountFile(Dictionary<byte[], TarMember> entries, string path)
     {
-        if (!entries.TryGetValue(System.Text.Encoding.UTF8.GetBytes(path), out TreeEntry? e) || e.Kind != EntryKind.File || e.State != EntryState.Captured)
+        if (!entries.TryGetValue(System.Text.Encoding.UTF8.GetBytes(path), out TarMember? e) || e.Kind != EntryKind.File || e.State != EntryState.Captured)
         {
             return [];
         }
@@ -305,9 +324,9 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
     /// (a later member of the same name replaces the earlier one, as tar -x does). Hard links are resolved
     /// against the members read so far, then against <paramref name="lower"/>.
     /// </summary>
-    protected Dictionary<byte[], TreeEntry> ReadMembers(string tar, string displayName, Dictionary<byte[], TreeEntry>? lower, CancellationToken cancellationToken)
+    private protected Dictionary<byte[], TarMember> ReadMembers(string tar, string displayName, Dictionary<byte[], TarMember>? lower, CancellationToken cancellationToken)
     {
-        var entries = new Dictionary<byte[], TreeEntry>(PathBytes.EqualityComparer);
+        var entries = new Dictionary<byte[], TarMember>(PathBytes.EqualityComparer);
         try
         {
             using FileStream file = File.OpenRead(tar);
@@ -327,12 +346,12 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
                     throw new PreserveException(FailureKind.Usage, $"{displayName}: member '{t.Name}' has a path that leaves the tree; refusing it.");
                 }
 
-                TreeEntry e = ToEntry(t, path);
+                TarMember e = ToMember(t, path);
                 switch (t.EntryType)
                 {
                     case TarEntryType.HardLink:
                         byte[] target = Normalise(t.LinkName);
-                        if (!(entries.TryGetValue(target, out TreeEntry? first) || (lower?.TryGetValue(target, out first) ?? false)) || first.Kind == EntryKind.Directory)
+                        if (!(entries.TryGetValue(target, out TarMember? first) || (lower?.TryGetValue(target, out first) ?? false)) || first.Kind == EntryKind.Directory)
                         {
                             throw new PreserveException(FailureKind.Usage, $"{displayName}: member '{t.Name}' is a hard link to '{t.LinkName}', which comes nowhere before it.");
                         }
@@ -411,7 +430,7 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             {
                 File.CreateSymbolicLink(target, System.Text.Encoding.UTF8.GetString(e.LinkTarget ?? []));
             }
-            else if (e.Kind == EntryKind.File && _data.TryGetValue(_links.GetValueOrDefault(e) ?? e, out var d))
+            else if (e.Kind == EntryKind.File && _members.TryGetValue(e.Path, out TarMember? m) && _data.TryGetValue(_links.GetValueOrDefault(m) ?? m, out var d))
             {
                 using var c = new SliceContent(File.OpenHandle(d.File), d.Offset, d.Length);
                 using FileStream f = File.Create(target);
@@ -432,7 +451,7 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
     }
 
     public IFileContent Open(TreeEntry entry) =>
-        _data.TryGetValue(entry, out var d)
+        _members.TryGetValue(entry.Path, out TarMember? m) && _data.TryGetValue(m, out var d)
             ? new SliceContent(File.OpenHandle(d.File), d.Offset, d.Length)
             : throw new IOException($"'{entry.DisplayPath}' has no data in {Description}.");
 
@@ -461,9 +480,9 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
         return n is "." or "" ? [] : System.Text.Encoding.UTF8.GetBytes(n);
     }
 
-    private static TreeEntry ToEntry(TarEntry t, byte[] path)
+    private static TarMember ToMember(TarEntry t, byte[] path)
     {
-        var e = new TreeEntry
+        var e = new TarMember
         {
             Path = path,
             Kind = t.EntryType switch
@@ -533,4 +552,66 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
 
         public void Dispose() => handle.Dispose();
     }
+}
+
+/// <summary>
+/// A tree entry while a tar-backed source is still working on it: members are replaced, deleted, excluded and
+/// linked by identity across layers before the walk gives each one as an (immutable) <see cref="TreeEntry"/>.
+/// </summary>
+internal sealed class TarMember
+{
+    public required byte[] Path { get; init; }
+
+    public EntryKind Kind { get; set; }
+
+    public EntryState State { get; set; } = EntryState.Captured;
+
+    public int Mode { get; init; }
+
+    public long Uid { get; init; }
+
+    public long Gid { get; init; }
+
+    public string? UserName { get; set; }
+
+    public string? GroupName { get; set; }
+
+    public long MtimeSeconds { get; init; }
+
+    public int MtimeNanoseconds { get; init; }
+
+    public long Size { get; set; }
+
+    public int DeviceMajor { get; set; }
+
+    public int DeviceMinor { get; set; }
+
+    public byte[]? LinkTarget { get; set; }
+
+    public List<XAttr> XAttrs { get; } = [];
+
+    public string? Note { get; set; }
+
+    public string DisplayPath => PathBytes.ToDisplay(Path);
+
+    /// <summary>The entry as the walk gives it (ids are given by <see cref="TreeOrdering.Number"/>).</summary>
+    public TreeEntry ToEntry() => new()
+    {
+        Path = Path,
+        Kind = Kind,
+        State = State,
+        Mode = Mode,
+        Uid = Uid,
+        Gid = Gid,
+        UserName = UserName,
+        GroupName = GroupName,
+        MtimeSeconds = MtimeSeconds,
+        MtimeNanoseconds = MtimeNanoseconds,
+        Size = Size,
+        DeviceMajor = DeviceMajor,
+        DeviceMinor = DeviceMinor,
+        LinkTarget = LinkTarget,
+        XAttrs = XAttrs,
+        Note = Note,
+    };
 }

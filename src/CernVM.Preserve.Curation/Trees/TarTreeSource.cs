@@ -26,10 +26,10 @@ public sealed class TarTreeSource : TarBackedTreeSource
 
     public override string Description => _path;
 
-    protected override void Populate(Dictionary<byte[], Core.Model.TreeEntry> entries, CancellationToken cancellationToken)
+    private protected override void Populate(Dictionary<byte[], TarMember> entries, CancellationToken cancellationToken)
     {
         _tar ??= LocalTar.Open(_path, cancellationToken);
-        foreach ((byte[] path, Core.Model.TreeEntry e) in ReadMembers(_tar.Path, _path, null, cancellationToken))
+        foreach ((byte[] path, TarMember e) in ReadMembers(_tar.Path, _path, null, cancellationToken))
         {
             entries[path] = e;
         }

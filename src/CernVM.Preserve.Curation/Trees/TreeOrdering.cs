@@ -30,46 +30,49 @@ public static class TreeOrdering
     }
 
     /// <summary>
-    /// Sorts and numbers <paramref name="entries"/> in place. <paramref name="hardlinkTargets"/> maps an entry to
-    /// the entry holding its inode's first name (by reference), or is null when there are no hard links.
-    /// Every entry's parent directory must be in the list (the root has the empty path).
+    /// The entries sorted and numbered: new entries with ids 1..n, parent ids, and hard links renumbered.
+    /// <paramref name="hardlinkTargets"/> maps an entry to the entry holding its inode's first name (both by
+    /// reference, among <paramref name="entries"/>), or is null when there are no hard links. Every entry's
+    /// parent directory must be in the list (the root has the empty path).
     /// </summary>
-    public static void Number(List<TreeEntry> entries, IReadOnlyDictionary<TreeEntry, TreeEntry>? hardlinkTargets)
+    public static List<TreeEntry> Number(IReadOnlyList<TreeEntry> entries, IReadOnlyDictionary<TreeEntry, TreeEntry>? hardlinkTargets)
     {
-        entries.Sort((a, b) => Compare(a.Path, b.Path));
-        var byPath = new Dictionary<byte[], TreeEntry>(entries.Count, PathBytes.EqualityComparer);
-        for (int i = 0; i < entries.Count; i++)
+        ArgumentNullException.ThrowIfNull(entries);
+        List<TreeEntry> sorted = [.. entries];
+        sorted.Sort((a, b) => Compare(a.Path, b.Path));
+        var idByPath = new Dictionary<byte[], long>(sorted.Count, PathBytes.EqualityComparer);
+        var idOf = new Dictionary<TreeEntry, long>(sorted.Count, ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < sorted.Count; i++)
         {
-            TreeEntry e = entries[i];
-            e.Id = i + 1;
-            if (e.Path.Length == 0)
-            {
-                e.ParentId = null;
-            }
-            else
+            idByPath[sorted[i].Path] = i + 1;
+            idOf[sorted[i]] = i + 1;
+        }
+
+        var numbered = new List<TreeEntry>(sorted.Count);
+        for (int i = 0; i < sorted.Count; i++)
+        {
+            TreeEntry e = sorted[i];
+            long id = i + 1;
+            long? parent = null;
+            if (e.Path.Length > 0)
             {
                 int slash = e.Path.AsSpan().LastIndexOf((byte)'/');
-                byte[] parent = slash < 0 ? [] : e.Path[..slash];
-                e.ParentId = byPath.TryGetValue(parent, out TreeEntry? p)
-                    ? p.Id
+                byte[] parentPath = slash < 0 ? [] : e.Path[..slash];
+                parent = idByPath.TryGetValue(parentPath, out long p) && p < id
+                    ? p
                     : throw new InvalidOperationException($"'{e.DisplayPath}' has no parent directory in the tree.");
             }
 
-            byPath[e.Path] = e;
-        }
-
-        if (hardlinkTargets is null)
-        {
-            return;
-        }
-
-        foreach (TreeEntry e in entries)
-        {
-            if (hardlinkTargets.TryGetValue(e, out TreeEntry? first))
+            long? hardlinkTo = e.HardlinkTo;
+            if (hardlinkTargets is not null && hardlinkTargets.TryGetValue(e, out TreeEntry? first))
             {
                 // The first name in catalog order holds the content; the others link to it.
-                e.HardlinkTo = first.Id < e.Id ? first.Id : null;
+                hardlinkTo = idOf.TryGetValue(first, out long firstId) && firstId < id ? firstId : null;
             }
+
+            numbered.Add(e with { Id = id, ParentId = parent, HardlinkTo = hardlinkTo });
         }
+
+        return numbered;
     }
 }

@@ -41,8 +41,7 @@ public sealed class TreeWalker
 
     /// <summary>
     /// Walks, handing each entry to <paramref name="onEntry"/> once it is final: when the walk moves on to
-    /// the next one (nothing of an entry is changed after its own step; a later hard link takes its size
-    /// from the walk's own record, not from the handed-out entry, which its reader may change).
+    /// the next one (nothing of an entry is changed after its own step).
     /// </summary>
     /// <exception cref="Core.PreserveException">The root is missing or not a directory (kind Usage).</exception>
     public List<TreeEntry> Walk(CancellationToken cancellationToken, Action<TreeEntry>? onEntry)
@@ -75,12 +74,73 @@ public sealed class TreeWalker
                 continue;
             }
 
+            // Everything of this step is found out first, then the entry is made once (entries are immutable).
+            long id = entries.Count + 1;
+            IReadOnlyList<XAttr> xattrs = [];
+            try
+            {
+                xattrs = PosixFs.ReadXAttrs(abs);
+            }
+            catch (PosixException ex)
+            {
+                Warnings.Add(CaptureWarning.For(ReportCode.XattrsUnreadable, PathBytes.ToDisplay(rel), $"extended attributes not readable: {ex.Message}"));
+            }
+
+            long size = st.Kind == EntryKind.File ? st.Size : 0;
+            byte[]? target = null;
+            EntryState state = EntryState.Captured;
+            string? note = null;
+            if (st.Kind == EntryKind.Symlink)
+            {
+                try
+                {
+                    target = PosixFs.ReadLink(abs);
+                    size = target.Length;
+                }
+                catch (PosixException ex)
+                {
+                    (state, note) = Unreadable(PathBytes.ToDisplay(rel), ex.Message);
+                    target = [];
+                }
+            }
+
+            long? hardlinkTo = null;
+            bool descend = false;
+            if (rel.Length > 0 && IsExcluded(rel, abs, out string? why))
+            {
+                (state, note) = (EntryState.Excluded, why);
+            }
+            else if (st.Kind != EntryKind.Directory && st.LinkCount > 1)
+            {
+                if (inodes.TryGetValue((st.Device, st.Inode), out (long Id, long Size) first))
+                {
+                    hardlinkTo = first.Id;
+                    size = first.Size;
+                }
+                else
+                {
+                    inodes[(st.Device, st.Inode)] = (id, size);
+                }
+            }
+            else if (st.Kind == EntryKind.Directory)
+            {
+                if (rel.Length > 0 && st.Device != parentDev && PosixFs.PseudoFileSystemType(abs) is string fs)
+                {
+                    (state, note) = (EntryState.Pseudo, fs);
+                }
+                else
+                {
+                    descend = true;
+                }
+            }
+
             var e = new TreeEntry
             {
-                Id = entries.Count + 1,
+                Id = id,
                 ParentId = parent,
                 Path = rel,
                 Kind = st.Kind,
+                State = state,
                 Mode = st.Mode,
                 Uid = st.Uid,
                 Gid = st.Gid,
@@ -88,72 +148,18 @@ public sealed class TreeWalker
                 GroupName = groups.GetValueOrDefault(st.Gid),
                 MtimeSeconds = st.MtimeSeconds,
                 MtimeNanoseconds = st.MtimeNanoseconds,
-                CtimeSeconds = st.CtimeSeconds,
-                CtimeNanoseconds = st.CtimeNanoseconds,
-                SourceDevice = (long)st.Device,
-                SourceInode = (long)st.Inode,
-                Size = st.Kind == EntryKind.File ? st.Size : 0,
+                Size = size,
+                DeviceMajor = st.Kind is EntryKind.CharDevice or EntryKind.BlockDevice ? (int)st.DeviceMajor : 0,
+                DeviceMinor = st.Kind is EntryKind.CharDevice or EntryKind.BlockDevice ? (int)st.DeviceMinor : 0,
+                LinkTarget = target,
+                HardlinkTo = hardlinkTo,
+                XAttrs = xattrs,
+                Note = note,
+                Observed = new SourceObservation((long)st.Device, (long)st.Inode, st.CtimeSeconds, st.CtimeNanoseconds),
             };
             entries.Add(e);
-
-            try
+            if (!descend)
             {
-                e.XAttrs = PosixFs.ReadXAttrs(abs);
-            }
-            catch (PosixException ex)
-            {
-                Warnings.Add(CaptureWarning.For(ReportCode.XattrsUnreadable, e.DisplayPath, $"extended attributes not readable: {ex.Message}"));
-            }
-
-            switch (st.Kind)
-            {
-                case EntryKind.Symlink:
-                    try
-                    {
-                        e.LinkTarget = PosixFs.ReadLink(abs);
-                        e.Size = e.LinkTarget.Length;
-                    }
-                    catch (PosixException ex)
-                    {
-                        MarkUnreadable(e, ex.Message);
-                        e.LinkTarget = [];
-                    }
-
-                    break;
-                case EntryKind.CharDevice or EntryKind.BlockDevice:
-                    e.DeviceMajor = (int)st.DeviceMajor;
-                    e.DeviceMinor = (int)st.DeviceMinor;
-                    break;
-            }
-
-            if (rel.Length > 0 && IsExcluded(rel, abs, out string? why))
-            {
-                e.State = EntryState.Excluded;
-                e.Note = why;
-                continue;
-            }
-
-            if (st.Kind != EntryKind.Directory && st.LinkCount > 1)
-            {
-                if (inodes.TryGetValue((st.Device, st.Inode), out (long Id, long Size) first))
-                {
-                    e.HardlinkTo = first.Id;
-                    e.Size = first.Size;
-                    continue;
-                }
-
-                inodes[(st.Device, st.Inode)] = (e.Id, e.Size);
-            }
-
-            if (st.Kind != EntryKind.Directory)
-            {
-                continue;
-            }
-
-            if (rel.Length > 0 && st.Device != parentDev && PosixFs.PseudoFileSystemType(abs) is string fs)
-            {
-                e.State = EntryState.Pseudo;
-                e.Note = fs;
                 continue;
             }
 
@@ -164,7 +170,9 @@ public sealed class TreeWalker
             }
             catch (PosixException ex)
             {
-                MarkUnreadable(e, ex.Message);
+                // Not handed out yet: the entry is still this step's to replace.
+                (EntryState unreadable, string reason) = Unreadable(e.DisplayPath, ex.Message);
+                entries[^1] = e with { State = unreadable, Note = reason };
                 continue;
             }
 
@@ -188,11 +196,10 @@ public sealed class TreeWalker
         }
     }
 
-    private void MarkUnreadable(TreeEntry e, string why)
+    private (EntryState, string) Unreadable(string display, string why)
     {
-        e.State = EntryState.Unreadable;
-        e.Note = why;
-        Warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, e.DisplayPath, $"unreadable, recorded without content: {why}"));
+        Warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, display, $"unreadable, recorded without content: {why}"));
+        return (EntryState.Unreadable, why);
     }
 
     private bool IsExcluded(byte[] rel, byte[] abs, out string? why)

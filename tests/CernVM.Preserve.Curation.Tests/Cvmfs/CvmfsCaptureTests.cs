@@ -2,6 +2,8 @@ using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Curation.Trees;
+using CernVM.Preserve.Engine;
+using CernVM.Preserve.Engine.Archiver;
 using CernVM.Preserve.Replay.Trees;
 using CernVM.Preserve.Storage;
 using Xunit;

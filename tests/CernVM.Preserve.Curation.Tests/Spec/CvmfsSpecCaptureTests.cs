@@ -5,6 +5,7 @@ using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Curation.Spec;
 using CernVM.Preserve.Curation.Tests.Cvmfs;
 using CernVM.Preserve.Curation.Trees;
+using CernVM.Preserve.Engine.Archiver;
 using CernVM.Preserve.Storage;
 using Xunit;
 

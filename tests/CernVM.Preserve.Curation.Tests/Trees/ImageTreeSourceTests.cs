@@ -2,6 +2,7 @@ using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Tests.Boot;
 using CernVM.Preserve.Curation.Trees;
+using CernVM.Preserve.Engine;
 using Xunit;
 
 namespace CernVM.Preserve.Curation.Tests.Trees;

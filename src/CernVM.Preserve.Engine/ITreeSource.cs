@@ -1,7 +1,7 @@
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 
-namespace CernVM.Preserve.Curation.Trees;
+namespace CernVM.Preserve.Engine;
 
 /// <summary>
 /// A tree to capture: a directory, an image, a CernVM-FS revision, or several of them composed. The

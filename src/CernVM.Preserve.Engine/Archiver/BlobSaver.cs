@@ -1,0 +1,94 @@
+using System.Buffers;
+using System.Threading.Channels;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Storage;
+
+namespace CernVM.Preserve.Engine.Archiver;
+
+/// <summary>Work for the blob saver: bytes in a pooled buffer that become one blob (FORMAT.md §4.2).</summary>
+internal abstract class BlobWork
+{
+    protected BlobWork(byte[] buffer) => Buffer = buffer;
+
+    /// <summary>Rented from <see cref="ArrayPool{T}.Shared"/>; returned by the blob saver once stored.</summary>
+    public byte[] Buffer { get; }
+
+    public abstract int Length { get; }
+}
+
+/// <summary>Small files' contents packed one after the other into one blob (FORMAT.md §4.2, bundle).</summary>
+internal sealed class Bundle(byte[] buffer) : BlobWork(buffer)
+{
+    private int _length;
+
+    public override int Length => _length;
+
+    public List<(PendingFile File, int Offset, int Length)> Members { get; } = [];
+
+    /// <summary>Keeps the <paramref name="length"/> bytes just read at the end of the bundle as <paramref name="file"/>'s content.</summary>
+    public void Commit(PendingFile file, int length)
+    {
+        Members.Add((file, _length, length));
+        _length += length;
+    }
+}
+
+/// <summary>A chunk of a large file (FORMAT.md §4.3); <paramref name="id"/> when the file saver already hashed it.</summary>
+internal sealed class Chunk(byte[] buffer, int length, ChunkSlot slot, BlobId? id) : BlobWork(buffer)
+{
+    public override int Length { get; } = length;
+
+    public ChunkSlot Slot { get; } = slot;
+
+    public BlobId? Id { get; } = id;
+}
+
+/// <summary>
+/// Hashes, compresses and stages blobs, several at once (one zstd compressor per thread in
+/// <see cref="BlobStore"/>); a blob already in the archive is not compressed or written again. When a
+/// bundle is stored its member files are final; when a chunk is, its file is told.
+/// </summary>
+internal sealed class BlobSaver(BlobStore blobs, SnapshotMonitor monitor)
+{
+    /// <summary>Stores every blob <paramref name="work"/> yields until it completes.</summary>
+    public async Task RunAsync(ChannelReader<BlobWork> work, CancellationToken cancellationToken)
+    {
+        await foreach (BlobWork item in work.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                switch (item)
+                {
+                    case Bundle b:
+                        BlobId bundleId = await SaveAsync(null, b, cancellationToken).ConfigureAwait(false);
+                        foreach ((PendingFile member, int offset, int length) in b.Members)
+                        {
+                            member.CompleteIn(bundleId, offset, length);
+                        }
+
+                        break;
+                    case Chunk c:
+                        c.Slot.Stored(await SaveAsync(c.Id, c, cancellationToken).ConfigureAwait(false));
+                        break;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(item.Buffer);
+            }
+        }
+    }
+
+    private async Task<BlobId> SaveAsync(BlobId? known, BlobWork item, CancellationToken cancellationToken)
+    {
+        var bytes = new ReadOnlyMemory<byte>(item.Buffer, 0, item.Length);
+        BlobId id = known ?? BlobId.Of(bytes.Span);
+        long written = await blobs.PutAsync(id, bytes, cancellationToken).ConfigureAwait(false);
+        if (written > 0)
+        {
+            monitor.AddNewBlob(item.Length, written);
+        }
+
+        return id;
+    }
+}

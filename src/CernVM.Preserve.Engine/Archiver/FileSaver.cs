@@ -1,0 +1,318 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using CernVM.Preserve.Core.Chunking;
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+
+namespace CernVM.Preserve.Engine.Archiver;
+
+/// <summary>
+/// Reads and cuts regular files into blob work (FORMAT.md §4.3), one file at a time in tree order: a file
+/// unchanged since the previous version is not read; a small file is read straight into the current bundle;
+/// a large one is read by data segments (holes skipped) and cut by FastCDC. Identical content is stored
+/// once: a file whose content is already known takes the extents of the file that holds it. The content id
+/// is the SHA-256 of the whole file, holes read as zeros (FORMAT.md §6.2).
+/// </summary>
+internal sealed class FileSaver
+{
+    private static readonly byte[] Zeros = new byte[1024 * 1024];
+
+    private readonly ITreeSource _tree;
+    private readonly ChunkingParameters _params;
+    private readonly FastCdc _chunker;
+    private readonly SnapshotMonitor _monitor;
+    private readonly UnchangedFiles _unchanged;
+
+    // Content already stored or on its way: a renamed or copied file costs nothing.
+    private readonly Dictionary<BlobId, PendingFile> _known = [];
+    private Bundle? _bundle;
+
+    public FileSaver(ITreeSource tree, ChunkingParameters parameters, SnapshotMonitor monitor, UnchangedFiles unchanged)
+    {
+        _tree = tree;
+        _params = parameters;
+        _chunker = new FastCdc(parameters.MinSize, parameters.AverageSize, parameters.MaxSize);
+        _monitor = monitor;
+        _unchanged = unchanged;
+        foreach (TreeEntry p in unchanged.Previous)
+        {
+            if (p.Content is BlobId c && p.Kind == EntryKind.File && p.HardlinkTo is null && p.Extents.Count > 0)
+            {
+                _known.TryAdd(c, PendingFile.Final(p));
+            }
+        }
+    }
+
+    /// <summary>What reading met (FORMAT.md §5.2: CAP001 unreadable, CAP002 changed while read).</summary>
+    public List<CaptureWarning> Warnings { get; } = [];
+
+    /// <summary>Files not read because they are unchanged since the previous version.</summary>
+    public long FilesUnchanged { get; private set; }
+
+    /// <summary>Saves every file <paramref name="files"/> yields, then hands out the last bundle.</summary>
+    public async Task RunAsync(ChannelReader<PendingFile> files, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
+    {
+        await foreach (PendingFile file in files.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await SaveAsync(file, blobs, cancellationToken).ConfigureAwait(false);
+        }
+
+        await FlushAsync(blobs, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads and cuts one file; its entry is final when every blob it names is stored.</summary>
+    public async Task SaveAsync(PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        TreeEntry e = file.Walked;
+        if (_unchanged.TryReuse(e) is TreeEntry reused)
+        {
+            FilesUnchanged++;
+            file.Reuse(reused);
+            return;
+        }
+
+        _monitor.AddToRead(1, e.Size);
+        IFileContent handle;
+        try
+        {
+            handle = _tree.Open(e);
+        }
+        catch (IOException ex)
+        {
+            Warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, e.DisplayPath, $"unreadable, recorded without content: {ex.Message}"));
+            _monitor.AddDone(1, e.Size);
+            file.CompleteUnreadable(ex.Message);
+            return;
+        }
+
+        using (handle)
+        {
+            try
+            {
+                if (e.Size < _params.BundleThreshold)
+                {
+                    await SaveSmallAsync(handle, file, blobs, cancellationToken).ConfigureAwait(false);
+                    _monitor.AddDone(1, e.Size);
+                }
+                else
+                {
+                    await SaveLargeAsync(handle, file, blobs, cancellationToken).ConfigureAwait(false);
+                    _monitor.AddDone(1, 0);
+                }
+            }
+            catch (IOException ex)
+            {
+                // A small file fails before it joins a bundle; a large one may have chunks in flight, which
+                // its entry waits for before it is final (without extents).
+                Warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, e.DisplayPath, $"read failed, recorded without content: {ex.Message}"));
+                file.Fail(ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Hands out the bundle being filled, if it holds anything.</summary>
+    public async Task FlushAsync(ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
+    {
+        if (_bundle is null)
+        {
+            return;
+        }
+
+        if (_bundle.Length > 0)
+        {
+            await blobs.WriteAsync(_bundle, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            ArrayPool<byte>.Shared.Return(_bundle.Buffer);
+        }
+
+        _bundle = null;
+    }
+
+    private async Task SaveSmallAsync(IFileContent handle, PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
+    {
+        TreeEntry e = file.Walked;
+        _bundle ??= NewBundle();
+
+        // Read straight into the bundle: no copy, no allocation per file.
+        if (_bundle.Length + e.Size + 1 > _bundle.Buffer.Length)
+        {
+            await blobs.WriteAsync(_bundle, cancellationToken).ConfigureAwait(false);
+            _bundle = NewBundle();
+        }
+
+        int length = ReadSmall(handle, e, _bundle.Buffer.AsSpan(_bundle.Length, (int)e.Size + 1));
+        BlobId content = BlobId.Of(_bundle.Buffer.AsSpan(_bundle.Length, length));
+        file.SetContent(content, length);
+        if (length == 0)
+        {
+            // An empty file has no extents.
+            file.Complete();
+        }
+        else if (_known.TryGetValue(content, out PendingFile? source))
+        {
+            file.CopyExtentsOf(source);
+        }
+        else
+        {
+            _known[content] = file;
+            _bundle.Commit(file, length);
+            if (_bundle.Length >= _params.BundleSize)
+            {
+                await blobs.WriteAsync(_bundle, cancellationToken).ConfigureAwait(false);
+                _bundle = NewBundle();
+            }
+        }
+    }
+
+    private Bundle NewBundle() => new(ArrayPool<byte>.Shared.Rent(_params.BundleSize + _params.BundleThreshold));
+
+    /// <summary>Reads a small file into <paramref name="target"/> (its size plus one byte, to notice growth).</summary>
+    private int ReadSmall(IFileContent handle, TreeEntry e, Span<byte> target)
+    {
+        int total = 0;
+        while (total < target.Length)
+        {
+            int n = handle.Read(target[total..], total);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        if (total != e.Size)
+        {
+            Warnings.Add(new CaptureWarning("CAP002", e.DisplayPath, $"changed while being read (size {e.Size} at the walk, {(total > e.Size ? "more" : total.ToString(CultureInfo.InvariantCulture))} when read); the bytes read up to the walked size were kept"));
+            total = (int)Math.Min(total, e.Size);
+        }
+
+        return total;
+    }
+
+    private async Task SaveLargeAsync(IFileContent handle, PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
+    {
+        TreeEntry e = file.Walked;
+        long size = e.Size;
+        List<(long Offset, long Length)> segments = handle.DataSegments(size);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long hashed = 0;
+        BlobId? wholeFile = null;
+        byte[] window = ArrayPool<byte>.Shared.Rent(_params.MaxSize * 2);
+        try
+        {
+            foreach ((long segOffset, long segLength) in segments)
+            {
+                HashZeros(hash, segOffset - hashed);
+                hashed = segOffset;
+                long pos = segOffset;
+                long end = segOffset + segLength;
+
+                // The bytes not yet cut are window[start, start + filled). They are moved to the front only when
+                // less than MaxSize is left behind them, once every few chunks, not after every cut.
+                int start = 0;
+                int filled = 0;
+                bool eof = false;
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (!eof && filled < _params.MaxSize && start + _params.MaxSize > window.Length)
+                    {
+                        window.AsSpan(start, filled).CopyTo(window);
+                        start = 0;
+                    }
+
+                    while (!eof && filled < _params.MaxSize)
+                    {
+                        int want = (int)Math.Min(window.Length - (start + filled), end - (pos + filled));
+                        if (want <= 0)
+                        {
+                            eof = true;
+                            break;
+                        }
+
+                        int n = handle.Read(window.AsSpan(start + filled, want), pos + filled);
+                        if (n == 0)
+                        {
+                            eof = true;
+                            break;
+                        }
+
+                        filled += n;
+                    }
+
+                    if (filled == 0)
+                    {
+                        break;
+                    }
+
+                    bool final = eof || pos + filled >= end;
+                    int cut = _chunker.NextCut(window.AsSpan(start, filled), final);
+                    BlobId? chunkId = null;
+                    if (pos == 0 && cut == size && segments.Count == 1)
+                    {
+                        // One chunk, no hole: the file's content id is the chunk's blob id; hashed once, not twice.
+                        wholeFile = chunkId = BlobId.Of(window.AsSpan(start, cut));
+                    }
+                    else
+                    {
+                        hash.AppendData(window, start, cut);
+                    }
+
+                    byte[] chunk = ArrayPool<byte>.Shared.Rent(cut);
+                    window.AsSpan(start, cut).CopyTo(chunk);
+                    ChunkSlot slot = file.AddChunk(pos, cut);
+                    await blobs.WriteAsync(new Chunk(chunk, cut, slot, chunkId), cancellationToken).ConfigureAwait(false);
+                    _monitor.AddDone(0, cut);
+                    pos += cut;
+                    hashed = pos;
+                    start += cut;
+                    filled -= cut;
+                    if (filled == 0)
+                    {
+                        start = 0;
+                    }
+
+                    if (pos >= end)
+                    {
+                        break;
+                    }
+                }
+
+                if (pos < end)
+                {
+                    Warnings.Add(new CaptureWarning("CAP002", e.DisplayPath, $"changed while being read (ended at {pos} of {size} bytes)"));
+                    size = pos;
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(window);
+        }
+
+        HashZeros(hash, size - hashed);
+        BlobId content = wholeFile ?? BlobId.FromDigest(hash.GetHashAndReset());
+        file.SetContent(content, size);
+
+        // Stored before or not, the chunks just written name the file's bytes: its own extents are right.
+        _known.TryAdd(content, file);
+        file.ChunksDispatched();
+    }
+
+    private static void HashZeros(IncrementalHash hash, long count)
+    {
+        while (count > 0)
+        {
+            int n = (int)Math.Min(count, Zeros.Length);
+            hash.AppendData(Zeros, 0, n);
+            count -= n;
+        }
+    }
+}

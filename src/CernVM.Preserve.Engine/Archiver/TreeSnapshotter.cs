@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using CernVM.Preserve.Catalog;
+using CernVM.Preserve.Core.Diagnostics;
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Storage;
+
+namespace CernVM.Preserve.Engine.Archiver;
+
+/// <summary>
+/// Captures a tree into a new capsule version (FORMAT.md §4, §6, §8), the archive's writer. It only wires
+/// its parts together and commits: the <see cref="Scanner"/> walks and hands out entries, the
+/// <see cref="FileSaver"/> reads and cuts changed files, <see cref="BlobSaver"/>s hash, compress and stage
+/// blobs on every core, the <see cref="CatalogSaver"/> writes the catalog as entries become final; then
+/// the blobs are made durable, and the manifest and the ingestion event written, in §8's order.
+/// </summary>
+public sealed class TreeSnapshotter
+{
+    private readonly Archive _archive;
+    private readonly SnapshotMonitor _monitor;
+
+    public TreeSnapshotter(Archive archive, SnapshotMonitor? monitor = null)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        _archive = archive;
+        _monitor = monitor ?? new SnapshotMonitor();
+    }
+
+    public SnapshotMonitor Monitor => _monitor;
+
+    public async Task<SnapshotResult> SnapshotAsync(SnapshotOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = Stopwatch.StartNew();
+        if (_archive.Store is FileSystemObjectStore fs)
+        {
+            fs.CleanStaleTemporaries();
+        }
+
+        // Libraries that are slow to initialise get ready on the side while the tree is walked.
+        _ = Task.Run(() =>
+        {
+            ManifestCodec.WarmUp();
+            TreeCatalog.WarmUp();
+        });
+
+        // The walk, the loading of the previous version (manifest checks, catalog) and the reading of files
+        // run side by side: each regular file the walk has finished with is queued for reading at once.
+        _monitor.Phase = "walking";
+        ITreeSource tree = options.Tree;
+        var files = Channel.CreateUnbounded<PendingFile>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
+        var rows = Channel.CreateUnbounded<(TreeEntry Entry, PendingFile? File)>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
+        using var stopWalk = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var scanner = new Scanner(tree, _monitor);
+        Task<List<TreeEntry>> walking = Task.Run(() => scanner.Run(files.Writer, rows.Writer, stopWalk.Token), stopWalk.Token);
+
+        Task<(LoadedManifest?, List<TreeEntry>)> loading = Task.Run(
+            async () =>
+            {
+                LoadedManifest? p = await LatestAsync(options.Capsule, cancellationToken).ConfigureAwait(false);
+                return (p, p is null ? [] : await LoadCatalogAsync(p, cancellationToken).ConfigureAwait(false));
+            },
+            cancellationToken);
+        Task<(bool, IReadOnlyList<TreeEntry>)> previousRows = loading.ContinueWith(
+            static t => (t.Result.Item1 is null, (IReadOnlyList<TreeEntry>)t.Result.Item2),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,
+            TaskScheduler.Default);
+        Task<(byte[]? Catalog, List<TreeEntry> Entries)> cataloguing = Task.Run(() => CatalogSaver.RunAsync(rows.Reader, previousRows, stopWalk.Token), stopWalk.Token);
+
+        var warnings = new List<CaptureWarning>(options.ExtraWarnings);
+        LoadedManifest? previous;
+        FileSaver saver;
+        try
+        {
+            (previous, List<TreeEntry> previousList) = await loading.ConfigureAwait(false);
+            saver = new FileSaver(tree, _archive.Descriptor.Chunking, _monitor, new UnchangedFiles(previousList));
+            _monitor.Phase = "reading";
+            await SaveContentAsync(saver, files.Reader, options.Workers, cancellationToken).ConfigureAwait(false);
+            await walking.ConfigureAwait(false);
+        }
+        catch
+        {
+            // Report the walk's failure first (a bad --rootfs), else the archive's or the reading's; a walk
+            // still going is stopped and waited for, so that nothing runs on after the snapshot failed.
+            await stopWalk.CancelAsync().ConfigureAwait(false);
+            await cataloguing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            try
+            {
+                await walking.ConfigureAwait(false);
+            }
+            catch (Exception walkFailure) when (walkFailure is not OperationCanceledException)
+            {
+                throw;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            throw;
+        }
+
+        warnings.InsertRange(options.ExtraWarnings.Count, tree.Warnings);
+        warnings.AddRange(saver.Warnings);
+        var content = new NewData(_monitor.NewBlobs, _monitor.NewBytes, _monitor.NewCompressedBytes);
+
+        // Content blobs become durable (mostly waiting for the disk) while the catalog is built (CPU).
+        _monitor.Phase = "cataloguing";
+        Task contentDurable = Task.Run(() => _archive.Store.FlushAsync(cancellationToken), cancellationToken);
+        BlobId catalogId;
+        long catalogBytes;
+        NewData catalogNew = NewData.None;
+        (byte[]? catalog, List<TreeEntry> entries) = await cataloguing.ConfigureAwait(false);
+        if (catalog is null)
+        {
+            // Nothing changed, not even a timestamp: the catalog is the previous one, row for row.
+            Timeline.Mark("snapshot: catalog unchanged");
+            catalogId = BlobId.Parse(previous!.Manifest.Tree.Catalog);
+            catalogBytes = previous.Manifest.Tree.CatalogBytes;
+        }
+        else
+        {
+            Timeline.Mark($"snapshot: catalog written ({catalog.Length} bytes)");
+            (catalogId, long catalogWritten) = await _archive.Blobs.PutAsync(catalog, cancellationToken).ConfigureAwait(false);
+            catalogBytes = catalog.Length;
+            if (catalogWritten > 0)
+            {
+                catalogNew = new NewData(1, catalog.Length, catalogWritten);
+            }
+        }
+
+        var summary = new SnapshotSummary(
+            TreeCounts.Of(entries),
+            _monitor.FilesDone,
+            _monitor.BytesDone,
+            saver.FilesUnchanged,
+            content,
+            catalogNew,
+            catalogBytes);
+        _monitor.Phase = "committing";
+        await contentDurable.ConfigureAwait(false);
+        await _archive.Store.FlushAsync(cancellationToken).ConfigureAwait(false);
+        _monitor.Phase = "writing manifest";
+        LoadedManifest committed = await CommitAsync(options, previous, summary, catalogId, warnings, clock.Elapsed, cancellationToken).ConfigureAwait(false);
+        _monitor.Phase = "done";
+        return new SnapshotResult(committed, previous?.Version, summary);
+    }
+
+    /// <summary>
+    /// Writes the manifest (FORMAT.md §5, §8 steps 2-4: manifest, signature, sidecar), then the ingestion
+    /// event (§7, step 5).
+    /// </summary>
+    private async Task<LoadedManifest> CommitAsync(
+        SnapshotOptions options,
+        LoadedManifest? previous,
+        SnapshotSummary summary,
+        BlobId catalogId,
+        List<CaptureWarning> warnings,
+        TimeSpan elapsed,
+        CancellationToken cancellationToken)
+    {
+        TreeSummary tree = summary.Tree.ToSummary(catalogId, summary.CatalogBytes, options.Source);
+        NewData total = summary.Total;
+        var draft = new Manifest
+        {
+            Capsule = options.Capsule.Value,
+            Created = ArchiveTime.Format(DateTimeOffset.UtcNow),
+            Previous = previous is null ? null : new PreviousVersion(previous.Version, previous.Sha256),
+            Producer = ProducerInfo.Current,
+            Title = options.Title,
+            Description = options.Description,
+            Tree = tree,
+            Components = options.Components,
+            Warnings = warnings,
+            Statistics = new SnapshotStatistics
+            {
+                FilesRead = summary.FilesRead,
+                FilesUnchanged = summary.FilesUnchanged,
+                BytesRead = summary.BytesRead,
+                NewBlobs = total.Blobs,
+                NewBytes = total.Bytes,
+                NewCompressedBytes = total.StoredBytes,
+                DurationSeconds = Math.Round(elapsed.TotalSeconds, 3),
+            },
+        };
+        LoadedManifest committed = await _archive.CommitAsync(draft, options.SigningKey, cancellationToken).ConfigureAwait(false);
+        await _archive.WriteEventAsync(
+            new PreservationEvent
+            {
+                EventId = Guid.NewGuid().ToString("N"),
+                EventType = "ingestion",
+                DateTime = ArchiveTime.Format(DateTimeOffset.UtcNow),
+                Agent = ProducerInfo.Current,
+                Outcome = warnings.Count == 0 ? "success" : "warning",
+                Objects = [new EventObject(committed.Capsule.Value, committed.Version, committed.Sha256)],
+                Detail = $"snapshot of {options.Source}: {tree.Entries} entries, {tree.Bytes} bytes, {total.Blobs} new blobs, {warnings.Count} warnings",
+            },
+            CancellationToken.None).ConfigureAwait(false);
+        return committed;
+    }
+
+    private async Task<LoadedManifest?> LatestAsync(CapsuleName name, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<VersionListing> versions = await _archive.ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
+        VersionListing? last = versions.LastOrDefault(v => v.Complete);
+        return last is null ? null : await _archive.ReadManifestAsync(name, last.Version, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<TreeEntry>> LoadCatalogAsync(LoadedManifest m, CancellationToken cancellationToken)
+    {
+        BlobId id = BlobId.Parse(m.Manifest.Tree.Catalog);
+        byte[] bytes = await _archive.Blobs.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        return TreeCatalog.ReadAll(bytes, $"{_archive.Location}/{id.Key} (catalog of {m.Capsule}@v{m.Version})");
+    }
+
+    /// <summary>
+    /// Runs the file saver and one blob saver per worker over a bounded channel (pooled buffers in flight are
+    /// bounded too). Any failure stops everyone at once: a dead blob saver must not leave the file saver
+    /// waiting on a full channel, nor a dead file saver leave the blob savers waiting for work.
+    /// </summary>
+    private async Task SaveContentAsync(FileSaver saver, ChannelReader<PendingFile> files, int workers, CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateBounded<BlobWork>(new BoundedChannelOptions(Math.Max(2, workers * 2)) { SingleWriter = true });
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task Guard(Task t) => t.ContinueWith(
+            done =>
+            {
+                if (done.IsFaulted)
+                {
+                    linked.Cancel();
+                }
+
+                return done;
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default).Unwrap();
+        var blobSaver = new BlobSaver(_archive.Blobs, _monitor);
+        Task[] consumers = Enumerable.Range(0, workers).Select(_ => Guard(Task.Run(() => blobSaver.RunAsync(channel.Reader, linked.Token), linked.Token))).ToArray();
+        Task producer = Guard(Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await saver.RunAsync(files, channel.Writer, linked.Token).ConfigureAwait(false);
+                    channel.Writer.Complete();
+                }
+                catch (Exception e)
+                {
+                    channel.Writer.Complete(e);
+                    throw;
+                }
+            },
+            linked.Token));
+
+        Task[] all = [.. consumers, producer];
+        try
+        {
+            await Task.WhenAll(all).ConfigureAwait(false);
+        }
+        catch
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+            Exception? first = all.Select(t => t.Exception?.InnerException).FirstOrDefault(x => x is not null and not OperationCanceledException);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (first is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+            }
+
+            throw;
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Buffers;
+using System.Threading.Channels;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Engine.Archiver;
+using Xunit;
+
+namespace CernVM.Preserve.Engine.Tests.Archiver;
+
+public class BlobSaverTests
+{
+    private static Bundle BundleOf(params (PendingFile File, byte[] Bytes)[] members)
+    {
+        var bundle = new Bundle(ArrayPool<byte>.Shared.Rent(1024));
+        foreach ((PendingFile file, byte[] bytes) in members)
+        {
+            bytes.CopyTo(bundle.Buffer.AsSpan(bundle.Length));
+            bundle.Commit(file, bytes.Length);
+        }
+
+        return bundle;
+    }
+
+    private static PendingFile File(string name) => new(new TreeEntry { Id = 2, Path = System.Text.Encoding.UTF8.GetBytes(name), Kind = EntryKind.File });
+
+    private static async Task RunAsync(BlobSaver saver, params BlobWork[] work)
+    {
+        var channel = Channel.CreateUnbounded<BlobWork>();
+        foreach (BlobWork w in work)
+        {
+            channel.Writer.TryWrite(w);
+        }
+
+        channel.Writer.Complete();
+        await Task.WhenAll(saver.RunAsync(channel.Reader, default), saver.RunAsync(channel.Reader, default));
+    }
+
+    [Fact]
+    public async Task Run_Bundle_StoresOneBlobAndCompletesEveryMemberWithItsExtent()
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        var monitor = new SnapshotMonitor();
+        PendingFile a = File("a"), b = File("b");
+
+        await RunAsync(new BlobSaver(f.Archive.Blobs, monitor), BundleOf((a, "first"u8.ToArray()), (b, "second"u8.ToArray())));
+        await f.Archive.Store.FlushAsync(default);
+
+        BlobId id = BlobId.Of("firstsecond"u8);
+        Assert.True(a.Done.IsCompleted && b.Done.IsCompleted);
+        Assert.Equal(new Extent(0, 5, id, 0), a.Entry.Extents.Single());
+        Assert.Equal(new Extent(0, 6, id, 5), b.Entry.Extents.Single());
+        Assert.True(System.IO.File.Exists(Path.Combine(f.Root, "archive", id.Key)));
+        Assert.Equal(1, monitor.NewBlobs);
+        Assert.Equal(11, monitor.NewBytes);
+    }
+
+    [Fact]
+    public async Task Run_BlobAlreadyInTheArchive_IsNotWrittenAgainButStillNamed()
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        byte[] bytes = ArchiverFixture.Random(300_000, 3);
+        await f.Archive.Blobs.PutAsync(bytes, default);
+        await f.Archive.Store.FlushAsync(default);
+        var monitor = new SnapshotMonitor();
+        var file = new PendingFile(new TreeEntry { Id = 2, Path = "big"u8.ToArray(), Kind = EntryKind.File, Size = bytes.Length });
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(bytes.Length);
+        bytes.CopyTo(buffer, 0);
+        ChunkSlot slot = file.AddChunk(0, bytes.Length);
+        file.ChunksDispatched();
+
+        await RunAsync(new BlobSaver(f.Archive.Blobs, monitor), new Chunk(buffer, bytes.Length, slot, null));
+
+        Assert.True(file.Done.IsCompleted);
+        Assert.Equal(new Extent(0, bytes.Length, BlobId.Of(bytes), 0), file.Entry.Extents.Single());
+        Assert.Equal(0, monitor.NewBlobs);
+    }
+}
