@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Storage;
+using CernVM.Preserve.Engine.Locations;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
@@ -83,7 +84,7 @@ public static class ShowCommand
         var cmd = new Command("show", "Show a capsule version's manifest: tree, components, warnings, signature.") { reference, json };
         cmd.SetAction(async (parse, ct) =>
         {
-            await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
             LoadedManifest m = await archive.ResolveAsync(CommonOptions.ParseRef(parse.GetValue(reference)), ct);
 
             // The manifest object's retention as the server holds it, not as the archive claims it.

@@ -5,6 +5,8 @@ using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Spec;
 using CernVM.Preserve.Curation.Trees;
+using CernVM.Preserve.Engine.Locations;
+using CernVM.Preserve.Engine.Trees;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
@@ -67,7 +69,7 @@ public static class SnapshotCommand
 
             ArchiveLocation where = CommonOptions.Location(parse);
             NSec.Cryptography.Key? key = parse.GetValue(sign) is string keyPath ? SigningKeys.LoadPrivate(keyPath) : null;
-            await using Archive archive = await where.OpenAsync(ct, lvl);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(where, ArchiveAccess.Write, ct, lvl);
             IReadOnlyList<string> excludeArchive = where.LocalPath is string lp ? [lp] : [];
             PreparedCapture? prepared = null;
             SnapshotOptions options;
@@ -123,7 +125,7 @@ public static class SnapshotCommand
             TreeSummary tree = man.Tree;
             List<TreeEntry> notCaptured = tree.Excluded + tree.Pseudo + tree.Unreadable == 0
                 ? []
-                : (await CatalogAccess.LoadAsync(archive, result.Version, ct)).Where(e => e.State != EntryState.Captured).ToList();
+                : (await TreeLoader.LoadAsync(archive, result.Version, ct)).Entries.Where(e => e.State != EntryState.Captured).ToList();
             if (parse.GetValue(json))
             {
                 Output.Json(new JsonObject
