@@ -2,7 +2,7 @@ using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Curation.Trees;
-using CernVM.Preserve.Replay.Trees;
+using CernVM.Preserve.Engine.Restorer;
 using CernVM.Preserve.Storage;
 using Xunit;
 
