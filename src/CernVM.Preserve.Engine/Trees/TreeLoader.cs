@@ -45,7 +45,8 @@ public static class TreeLoader
             throw;
         }
 
-        if (early is not null && peek is (int pv, BlobId pid) && pv == manifest.Version && pid.ToString() == manifest.Manifest.Tree.Catalog)
+        if (early is not null && peek is (int pv, BlobId pid) && pv == manifest.Version &&
+            BlobId.TryParse(manifest.Manifest.Tree.Catalog, out BlobId named) && named == pid)
         {
             return (manifest, await early.ConfigureAwait(false));
         }

@@ -72,6 +72,22 @@ public sealed class TreeLoaderTests
     }
 
     [Fact]
+    public async Task ResolveAsync_ManifestFailsItsSidecar_IsRefusedThoughItsCatalogWasReadEarly()
+    {
+        await using TestArchive a = await TestArchive.CreateAsync();
+        var b = new TreeBuilder();
+        b.File("f", "x");
+        await a.CommitAsync(b, "tampered");
+        string manifest = Path.Combine(a["archive"], "capsules", "tampered", "v1", "manifest.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("built by the test", "built by someone else"));
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => TreeLoader.ResolveAsync(a.Archive, CapsuleRef.Parse("tampered"), default));
+
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.Contains("manifest.json", e.Message);
+    }
+
+    [Fact]
     public async Task LoadAsync_CatalogBlobMissing_IsAnIntegrityFailureNamingTheCatalog()
     {
         await using TestArchive a = await TestArchive.CreateAsync();
