@@ -23,7 +23,6 @@ internal sealed class FileRestorer
     private readonly bool _verify;
     private readonly ConcurrentBag<RestoreProblem> _problems = [];
     private readonly ConcurrentDictionary<long, byte> _failed = new();
-    private readonly ConcurrentDictionary<long, byte> _metadataSet = new();
 
     public FileRestorer(BlobStore blobs, RestoreMonitor monitor, RestoreRun run, bool verifyWrittenFiles)
     {
@@ -48,7 +47,6 @@ internal sealed class FileRestorer
             VerifyAssembledFiles(cancellationToken);
         }
 
-        _run.MetadataSet(_metadataSet.Keys);
         _run.Problems.AddRange(_problems.OrderBy(p => p.Code, StringComparer.Ordinal).ThenBy(p => p.Path, StringComparer.Ordinal));
     }
 
@@ -122,7 +120,7 @@ internal sealed class FileRestorer
 
     private void SetMetadata(SafeFileHandle handle, byte[] path, TreeEntry e)
     {
-        _metadataSet.TryAdd(e.Id, 0);
+        _run.MetadataSet(e.Id);
         try
         {
             EntryMetadata.Apply(handle, path, e, _run.Privileged, _problems.Add);

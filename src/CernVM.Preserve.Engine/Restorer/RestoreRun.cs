@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Engine.Trees;
 
@@ -6,12 +7,12 @@ namespace CernVM.Preserve.Engine.Restorer;
 /// <summary>
 /// The state of one restore that its parts share: the tree, the target, which entries exist so far, and
 /// the problems met. Entries are made by one thread at a time, except file content (<see cref="FileRestorer"/>),
-/// which reports through its own thread-safe collections.
+/// whose workers only mark metadata set and report through their own thread-safe collections.
 /// </summary>
 internal sealed class RestoreRun
 {
     private readonly HashSet<long> _made = [];
-    private readonly HashSet<long> _metadataSet = [];
+    private readonly ConcurrentDictionary<long, byte> _metadataSet = new();
 
     public RestoreRun(LoadedTree tree, RestoreTarget target, bool privileged)
     {
@@ -41,10 +42,10 @@ internal sealed class RestoreRun
     /// <summary>Whether the directory holding <paramref name="e"/> exists (the root has none and always does).</summary>
     public bool ParentMade(TreeEntry e) => e.ParentId is not long pid || _made.Contains(pid);
 
-    /// <summary>Metadata already set through the file's open descriptor, when its content was written.</summary>
-    public void MetadataSet(IEnumerable<long> ids) => _metadataSet.UnionWith(ids);
+    /// <summary>Metadata already set through the file's open descriptor, when its content was written (thread-safe).</summary>
+    public void MetadataSet(long id) => _metadataSet.TryAdd(id, 0);
 
-    public bool HasMetadata(long id) => _metadataSet.Contains(id);
+    public bool HasMetadata(long id) => _metadataSet.ContainsKey(id);
 
     public void Report(string code, TreeEntry? e, string message, bool isError) => Problems.Add(new RestoreProblem(code, e?.DisplayPath, message, isError));
 }

@@ -29,6 +29,24 @@ public sealed class TreeLoaderTests
     }
 
     [Fact]
+    public async Task ChildrenAndDescendants_OfADirectory_AreWhatLsShows()
+    {
+        await using TestArchive a = await TestArchive.CreateAsync();
+        var b = new TreeBuilder();
+        b.Dir("usr");
+        b.Dir("usr/bin");
+        b.File("usr/bin/sh", "#!");
+        b.File("usr/README", "r");
+        b.Dir("usrlocal");
+        LoadedTree tree = await TreeLoader.LoadAsync(a.Archive, await a.CommitAsync(b), default);
+
+        Assert.Equal(["usr/README", "usr/bin"], tree.Children(tree.Resolve("/usr")).Select(e => e.DisplayPath).Order(StringComparer.Ordinal));
+        Assert.Equal(["usr/README", "usr/bin", "usr/bin/sh"], tree.Descendants(tree.Resolve("usr")).Select(e => e.DisplayPath).Order(StringComparer.Ordinal));
+        Assert.Equal(5, tree.Descendants(tree.Resolve("/")).Count());
+        Assert.Equal("usr/bin/sh", tree.FirstName(tree.Resolve("usr/bin/sh")).DisplayPath);
+    }
+
+    [Fact]
     public async Task Resolve_PathNotInTheTree_IsNotFoundNamingTheVersion()
     {
         await using TestArchive a = await TestArchive.CreateAsync();
