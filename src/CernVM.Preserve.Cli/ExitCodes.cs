@@ -6,6 +6,9 @@ namespace CernVM.Preserve.Cli;
 public static class ExitCodes
 {
     public const int Ok = 0;
+
+    /// <summary>diff only, as diff(1): the two trees differ. Its trouble exits with the codes below, never 1.</summary>
+    public const int Different = 1;
     public const int InternalError = 1;
     public const int Usage = 2;
     public const int Integrity = 3;

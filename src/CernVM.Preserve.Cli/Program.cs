@@ -86,5 +86,7 @@ catch (UnauthorizedAccessException e)
 catch (Exception e)
 {
     Output.Error($"internal error, please report it: {e}");
-    return ExitCodes.InternalError;
+
+    // diff exits 1 when the trees differ (diff(1)'s convention): its trouble must not look like that.
+    return parse.CommandResult.Command.Name == "diff" ? ExitCodes.Usage : ExitCodes.InternalError;
 }

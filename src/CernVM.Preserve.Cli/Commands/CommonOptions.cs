@@ -1,6 +1,8 @@
 using System.CommandLine;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Engine.Locations;
+using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
 
@@ -28,6 +30,21 @@ public static class CommonOptions
     public static Option<bool> Json() => new("--json") { Description = "Write the result as JSON on stdout." };
 
     public static ArchiveLocation Location(ParseResult parse) => ArchiveLocation.Resolve(parse.GetValue(Archive), parse.GetValue(S3Endpoint), parse.GetValue(S3Parallel));
+
+    /// <summary>Opens the archive the options name (only a writer creates the default one), warning when its declared retention is not applied.</summary>
+    public static Task<Archive> OpenArchiveAsync(ParseResult parse, ArchiveAccess access, CancellationToken cancellationToken) =>
+        OpenArchiveAsync(Location(parse), access, cancellationToken);
+
+    public static async Task<Archive> OpenArchiveAsync(ArchiveLocation where, ArchiveAccess access, CancellationToken cancellationToken, int compressionLevel = 3)
+    {
+        Archive archive = await where.OpenAsync(access, cancellationToken, compressionLevel);
+        if (ArchiveLocation.RetentionMismatch(archive) is string warning)
+        {
+            Output.Warn(warning);
+        }
+
+        return archive;
+    }
 
     public static CapsuleRef ParseRef(string? text) =>
         CapsuleRef.TryParse(text, out CapsuleRef r)

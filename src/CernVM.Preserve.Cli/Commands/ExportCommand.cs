@@ -4,6 +4,8 @@ using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Cvmfs;
+using CernVM.Preserve.Engine.Locations;
+using CernVM.Preserve.Engine.Trees;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
@@ -25,7 +27,7 @@ public static class ExportCommand
         var cmd = new Command("export", "Write a capsule's CernVM-FS revisions back as repositories, verified object by object.") { reference, stratum, fqrn, json };
         cmd.SetAction(async (parse, ct) =>
         {
-            await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
             LoadedManifest m = await archive.ResolveAsync(CommonOptions.ParseRef(parse.GetValue(reference)), ct);
             string? only = parse.GetValue(fqrn);
             List<CvmfsComponent> revisions = (m.Manifest.Components?.Cvmfs ?? [])
@@ -37,7 +39,7 @@ public static class ExportCommand
                     : $"{m.Capsule}@v{m.Version} holds no CernVM-FS revision of {only}.");
             }
 
-            List<TreeEntry> entries = await CatalogAccess.LoadAsync(archive, m, ct);
+            List<TreeEntry> entries = (await TreeLoader.LoadAsync(archive, m, ct)).Entries;
             var exporter = new CvmfsStratumExporter(archive);
             var results = new JsonArray();
             foreach (CvmfsComponent c in revisions)

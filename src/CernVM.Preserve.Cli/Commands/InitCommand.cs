@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Storage;
+using CernVM.Preserve.Engine.Locations;
 using CernVM.Preserve.Storage;
 using CernVM.Preserve.Storage.S3;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Engine.Locations;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
@@ -15,7 +16,7 @@ public static class ListCommand
         var cmd = new Command("list", "List capsules and their versions.") { name, all, json };
         cmd.SetAction(async (parse, ct) =>
         {
-            await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
             IReadOnlyList<CapsuleName> names = parse.GetValue(name) is string n ? [CommonOptions.ParseName(n)] : await archive.ListCapsulesAsync(ct);
             var rows = new JsonArray();
             var lines = new List<string>();

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Engine.Locations;
+using CernVM.Preserve.Engine.Trees;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
@@ -17,24 +19,13 @@ public static class LsCommand
         var cmd = new Command("ls", "List the entries of a capsule version's tree.") { reference, path, recursive, longFormat, json };
         cmd.SetAction(async (parse, ct) =>
         {
-            await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
             LoadedManifest m = await archive.ResolveAsync(CommonOptions.ParseRef(parse.GetValue(reference)), ct);
-            List<TreeEntry> entries = await CatalogAccess.LoadAsync(archive, m, ct);
-            TreeEntry start = CatalogAccess.Find(entries, parse.GetValue(path), m);
-            IEnumerable<TreeEntry> shown;
-            if (start.Kind != EntryKind.Directory)
-            {
-                shown = [start];
-            }
-            else if (parse.GetValue(recursive))
-            {
-                byte[] prefix = start.Path.Length == 0 ? [] : [.. start.Path, (byte)'/'];
-                shown = entries.Where(e => e.Id != start.Id && e.Path.AsSpan().StartsWith(prefix));
-            }
-            else
-            {
-                shown = entries.Where(e => e.ParentId == start.Id);
-            }
+            LoadedTree tree = await TreeLoader.LoadAsync(archive, m, ct);
+            TreeEntry start = tree.Resolve(parse.GetValue(path));
+            IEnumerable<TreeEntry> shown = start.Kind != EntryKind.Directory ? [start]
+                : parse.GetValue(recursive) ? tree.Descendants(start)
+                : tree.Children(start);
 
             if (parse.GetValue(json))
             {
@@ -42,7 +33,6 @@ public static class LsCommand
                 return ExitCodes.Ok;
             }
 
-            var byId = entries.ToDictionary(e => e.Id);
             bool lng = parse.GetValue(longFormat);
             foreach (TreeEntry e in shown)
             {
@@ -50,7 +40,7 @@ public static class LsCommand
                 string suffix = e.Kind == EntryKind.Symlink ? " -> " + PathBytes.ToDisplay(e.LinkTarget ?? []) : "";
                 if (e.HardlinkTo is long h)
                 {
-                    suffix += " => /" + byId[h].DisplayPath;
+                    suffix += " => /" + tree[h].DisplayPath;
                 }
 
                 if (e.State != EntryState.Captured)

@@ -3,52 +3,40 @@ using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Diagnostics;
 using CernVM.Preserve.Core.Model;
-using CernVM.Preserve.Replay.Trees;
+using CernVM.Preserve.Engine.Locations;
+using CernVM.Preserve.Engine.Restorer;
+using CernVM.Preserve.Engine.Trees;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
 
 public static class RestoreCommand
 {
+    /// <summary>Paths named per code in the text report, the first with its message.</summary>
+    private const int PathsPerCode = 5;
+
     public static Command Create()
     {
         var reference = new Argument<string>("NAME[@vN]") { Description = "The capsule version (default: newest)." };
         var to = new Option<string?>("--to", "-t") { Description = "A new or empty directory to restore into." };
         var workers = new Option<int>("--workers") { Description = "Parallel blob readers.", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
         var verifyFiles = new Option<bool>("--verify-files") { Description = "Also check every restored file against its own SHA-256 (bundled files in memory; files of several blobs are read back)." };
+        var allProblems = new Option<bool>("--all-problems") { Description = "List every entry's problem on its own line (default: one line per code, with a count and the first paths)." };
         Option<bool> json = CommonOptions.Json();
-        var cmd = new Command("restore", "Give back the exact tree of a capsule version, verifying every blob.") { reference, to, workers, verifyFiles, json };
+        var cmd = new Command("restore", "Give back the exact tree of a capsule version, verifying every blob.") { reference, to, workers, verifyFiles, allProblems, json };
         cmd.SetAction(async (parse, ct) =>
         {
             string target = parse.GetValue(to) ?? throw new PreserveException(FailureKind.Usage, "restore needs --to DIR (a new or empty directory).");
             Timeline.Mark("restore: start");
-            await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
             Timeline.Mark("restore: archive open");
-            CapsuleRef capsuleRef = CommonOptions.ParseRef(parse.GetValue(reference));
-            var monitor = new RestoreMonitor();
-            var restorer = new TreeRestorer(archive, monitor);
-
-            // The catalog is fetched and read while the manifest is checked (schema, sidecar, signature); it is
-            // used only if the checked manifest names it.
-            using var abandon = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            (int Version, BlobId Catalog)? peek = await archive.PeekCatalogAsync(capsuleRef, ct);
-            CatalogLoad? early = peek is (int v, BlobId id) ? restorer.StartCatalogLoad(capsuleRef.Name, v, id, abandon.Token) : null;
-            LoadedManifest m;
-            try
-            {
-                m = await archive.ResolveAsync(capsuleRef, ct);
-            }
-            catch
-            {
-                await abandon.CancelAsync();
-                throw;
-            }
-
+            (LoadedManifest m, LoadedTree tree) = await TreeLoader.ResolveAsync(archive, CommonOptions.ParseRef(parse.GetValue(reference)), ct);
             Timeline.Mark("restore: manifest resolved");
+            var monitor = new RestoreMonitor();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             RestoreResult r = await ProgressDisplay.RunAsync(
                 $"restore {m.Capsule}@v{m.Version}",
-                restorer.RestoreAsync(m, new RestoreOptions { Target = target, Workers = Math.Max(1, parse.GetValue(workers)), VerifyWrittenFiles = parse.GetValue(verifyFiles), Catalog = early }, ct),
+                new TreeRestorer(archive, monitor).RestoreAsync(tree, new RestoreOptions { Target = target, Workers = Math.Max(1, parse.GetValue(workers)), VerifyWrittenFiles = parse.GetValue(verifyFiles) }, ct),
                 () => ("writing", monitor.BytesDone, monitor.BytesTotal),
                 parse.GetValue(json));
             clock.Stop();
@@ -56,26 +44,12 @@ public static class RestoreCommand
             Timeline.Runtime();
             if (parse.GetValue(json))
             {
-                Output.Json(new JsonObject
-                {
-                    ["capsule"] = m.Capsule.Value,
-                    ["version"] = m.Version,
-                    ["target"] = Path.GetFullPath(target),
-                    ["entries"] = r.Entries,
-                    ["files"] = r.Files,
-                    ["bytes"] = r.Bytes,
-                    ["skipped"] = r.Skipped,
-                    ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
-                    ["problems"] = new JsonArray(r.Problems.Select(p => (JsonNode)new JsonObject { ["code"] = p.Code, ["path"] = p.Path, ["message"] = p.Message, ["error"] = p.IsError }).ToArray()),
-                });
+                Output.Json(ToJson(m, Path.GetFullPath(target), r, clock.Elapsed));
             }
             else
             {
-                Output.Line($"restored {m.Capsule}@v{m.Version} to {Path.GetFullPath(target)}: {r.Entries:N0} entries, {r.Files:N0} files, {Output.Size(r.Bytes)} in {Output.Duration(clock.Elapsed)}");
-                foreach (RestoreProblem p in r.Problems)
-                {
-                    (p.IsError ? (Action<string>)Output.Error : Output.Warn)($"{p.Code} {(p.Path is null ? "" : "/" + p.Path + ": ")}{p.Message}");
-                }
+                Output.Line(Summary(m, Path.GetFullPath(target), r, clock.Elapsed));
+                PrintProblems(r.Problems, parse.GetValue(allProblems));
             }
 
             if (!r.HasErrors)
@@ -86,5 +60,75 @@ public static class RestoreCommand
             return r.Problems.Any(p => p.IsError && p.Code is "RST010" or "RST011" or "RST012") ? ExitCodes.Integrity : ExitCodes.Environment;
         });
         return cmd;
+    }
+
+    private static JsonObject ToJson(LoadedManifest m, string target, RestoreResult r, TimeSpan elapsed) => new()
+    {
+        ["capsule"] = m.Capsule.Value,
+        ["version"] = m.Version,
+        ["target"] = target,
+        ["entries"] = r.Entries,
+        ["restored"] = r.Restored,
+        ["files"] = r.Files,
+        ["bytes"] = r.Bytes,
+        ["excluded"] = r.Excluded,
+        ["pseudo"] = r.Pseudo,
+        ["unreadable"] = r.Unreadable,
+        ["notRestored"] = r.NotRestored,
+        ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
+        ["problems"] = new JsonArray(r.Problems.Select(p => (JsonNode)new JsonObject { ["code"] = p.Code, ["path"] = p.Path, ["message"] = p.Message, ["error"] = p.IsError }).ToArray()),
+    };
+
+    private static string Summary(LoadedManifest m, string target, RestoreResult r, TimeSpan elapsed)
+    {
+        string line = $"restored {m.Capsule}@v{m.Version} to {target}: {r.Restored:N0} entries, {r.Files:N0} files, {Output.Size(r.Bytes)} in {Output.Duration(elapsed)}";
+        if (r.Excluded + r.Pseudo + r.Unreadable > 0)
+        {
+            line += $"; not captured, so not restored as they were: {r.Excluded:N0} excluded, {r.Pseudo:N0} pseudo, {r.Unreadable:N0} unreadable (directories among them are empty)";
+        }
+
+        if (r.NotRestored > 0)
+        {
+            line += $"; {r.NotRestored:N0} not restored (below)";
+        }
+
+        return line;
+    }
+
+    private static void PrintProblems(IReadOnlyList<RestoreProblem> problems, bool all)
+    {
+        if (all)
+        {
+            foreach (RestoreProblem p in problems)
+            {
+                Print(p.IsError, $"{p.Code} {Where(p)}{p.Message}");
+            }
+
+            return;
+        }
+
+        foreach (RestoreProblemSummary s in RestoreProblemSummary.Of(problems, PathsPerCode - 1))
+        {
+            string text = s.Count == 1
+                ? $"{s.Code} {Where(s.First)}{s.First.Message}"
+                : $"{s.Code} ({s.Count:N0} times) {Where(s.First)}{s.First.Message}" +
+                  (s.MorePaths.Count > 0 ? "; also " + string.Join(", ", s.MorePaths.Select(p => "/" + p)) : "") +
+                  (s.Unnamed > 0 ? $" and {s.Unnamed:N0} more" : "") + " (--all-problems lists each)";
+            Print(s.IsError, text);
+        }
+    }
+
+    private static string Where(RestoreProblem p) => p.Path is null ? "" : "/" + p.Path + ": ";
+
+    private static void Print(bool isError, string text)
+    {
+        if (isError)
+        {
+            Output.Error(text);
+        }
+        else
+        {
+            Output.Warn(text);
+        }
     }
 }

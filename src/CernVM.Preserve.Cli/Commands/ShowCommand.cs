@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Storage;
+using CernVM.Preserve.Engine.Locations;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
@@ -109,7 +110,7 @@ public static class ShowCommand
         var cmd = new Command("show", "Show a capsule version's manifest: tree, components, warnings, signature.") { reference, packages, json };
         cmd.SetAction(async (parse, ct) =>
         {
-            await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
             LoadedManifest m = await archive.ResolveAsync(CommonOptions.ParseRef(parse.GetValue(reference)), ct);
             if (parse.GetValue(packages))
             {

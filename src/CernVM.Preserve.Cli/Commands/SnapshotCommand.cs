@@ -6,6 +6,8 @@ using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Curation.Spec;
 using CernVM.Preserve.Curation.Trees;
 using CernVM.Preserve.Engine.Archiver;
+using CernVM.Preserve.Engine.Locations;
+using CernVM.Preserve.Engine.Trees;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
@@ -64,7 +66,7 @@ public static class SnapshotCommand
             CapsuleName capsuleName = CommonOptions.ParseName(spec.Name);
             ArchiveLocation where = CommonOptions.Location(parse);
             NSec.Cryptography.Key? key = parse.GetValue(sign) is string keyPath ? SigningKeyFile.LoadPrivate(keyPath) : null;
-            await using Archive archive = await where.OpenAsync(ct, lvl);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(where, ArchiveAccess.Write, ct, lvl);
             IReadOnlyList<string> excludeArchive = where.LocalPath is string lp ? [lp] : [];
             PreparedCapture prepared = await new EnvironmentCapture(archive).PrepareAsync(spec, excludeArchive, ct);
             var options = new SnapshotOptions
@@ -99,7 +101,7 @@ public static class SnapshotCommand
             TreeSummary tree = man.Tree;
             List<TreeEntry> notCaptured = tree.Excluded + tree.Pseudo + tree.Unreadable == 0
                 ? []
-                : (await CatalogAccess.LoadAsync(archive, result.Version, ct)).Where(e => e.State != EntryState.Captured).ToList();
+                : (await TreeLoader.LoadAsync(archive, result.Version, ct)).Entries.Where(e => e.State != EntryState.Captured).ToList();
             if (parse.GetValue(json))
             {
                 Output.Json(new JsonObject

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core.Storage;
+using CernVM.Preserve.Engine.Locations;
 using CernVM.Preserve.Storage;
 using CernVM.Preserve.Storage.S3;
 

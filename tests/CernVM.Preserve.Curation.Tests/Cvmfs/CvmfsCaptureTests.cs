@@ -4,7 +4,7 @@ using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Curation.Trees;
 using CernVM.Preserve.Engine;
 using CernVM.Preserve.Engine.Archiver;
-using CernVM.Preserve.Replay.Trees;
+using CernVM.Preserve.Engine.Restorer;
 using CernVM.Preserve.Storage;
 using Xunit;
 

@@ -2,11 +2,11 @@ using CernVM.Preserve.Catalog;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
-using CernVM.Preserve.Replay.Trees;
+using CernVM.Preserve.Engine.Restorer;
 using CernVM.Preserve.Storage;
 using Xunit;
 
-namespace CernVM.Preserve.Replay.Tests;
+namespace CernVM.Preserve.Engine.Tests;
 
 /// <summary>A hostile or damaged catalog can never make a restore write outside its target.</summary>
 public sealed class TreeRestorerSafetyTests : IDisposable

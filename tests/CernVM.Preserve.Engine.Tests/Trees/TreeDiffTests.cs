@@ -1,0 +1,65 @@
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Engine.Trees;
+using Xunit;
+
+namespace CernVM.Preserve.Engine.Tests.Trees;
+
+public sealed class TreeDiffTests
+{
+    private static LoadedTree Tree(TreeBuilder b, int version) =>
+        new(CapsuleName.Parse("t"), version, BlobId.Of([(byte)version]), b.Entries);
+
+    private static TreeBuilder Base()
+    {
+        var b = new TreeBuilder();
+        b.Dir("etc");
+        b.File("etc/hosts", "127.0.0.1\n");
+        b.File("etc/motd", "hello\n");
+        b.Symlink("link", "etc/hosts");
+        return b;
+    }
+
+    [Fact]
+    public void Compare_SameTree_IsSame()
+    {
+        TreeDiff d = TreeDiff.Compare(Tree(Base(), 1), Tree(Base(), 2));
+
+        Assert.True(d.Same);
+        Assert.Empty(d.Changed);
+    }
+
+    [Fact]
+    public void Compare_AddedRemovedAndChanged_SaysWhichAndWhat()
+    {
+        TreeBuilder newer = Base();
+        newer.File("etc/new", "n");
+        newer.RecordContent("etc/hosts", BlobId.Of("other"u8));
+        newer.ChangeOwnerAndMode("etc/motd", 1042, "600");
+        newer.Remove("link");
+
+        TreeDiff d = TreeDiff.Compare(Tree(Base(), 1), Tree(newer, 2));
+
+        Assert.False(d.Same);
+        Assert.Equal(["etc/new"], d.Added.Select(e => e.DisplayPath));
+        Assert.Equal(["link"], d.Removed.Select(e => e.DisplayPath));
+        TreeChange hosts = Assert.Single(d.Changed, c => c.Path == "etc/hosts");
+        Assert.Equal(["content"], hosts.Fields);
+        Assert.True(hosts.IsContentChange);
+        TreeChange motd = Assert.Single(d.Changed, c => c.Path == "etc/motd");
+        Assert.Equal(["mode 644→600", "owner 0:0→1042:0"], motd.Fields);
+        Assert.False(motd.IsContentChange);
+    }
+
+    [Fact]
+    public void Compare_FileBecomesAHardLink_IsAHardLinkChange()
+    {
+        TreeBuilder older = Base();
+        older.File("copy", "127.0.0.1\n");
+        TreeBuilder newer = Base();
+        newer.HardLink("copy", "etc/hosts");
+
+        TreeDiff d = TreeDiff.Compare(Tree(older, 1), Tree(newer, 2));
+
+        Assert.Contains("hardlink", Assert.Single(d.Changed).Fields);
+    }
+}
