@@ -32,7 +32,7 @@ public static class Output
 
     /// <summary>
     /// A size for people, in IEC binary units (docs/CLI.md §Sizes and durations): <c>512 B</c>, <c>63.8 MiB</c>.
-    /// Binary because the format's own sizes are (4 MiB bundles, 256 KiB small files, FORMAT.md §4) and
+    /// Binary because the format's own sizes are (4 MiB bundles, 256 KiB small files, FORMAT.md §4.3) and
     /// because du -h and ls -lh count the same way; labelled KiB, MiB, GiB so that no one reads them as SI.
     /// JSON carries the exact byte count instead.
     /// </summary>
