@@ -17,7 +17,7 @@ if ! command -v rpmbuild >/dev/null || [[ ! -x /bin/busybox ]] || ! command -v g
 fi
 
 rm -rf out/cli
-step "building cvmpreserve into out/cli (dotnet publish, one native executable)" "about 3-5 min the first time on two cores, NuGet packages included; about 1-2 min later" \
+step "building cvmpreserve into out/cli: dotnet publish, one native executable" "about 3-6 min on two cores, NuGet packages included" \
   quietly dotnet publish src/CernVM.Preserve.Cli -c Release -o out/cli -nologo -v quiet
 cli=out/cli/cvmpreserve
 

@@ -64,7 +64,11 @@ void Cancel(PosixSignalContext context)
 
 try
 {
-    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, interrupt.Token);
+    // Only help (and --version) write to the configuration's Output; the commands write to the console themselves.
+    using var help = new StringWriter();
+    int code = await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null, Output = help }, interrupt.Token);
+    Console.Out.Write(HelpText.MarkOptionalArguments(help.ToString(), parse.CommandResult.Command));
+    return code;
 }
 catch (OperationCanceledException)
 {

@@ -21,7 +21,26 @@ public class UsabilityTests
         CliResult help = CliRunner.Run("list", "--help");
         Assert.Equal(0, help.ExitCode);
         Assert.Contains("list [<NAME>]", help.Stdout);
-        Assert.Matches(new Regex(@"<NAME>\s+Optional: only this capsule"), help.Stdout);
+        Assert.Matches(new Regex(@"\n  \[NAME\]  Optional: only this capsule"), help.Stdout);
+    }
+
+    [Fact]
+    public void Help_CommandList_BracketsOptionalArgumentsAndKeepsTheColumns()
+    {
+        CliResult help = CliRunner.Run("--help");
+        Assert.Equal(0, help.ExitCode);
+        string[] rows = help.Stdout[help.Stdout.IndexOf("Commands:", StringComparison.Ordinal)..].Split('\n');
+        Assert.Contains(rows, r => r.StartsWith("  list [NAME]  ", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.StartsWith("  init [ARCHIVE]  ", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.StartsWith("  ls <NAME[@vN]> [PATH]  ", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.StartsWith("  cat <NAME[@vN]> <PATH>  ", StringComparison.Ordinal));
+
+        // Every description still starts in the same column.
+        int column = rows.First(r => r.StartsWith("  cat ", StringComparison.Ordinal)).IndexOf("Write", StringComparison.Ordinal);
+        Assert.Equal(column, rows.First(r => r.StartsWith("  list ", StringComparison.Ordinal)).IndexOf("List", StringComparison.Ordinal));
+
+        CliResult storage = CliRunner.Run("storage", "--help");
+        Assert.Contains("  validate [ARCHIVE]  ", storage.Stdout);
     }
 
     [Fact]
