@@ -4,7 +4,7 @@
 #   tools/fetch-test-kernel.sh [CACHE_DIR]            prints the path of the vmlinuz
 #   tools/fetch-test-kernel.sh --cached [CACHE_DIR]   the same if it is there already, else exit 1 (no download)
 # Idempotent: an existing copy is reused. Needs apt-get (download only, no root) and dpkg-deb. The download
-# is one package of about 27 MB.
+# is one package of about 25 MiB.
 set -euo pipefail
 cached_only=false
 if [[ "${1:-}" == --cached ]]; then

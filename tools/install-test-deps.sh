@@ -33,7 +33,7 @@ if ((${#missing[@]} > 0)); then
     SUDO="sudo"
   fi
 
-  # All of them on a fresh machine (Ceph and the AWS CLI are most of it): some 600 MB of downloads.
+  # On a fresh machine most of the time is downloads; Ceph, gcc and the AWS CLI with their libraries are the big ones.
   step "updating apt's package lists" "about 10-30 s" quietly $SUDO apt-get update -q
   step "installing ${#missing[@]} Debian packages the tests use: ${missing[*]}" "all of them: about 3-6 min on a fresh machine, mostly downloads" \
     quietly $SUDO env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -q --no-install-recommends "${missing[@]}"
@@ -41,5 +41,5 @@ fi
 
 # A real Debian kernel for the boot tests, unpacked (not installed) into the test cache.
 if ! "$here/fetch-test-kernel.sh" --cached >/dev/null; then
-  step "fetching a Debian kernel image for the boot tests" "one package of about 27 MB, under a minute" quietly "$here/fetch-test-kernel.sh"
+  step "fetching a Debian kernel image for the boot tests" "one package of about 25 MiB, under a minute" quietly "$here/fetch-test-kernel.sh"
 fi

@@ -37,8 +37,8 @@ without_noise() {
     -e '^\(Reading database' || true
 }
 
-# quietly CMD…: runs CMD with its output kept in a log (works under set -e too); on failure the log (without the chatter) goes to
-# stderr, and CMD's exit status is returned.
+# quietly CMD…: runs CMD with its output kept in a log (works under set -e too); on failure the log (without the
+# chatter) goes to stderr, and CMD's exit status is returned (step names the step and the status).
 quietly() {
   local log status
   log=$(mktemp "${TMPDIR:-/tmp}/cvmpreserve-step-XXXXXX.log")
@@ -46,7 +46,6 @@ quietly() {
   "$@" >"$log" 2>&1 || status=$?
   if ((status != 0)); then
     without_noise <"$log" >&2
-    echo "($1 exited with $status)" >&2
   fi
   rm -f "$log"
   return "$status"

@@ -32,7 +32,8 @@ public static class ProgressDisplay
 
     /// <summary>
     /// Shows progress of <paramref name="work"/> until it completes and returns its result. The display only
-    /// watches: cancelling <paramref name="cancellationToken"/> stops the watching, the work is cancelled by its own token.
+    /// watches: cancelling <paramref name="cancellationToken"/> stops the display, and the work (cancelled by its
+    /// own token) is still awaited, so that it can stop cleanly before the command ends (FORMAT.md §8).
     /// </summary>
     public static async Task<T> RunAsync<T>(string title, Task<T> work, Func<ProgressReading> poll, bool quiet, CancellationToken cancellationToken)
     {
@@ -57,7 +58,7 @@ public static class ProgressDisplay
                 // left are not shown as if they meant something.
                 ProgressTask task = ctx.AddTask(title, maxValue: 1);
                 task.IsIndeterminate = true;
-                while (!work.IsCompleted)
+                while (!work.IsCompleted && !cancellationToken.IsCancellationRequested)
                 {
                     ProgressReading r = poll();
                     task.Description = Describe(title, r);
@@ -69,7 +70,6 @@ public static class ProgressDisplay
                     }
 
                     await Task.WhenAny(work, Task.Delay(100, cancellationToken)).ConfigureAwait(false);
-                    cancellationToken.ThrowIfCancellationRequested();
                 }
 
                 task.IsIndeterminate = false;
@@ -86,11 +86,10 @@ public static class ProgressDisplay
     public static async Task<T> LogAsync<T>(string title, Task<T> work, Func<ProgressReading> poll, TextWriter log, TimeSpan interval, CancellationToken cancellationToken)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!work.IsCompleted)
+        while (!work.IsCompleted && !cancellationToken.IsCancellationRequested)
         {
             await Task.WhenAny(work, Task.Delay(interval, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            if (!work.IsCompleted)
+            if (!work.IsCompleted && !cancellationToken.IsCancellationRequested)
             {
                 await log.WriteLineAsync($"{Describe(title, poll())} after {Output.Duration(clock.Elapsed)}").ConfigureAwait(false);
             }

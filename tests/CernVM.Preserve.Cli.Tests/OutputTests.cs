@@ -89,4 +89,19 @@ public class OutputTests
         Assert.Equal(7, result);
         Assert.Equal("", log.ToString());
     }
+
+    [Fact]
+    public async Task LogAsync_Cancelled_StopsShowingButStillWaitsForTheWork()
+    {
+        using var cancel = new CancellationTokenSource();
+        var work = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var log = new StringWriter();
+        Task<int> shown = ProgressDisplay.LogAsync("snapshot x", work.Task, () => new ProgressReading("reading", 0, null), log, TimeSpan.FromMilliseconds(10), cancel.Token);
+        await cancel.CancelAsync();
+        await Task.Delay(100);
+        Assert.False(shown.IsCompleted);
+
+        work.SetResult(3);
+        Assert.Equal(3, await shown.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
 }
