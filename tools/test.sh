@@ -21,8 +21,8 @@ step "publishing cvmpreserve into out/cli (one native executable, what the CLI t
   quietly dotnet publish src/CernVM.Preserve.Cli -c Release -o out/cli -nologo -v quiet || { echo "0 passed, 1 failed"; echo "publish failed" >&2; exit 1; }
 export CVMPRESERVE_CLI="$PWD/out/cli/cvmpreserve"
 
-# dotnet test prints each failure as it happens and a line per test project; the S3 tests start a Ceph gateway.
-step "running every test" "about 15-25 min on two cores" \
+# dotnet test prints each failure as it happens and a line per test project.
+step "running every test" "about 10-20 min on two cores; the S3 tests start a Ceph gateway" \
   dotnet test CernVM.Preserve.sln -c Release --no-build -nologo \
   --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" "$@"
 status=$?
