@@ -51,7 +51,7 @@ public static class ProgressDisplay
         await Output.Err.Progress()
             .AutoClear(true)
             .HideCompleted(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new KnownTotalPercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .StartAsync(async ctx =>
             {
                 // Until the total is known the bar is indeterminate (it pulses) and the percentage and time
@@ -96,6 +96,15 @@ public static class ProgressDisplay
         }
 
         return await work.ConfigureAwait(false);
+    }
+
+    /// <summary>The percentage done, or nothing while the total is still being counted (not a "0%" that means nothing).</summary>
+    private sealed class KnownTotalPercentageColumn : ProgressColumn
+    {
+        private readonly PercentageColumn _percentage = new();
+
+        public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            task.IsIndeterminate ? Text.Empty : _percentage.Render(options, task, deltaTime);
     }
 
     /// <summary>
