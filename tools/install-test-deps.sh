@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs, on Debian 12, every system package the tests use (the tests fail, never skip, without them).
-# Idempotent and quiet when everything is present. Needs root (or sudo).
+# Idempotent and quiet when everything is present; otherwise each step says what it does and how long it
+# took (tools/steps.sh), and apt's own output is shown only if it fails. Needs root (or sudo).
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/steps.sh"
 
 packages=(
   zstd sqlite3            # recover-by-hand walkthrough (FORMAT.md §9)
@@ -30,11 +33,13 @@ if ((${#missing[@]} > 0)); then
     SUDO="sudo"
   fi
 
-  echo "installing: ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # On a fresh machine most of the time is downloads; Ceph, gcc and the AWS CLI with their libraries are the big ones.
+  step "updating apt's package lists" "about 10-30 s" quietly $SUDO apt-get update -q
+  step "installing ${#missing[@]} Debian packages the tests use: ${missing[*]}" "all of them: about 3-6 min on a fresh machine, mostly downloads" \
+    quietly $SUDO env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 # A real Debian kernel for the boot tests, unpacked (not installed) into the test cache.
-"$(dirname "$0")/fetch-test-kernel.sh" >/dev/null
+if ! "$here/fetch-test-kernel.sh" --cached >/dev/null; then
+  step "fetching a Debian kernel image for the boot tests" "one package of about 25 MiB, under a minute" quietly "$here/fetch-test-kernel.sh"
+fi

@@ -4,6 +4,8 @@
 #   tools/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Fidelity]
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source tools/steps.sh
+tests_start=$(now_ms)
 
 tools/install-test-deps.sh || { echo "0 passed, 1 failed"; echo "could not install the test dependencies" >&2; exit 1; }
 
@@ -11,13 +13,17 @@ results="out/test-results"
 rm -rf "$results"
 mkdir -p "$results"
 
-dotnet build CernVM.Preserve.sln -c Release -nologo -v quiet || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
+step "building the solution" "about 2-4 min the first time on two cores, NuGet packages included; under a minute when little changed" \
+  quietly dotnet build CernVM.Preserve.sln -c Release -nologo -v quiet || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
 # The CLI tests run the published executable (native code, as users get it): CVMPRESERVE_CLI names it.
 rm -rf out/cli
-dotnet publish src/CernVM.Preserve.Cli -c Release -o out/cli -nologo -v quiet || { echo "0 passed, 1 failed"; echo "publish failed" >&2; exit 1; }
+step "publishing cvmpreserve into out/cli (one native executable, what the CLI tests run)" "about 1-3 min" \
+  quietly dotnet publish src/CernVM.Preserve.Cli -c Release -o out/cli -nologo -v quiet || { echo "0 passed, 1 failed"; echo "publish failed" >&2; exit 1; }
 export CVMPRESERVE_CLI="$PWD/out/cli/cvmpreserve"
 
-dotnet test CernVM.Preserve.sln -c Release --no-build -nologo \
+# dotnet test prints each failure as it happens and a line per test project.
+step "running every test" "about 10-20 min on two cores; the S3 tests start a Ceph gateway" \
+  dotnet test CernVM.Preserve.sln -c Release --no-build -nologo \
   --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" "$@"
 status=$?
 
@@ -42,5 +48,6 @@ if ((status != 0)) && ((failed == 0)); then
   echo "dotnet test exited with $status" >&2
 fi
 
+echo "all of it took $(format_duration $(($(now_ms) - tests_start)))"
 echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -16,6 +16,12 @@ public static class ExitCodes
     public const int NotFound = 5;
     public const int Environment = 6;
     public const int Conflict = 7;
+
+    /// <summary>
+    /// The snapshot is committed, but some entries could not be read (CAP001) and are recorded without their
+    /// content: a script must be able to tell (as restic's "snapshot created, but some source data could not be read").
+    /// </summary>
+    public const int CommittedWithUnreadable = 8;
     public const int Interrupted = 130;
 
     public static int For(FailureKind kind) => kind switch

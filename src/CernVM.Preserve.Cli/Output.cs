@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core.Model;
-using Humanizer;
 using Spectre.Console;
 
 namespace CernVM.Preserve.Cli;
@@ -29,13 +28,83 @@ public static class Output
 
     public static void Warn(string text) => Console.Error.WriteLine("warning: " + text);
 
-    public static string Size(long bytes) => bytes.Bytes().Humanize("0.#", CultureInfo.InvariantCulture);
+    private static readonly string[] SizeUnits = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
 
-    public static string Duration(TimeSpan t) =>
-        t < TimeSpan.FromSeconds(1) ? $"{t.TotalMilliseconds:0} ms" : t.Humanize(2, CultureInfo.InvariantCulture);
+    /// <summary>
+    /// A size for people, in IEC binary units (docs/CLI.md §Sizes and durations): <c>512 B</c>, <c>63.8 MiB</c>.
+    /// Binary because the format's own sizes are (4 MiB bundles, 256 KiB small files, FORMAT.md §4.3) and
+    /// because du -h and ls -lh count the same way; labelled KiB, MiB, GiB so that no one reads them as SI.
+    /// JSON carries the exact byte count instead.
+    /// </summary>
+    public static string Size(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        if (bytes < 1024)
+        {
+            return bytes.ToString(CultureInfo.InvariantCulture) + " B";
+        }
 
-    public static string Rate(long bytes, TimeSpan t) =>
-        t.TotalSeconds <= 0 ? "-" : Size((long)(bytes / t.TotalSeconds)) + "/s";
+        double value = bytes;
+        int unit = -1;
+
+        // Divide until the value, rounded to one decimal as printed, stays below 1024: 1,048,575 bytes is
+        // 1.0 MiB, not 1024.0 KiB.
+        while (unit < SizeUnits.Length - 1 && Math.Round(value, 1) >= 1024)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return value.ToString("0.0", CultureInfo.InvariantCulture) + " " + SizeUnits[unit];
+    }
+
+    /// <summary>
+    /// A duration as people write it (docs/CLI.md §Sizes and durations): <c>974 ms</c>, <c>12.1 s</c>,
+    /// <c>1 min 3 s</c>, <c>2 h 5 min</c>, <c>3 d 4 h</c>. The value is rounded once, at the precision printed,
+    /// so that 59.97 s reads <c>1 min 0 s</c>, never <c>60.0 s</c>.
+    /// </summary>
+    public static string Duration(TimeSpan t)
+    {
+        double ms = Math.Max(0, t.TotalMilliseconds);
+        long wholeMs = (long)Math.Round(ms, MidpointRounding.AwayFromZero);
+        if (wholeMs < 1000)
+        {
+            return wholeMs.ToString(CultureInfo.InvariantCulture) + " ms";
+        }
+
+        long tenths = (long)Math.Round(ms / 100, MidpointRounding.AwayFromZero);
+        if (tenths < 600)
+        {
+            return (tenths / 10.0).ToString("0.0", CultureInfo.InvariantCulture) + " s";
+        }
+
+        long seconds = (long)Math.Round(ms / 1000, MidpointRounding.AwayFromZero);
+        if (seconds < 3600)
+        {
+            return Invariant($"{seconds / 60} min {seconds % 60} s");
+        }
+
+        long minutes = (long)Math.Round(ms / 60_000, MidpointRounding.AwayFromZero);
+        if (minutes < 24 * 60)
+        {
+            return Invariant($"{minutes / 60} h {minutes % 60} min");
+        }
+
+        long hours = (long)Math.Round(ms / 3_600_000, MidpointRounding.AwayFromZero);
+        return Invariant($"{hours / 24} d {hours % 24} h");
+    }
+
+    /// <summary>
+    /// Bytes per second, or null where a rate means nothing: no bytes, or a run shorter than a second (whose
+    /// rate is mostly start-up and timer resolution).
+    /// </summary>
+    public static string? Rate(long bytes, TimeSpan t) =>
+        bytes <= 0 || t < TimeSpan.FromSeconds(1) ? null : Size((long)(bytes / t.TotalSeconds)) + "/s";
+
+    /// <summary>How long work on <paramref name="bytes"/> took, with its rate where one means something: <c>12.1 s (84.9 MiB/s)</c>, <c>974 ms</c>.</summary>
+    public static string Took(TimeSpan t, long bytes) => Rate(bytes, t) is string rate ? $"{Duration(t)} ({rate})" : Duration(t);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     public static string ModeString(TreeEntry e)
     {

@@ -25,12 +25,25 @@ root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(KeyCommand.Create());
 root.Subcommands.Add(StorageCommand.Create());
 
+// With an action of its own the root reports a missing command itself, and an unknown command is reported
+// alone, not after "Required command was not provided." (the parser's error for a command with no action).
+root.SetAction(_ =>
+{
+    Output.Error("no command given: write 'cvmpreserve COMMAND [ARGS]', for example 'cvmpreserve list'; 'cvmpreserve --help' lists the commands.");
+    return ExitCodes.Usage;
+});
+
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
     foreach (System.CommandLine.Parsing.ParseError e in parse.Errors)
     {
         Output.Error(e.Message);
+    }
+
+    if (parse.CommandResult.Command == root && parse.UnmatchedTokens.Count > 0)
+    {
+        Output.Error($"the commands are: {string.Join(", ", root.Subcommands.Select(c => c.Name))}.");
     }
 
     Output.Error("see 'cvmpreserve --help'.");
@@ -51,7 +64,11 @@ void Cancel(PosixSignalContext context)
 
 try
 {
-    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, interrupt.Token);
+    // Only help (and --version) write to the configuration's Output; the commands write to the console themselves.
+    using var help = new StringWriter();
+    int code = await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null, Output = help }, interrupt.Token);
+    Console.Out.Write(HelpText.MarkOptionalArguments(help.ToString(), parse.CommandResult.Command));
+    return code;
 }
 catch (OperationCanceledException)
 {

@@ -11,7 +11,8 @@ public static class CommonOptions
 {
     public static Option<string?> Archive { get; } = new("--archive", "-a")
     {
-        Description = "The archive: a directory, or s3://bucket/prefix. Default: $CVMPRESERVE_ARCHIVE, else ~/.local/share/cvmpreserve/archive.",
+        // The default named as this user's environment makes it (XDG_DATA_HOME honoured), not as a guess.
+        Description = $"The archive: a directory, or s3://bucket/prefix. Default: $CVMPRESERVE_ARCHIVE, else the default local archive {ArchiveLocation.DefaultLocalPath()} ($XDG_DATA_HOME/cvmpreserve/archive, else ~/.local/share/cvmpreserve/archive).",
         Recursive = true,
     };
 
@@ -49,10 +50,16 @@ public static class CommonOptions
     public static CapsuleRef ParseRef(string? text) =>
         CapsuleRef.TryParse(text, out CapsuleRef r)
             ? r
-            : throw new PreserveException(FailureKind.Usage, $"'{text}' is not a capsule reference: write NAME or NAME@vN (for example aleph-alpha@v2).");
+            : throw new PreserveException(FailureKind.Usage, $"'{text}' is not a capsule reference: write NAME or NAME@vN (for example aleph-alpha@v2); a NAME is {CapsuleName.Rule}.{LowerCaseHint(text)}");
 
     public static CapsuleName ParseName(string? text) =>
         CapsuleName.TryParse(text, out CapsuleName n)
             ? n
-            : throw new PreserveException(FailureKind.Usage, $"'{text}' is not a capsule name: use 1 to 64 characters from a-z, 0-9, '.', '_' and '-', starting with a letter or digit.");
+            : throw new PreserveException(FailureKind.Usage, $"'{text}' is not a capsule name: a name is {CapsuleName.Rule}.{LowerCaseHint(text)}");
+
+    // 'Docs' is the commonest near miss: say which name was probably meant.
+    private static string LowerCaseHint(string? text) =>
+        text is not null && text != text.ToLowerInvariant() && CapsuleRef.TryParse(text.ToLowerInvariant(), out _)
+            ? $" Did you mean '{text.ToLowerInvariant()}'?"
+            : "";
 }

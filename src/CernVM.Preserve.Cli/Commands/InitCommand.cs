@@ -14,7 +14,7 @@ public static class InitCommand
 {
     public static Command Create()
     {
-        var location = new Argument<string?>("ARCHIVE") { Arity = ArgumentArity.ZeroOrOne, Description = "Where to make the archive (default: --archive, then the default archive)." };
+        var location = new Argument<string?>("ARCHIVE") { Arity = ArgumentArity.ZeroOrOne, Description = "Optional: where to make the archive (without it, --archive, then the default archive)." };
         var objectLock = new Option<string?>("--object-lock")
         {
             Description = "s3:// only: make the bucket with S3 Object Lock in this mode (compliance or governance), or check that the existing bucket has it.",

@@ -10,7 +10,7 @@ public static class ListCommand
 {
     public static Command Create()
     {
-        var name = new Argument<string?>("NAME") { Arity = ArgumentArity.ZeroOrOne, Description = "Only this capsule." };
+        var name = new Argument<string?>("NAME") { Arity = ArgumentArity.ZeroOrOne, Description = "Optional: only this capsule (without it, every capsule)." };
         var all = new Option<bool>("--all") { Description = "Also list incomplete versions (interrupted snapshots, which do not exist as versions)." };
         Option<bool> json = CommonOptions.Json();
         var cmd = new Command("list", "List capsules and their versions.") { name, all, json };

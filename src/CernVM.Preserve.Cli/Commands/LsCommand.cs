@@ -12,7 +12,7 @@ public static class LsCommand
     public static Command Create()
     {
         var reference = new Argument<string>("NAME[@vN]") { Description = "The capsule version (default: newest)." };
-        var path = new Argument<string?>("PATH") { Arity = ArgumentArity.ZeroOrOne, Description = "A directory or entry in the tree (default: the root)." };
+        var path = new Argument<string?>("PATH") { Arity = ArgumentArity.ZeroOrOne, Description = "Optional: a directory or entry in the tree (without it, the root)." };
         var recursive = new Option<bool>("--recursive", "-R") { Description = "List everything below PATH." };
         var longFormat = new Option<bool>("--long", "-l") { Description = "Show mode, owner, size and mtime." };
         Option<bool> json = CommonOptions.Json();

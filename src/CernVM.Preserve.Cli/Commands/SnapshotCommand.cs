@@ -89,8 +89,10 @@ public static class SnapshotCommand
             SnapshotResult result = await ProgressDisplay.RunAsync(
                 $"snapshot {options.Capsule}",
                 snapshotter.SnapshotAsync(options, ct),
-                () => (m.Phase, m.BytesDone, m.BytesToRead),
-                parse.GetValue(json));
+                // The bytes to read grow until the walk and the reading have met every file: no total until then.
+                () => new ProgressReading(m.Phase, m.BytesDone, m.Phase is "walking" or "reading" ? null : m.BytesToRead),
+                parse.GetValue(json),
+                ct);
             clock.Stop();
             CernVM.Preserve.Core.Diagnostics.Timeline.Mark("snapshot: committed");
             CernVM.Preserve.Core.Diagnostics.Timeline.Runtime();
@@ -141,7 +143,7 @@ public static class SnapshotCommand
                 Output.Line($"  new data    {Output.Size(sum.Content.Bytes)} of content in {sum.Content.Blobs:N0} blobs, "
                     + (sum.Catalog.Blobs > 0 ? $"{Output.Size(sum.Catalog.Bytes)} of tree catalog" : "tree catalog already stored")
                     + $"; {Output.Size(sum.Total.StoredBytes)} stored after compression");
-                Output.Line($"  took        {Output.Duration(clock.Elapsed)} ({Output.Rate(s.BytesRead, clock.Elapsed)})");
+                Output.Line($"  took        {Output.Took(clock.Elapsed, s.BytesRead)}");
                 if (t.Excluded + t.Pseudo + t.Unreadable > 0)
                 {
                     Output.Line($"  not captured {t.Excluded:N0} excluded, {t.Pseudo:N0} pseudo file systems, {t.Unreadable:N0} unreadable");
@@ -172,6 +174,14 @@ public static class SnapshotCommand
                 {
                     Output.Warn($"{man.Warnings.Count - 20} more warnings: 'cvmpreserve show {result.Version.Capsule}@v{result.Version.Version} --json' lists them all.");
                 }
+            }
+
+            // docs/CLI.md §Exit codes: a version without the content of some entries is committed, but is no plain success.
+            int unreadable = man.Warnings.Count(w => w.Code == "CAP001");
+            if (unreadable > 0)
+            {
+                Output.Warn($"{unreadable:N0} {(unreadable == 1 ? "entry" : "entries")} could not be read (CAP001): {result.Version.Capsule}@v{result.Version.Version} is committed, recording {(unreadable == 1 ? "it" : "them")} without content (exit {ExitCodes.CommittedWithUnreadable}).");
+                return ExitCodes.CommittedWithUnreadable;
             }
 
             return ExitCodes.Ok;

@@ -13,7 +13,7 @@ public static class StorageCommand
 {
     public static Command Create()
     {
-        var location = new Argument<string?>("ARCHIVE") { Arity = ArgumentArity.ZeroOrOne, Description = "The store to check: a directory or s3://bucket/prefix (default: --archive)." };
+        var location = new Argument<string?>("ARCHIVE") { Arity = ArgumentArity.ZeroOrOne, Description = "Optional: the store to check, a directory or s3://bucket/prefix (without it, --archive)." };
         Option<bool> json = CommonOptions.Json();
         var validate = new Command("validate",
             "Check that a store keeps the storage contract: round trips (0 bytes to past the multipart size), missing keys, no overwrite, " +
@@ -95,7 +95,7 @@ public static class StorageCommand
                 foreach (StoreCheck c in checks)
                 {
                     string mark = !c.Applicable ? "n/a " : c.Held ? "ok  " : "FAIL";
-                    Output.Line($"  {mark} {c.Name}: {c.Detail} ({c.Took.TotalMilliseconds:0} ms)");
+                    Output.Line($"  {mark} {c.Name}: {c.Detail} ({Output.Duration(c.Took)})");
                 }
 
                 Output.Line(ok ? "every check holds." : $"{checks.Count(c => !c.Held)} check(s) do not hold: do not keep an archive in this store.");

@@ -12,13 +12,15 @@ public readonly partial struct CapsuleName : IEquatable<CapsuleName>, IComparabl
 
     private CapsuleName(string value) => _value = value;
 
+    /// <summary>What a name may hold, as messages say it (FORMAT.md §5).</summary>
+    public const string Rule = "lower case: 1 to 64 characters from a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
+
     public string Value => _value ?? throw new InvalidOperationException("An uninitialised capsule name.");
 
     public static CapsuleName Parse(string text) =>
         TryParse(text, out CapsuleName name)
             ? name
-            : throw new FormatException(
-                $"'{text}' is not a capsule name: use 1 to 64 characters from a-z, 0-9, '.', '_' and '-', starting with a letter or digit.");
+            : throw new FormatException($"'{text}' is not a capsule name: a name is {Rule}.");
 
     public static bool TryParse(string? text, out CapsuleName name)
     {
@@ -59,7 +61,7 @@ public readonly record struct CapsuleRef(CapsuleName Name, int? Version)
     public static CapsuleRef Parse(string text) =>
         TryParse(text, out CapsuleRef r)
             ? r
-            : throw new FormatException($"'{text}' is not a capsule reference: write NAME or NAME@vN (for example aleph-alpha@v2).");
+            : throw new FormatException($"'{text}' is not a capsule reference: write NAME or NAME@vN (for example aleph-alpha@v2); a NAME is {CapsuleName.Rule}.");
 
     public static bool TryParse(string? text, out CapsuleRef reference)
     {

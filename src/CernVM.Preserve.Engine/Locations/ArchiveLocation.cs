@@ -45,10 +45,16 @@ public sealed record ArchiveLocation(string Text, bool IsDefault)
             return new ArchiveLocation(env, false);
         }
 
+        return new ArchiveLocation(DefaultLocalPath(), true);
+    }
+
+    /// <summary>The default local archive: <c>$XDG_DATA_HOME/cvmpreserve/archive</c>, else under <c>~/.local/share</c>.</summary>
+    public static string DefaultLocalPath()
+    {
         string data = System.Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } x
             ? x
             : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".local", "share");
-        return new ArchiveLocation(Path.Combine(data, "cvmpreserve", "archive"), true);
+        return Path.Combine(data, "cvmpreserve", "archive");
     }
 
     public bool IsS3 => Text.StartsWith("s3://", StringComparison.OrdinalIgnoreCase);
