@@ -426,7 +426,8 @@ public sealed class ArchiveAuditor
                 $"{id.Key} is missing; it holds data of {Describe(affected)}.", affected));
         }
 
-        if (!Filtered)
+        // Orphans are judged only when every catalog could be read: a blob named only by a lost catalog is not one.
+        if (!Filtered && _versions.All(v => v.Facts is null || v.Catalog is not null))
         {
             foreach (BlobId id in _present.Where(id => !_named.Contains(id)).Order())
             {
