@@ -41,7 +41,7 @@ public class BadArchiveTests : IClassFixture<GoodArchive>
         Assert.Equal(known, withFixture);
         foreach (FindingCode c in FindingCodes.All)
         {
-            Assert.Contains($"`{c.Code}` ({(c.Severity == FindingSeverity.Error ? "error" : "warning")})", format);
+            Assert.Contains($"| `{c.Code}` | {(c.Severity == FindingSeverity.Error ? "error" : "warning")} |", format);
         }
     }
 
