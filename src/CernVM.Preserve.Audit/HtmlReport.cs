@@ -78,9 +78,9 @@ public static class HtmlReport
 
         List<JournalEvent> audits = [.. journal.Events.Where(e => e.Fixity is not null)];
         h.Append("<h2>Archive size over time</h2>\n");
-        h.Append(Chart("size-chart", audits.Select(e => (e.DateTime, (double)e.Fixity!.ArchiveBytes)).ToList(), "bytes preserved (sum of the versions' trees)", line: true));
+        h.Append(Chart("size-chart", audits.Select(e => (e.DateTime, (double)e.Fixity!.ArchiveBytes, e.Outcome)).ToList(), "bytes preserved (sum of the audited versions' trees)", line: true));
         h.Append("<h2>Audit coverage over time</h2>\n");
-        h.Append(Chart("coverage-chart", audits.Select(e => (e.DateTime, Share(e.Fixity!))).ToList(), "% of the blob-id space re-hashed by each audit", line: false));
+        h.Append(Chart("coverage-chart", audits.Select(e => (e.DateTime, Share(e.Fixity!), e.Outcome)).ToList(), "% of the blob-id space re-hashed by each audit (red: the audit found errors)", line: false));
         h.Append("<table id=\"coverage\"><tr><th>Audit</th><th>Scope</th><th>Blob ids</th><th>Blobs re-hashed</th><th>Outcome</th></tr>\n");
         foreach (JournalEvent e in audits)
         {
@@ -102,9 +102,9 @@ public static class HtmlReport
         h.Append("<tr><th>").Append(E(name)).Append("</th><td>").Append(E(value)).Append("</td></tr>");
 
     // An inline SVG: points (line) or bars, one per journal event, with the first and last time and the maximum.
-    private static string Chart(string id, List<(string Time, double Value)> points, string label, bool line)
+    private static string Chart(string id, List<(string Time, double Value, string Outcome)> points, string label, bool line)
     {
-        const int W = 640, H = 200, L = 60, B = 30;
+        const int W = 640, H = 200, L = 70, B = 30;
         var s = new StringBuilder();
         s.Append(CultureInfo.InvariantCulture, $"<svg id=\"{id}\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{E(label)}\">");
         s.Append(CultureInfo.InvariantCulture, $"<text x=\"{L}\" y=\"14\" font-size=\"12\">{E(label)}</text>");
@@ -129,7 +129,7 @@ public static class HtmlReport
             }
             else
             {
-                s.Append(CultureInfo.InvariantCulture, $"<rect class=\"point\" x=\"{x:0.#}\" y=\"{Y(points[i].Value):0.#}\" width=\"{Math.Max(step - 4, 1):0.#}\" height=\"{H - B - Y(points[i].Value):0.#}\" fill=\"#2e7d32\"><title>{E(points[i].Time)}: {points[i].Value:0.#}%</title></rect>");
+                s.Append(CultureInfo.InvariantCulture, $"<rect class=\"point\" x=\"{x:0.#}\" y=\"{Y(points[i].Value):0.#}\" width=\"{Math.Max(step - 4, 1):0.#}\" height=\"{H - B - Y(points[i].Value):0.#}\" fill=\"{(points[i].Outcome == "failure" ? "#c62828" : "#2e7d32")}\"><title>{E(points[i].Time)}: {points[i].Value:0.#}%</title></rect>");
             }
         }
 
@@ -138,11 +138,24 @@ public static class HtmlReport
             s.Append("<polyline fill=\"none\" stroke=\"#1565c0\" stroke-width=\"2\" points=\"").Append(poly.ToString().Trim()).Append("\"/>");
         }
 
-        s.Append(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"30\" font-size=\"11\">{max:0.##}</text><text x=\"4\" y=\"{H - B}\" font-size=\"11\">0</text>");
+        s.Append(CultureInfo.InvariantCulture, $"<text x=\"4\" y=\"30\" font-size=\"11\">{(line ? Bytes(max) : max.ToString("0.#", CultureInfo.InvariantCulture) + "%")}</text><text x=\"4\" y=\"{H - B}\" font-size=\"11\">0</text>");
         s.Append(CultureInfo.InvariantCulture, $"<text x=\"{L}\" y=\"{H - 10}\" font-size=\"11\">{E(points[0].Time[..10])}</text>");
         s.Append(CultureInfo.InvariantCulture, $"<text x=\"{W - 90}\" y=\"{H - 10}\" font-size=\"11\">{E(points[^1].Time[..10])}</text>");
         s.Append("</svg>\n");
         return s.ToString();
+    }
+
+    private static string Bytes(double n)
+    {
+        string[] units = ["B", "kB", "MB", "GB", "TB", "PB"];
+        int u = 0;
+        while (n >= 1000 && u < units.Length - 1)
+        {
+            n /= 1000;
+            u++;
+        }
+
+        return n.ToString("0.#", CultureInfo.InvariantCulture) + " " + units[u];
     }
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
