@@ -375,7 +375,7 @@ public sealed class ArchiveAuditor
             }
 
             using RentedBytes? frame = await _store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
-            byte[]? content = frame is null ? null : BlobFrame.Decode(frame.Span, id.ToString(), out string? problem);
+            using RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, id.ToString(), out string? problem);
             if (content is null)
             {
                 _corrupt.TryAdd(id, 0);
@@ -384,7 +384,7 @@ public sealed class ArchiveAuditor
 
             Interlocked.Increment(ref _blobsChecked);
             Interlocked.Add(ref _bytesChecked, content.Length);
-            v.Catalog = CatalogDatabase.Open(content, scratch, out string? invalid);
+            v.Catalog = CatalogDatabase.Open(content.Span, scratch, out string? invalid);
             if (v.Catalog is null)
             {
                 _findings.Add(new Finding(FindingCodes.CatalogInvalid, id.Key, $"{id.Key} (catalog of {v.Capsule}@v{v.Version}): {invalid}.",
@@ -476,7 +476,7 @@ public sealed class ArchiveAuditor
         {
             using RentedBytes? frame = await _store.TryGetRentedAsync(id.Key, ct).ConfigureAwait(false);
             string hex = id.ToString();
-            byte[]? content = frame is null ? null : BlobFrame.Decode(frame.Span, hex, out _);
+            using RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, hex, out _);
             if (content is null)
             {
                 _corrupt.TryAdd(id, 0);
@@ -498,7 +498,13 @@ public sealed class ArchiveAuditor
         {
             IReadOnlyList<AffectedVersion> affected = Affected(id);
             using RentedBytes? frame = await _store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
-            string problem = frame is null ? "it vanished while the audit read it" : (BlobFrame.Decode(frame.Span, id.ToString(), out string? p) is null ? p! : "it read back differently");
+            string problem = "it vanished while the audit read it";
+            if (frame is not null)
+            {
+                using RentedBytes? again = BlobFrame.Decode(frame.Span, id.ToString(), out string? p);
+                problem = again is null ? p! : "it read back differently";
+            }
+
             _findings.Add(new Finding(FindingCodes.BlobCorrupt, id.Key, $"{id.Key} is corrupt: {problem}; it holds data of {Describe(affected)}.", affected));
         }
 
@@ -512,7 +518,7 @@ public sealed class ArchiveAuditor
         }
     }
 
-    private void CheckWholeFile(VersionState v, string blob, byte[] content, WholeFileSlice f)
+    private void CheckWholeFile(VersionState v, string blob, RentedBytes content, WholeFileSlice f)
     {
         // FORMAT.md §6.3: a file held whole by one extent; when it is the whole blob and the content is the
         // blob's id, the blob's own hash has just checked it.
@@ -529,7 +535,7 @@ public sealed class ArchiveAuditor
             return;
         }
 
-        string actual = Convert.ToHexStringLower(SHA256.HashData(content.AsSpan((int)f.BlobOffset, (int)f.Length)));
+        string actual = Convert.ToHexStringLower(SHA256.HashData(content.Span.Slice((int)f.BlobOffset, (int)f.Length)));
         Interlocked.Increment(ref _filesChecked);
         if (actual != f.Content)
         {
@@ -578,7 +584,7 @@ public sealed class ArchiveAuditor
 
             Zeros(offset - position);
             using RentedBytes? frame = await _store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
-            byte[]? content = frame is null ? null : BlobFrame.Decode(frame.Span, blob, out _);
+            using RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, blob, out _);
             if (content is null)
             {
                 _corrupt.TryAdd(id, 0);
@@ -591,7 +597,7 @@ public sealed class ArchiveAuditor
                 return;
             }
 
-            hash.AppendData(content, (int)blobOffset, (int)length);
+            hash.AppendData(content.Span.Slice((int)blobOffset, (int)length));
             position = offset + length;
         }
 

@@ -27,5 +27,6 @@ public sealed record AuditOptions(
     IReadOnlySet<string>? TrustedKeyIds = null,
     int Parallelism = 0)
 {
-    public int EffectiveParallelism => Parallelism > 0 ? Parallelism : Math.Max(2, Environment.ProcessorCount);
+    /// <summary>Two readers per core: one decodes while the other waits for its object.</summary>
+    public int EffectiveParallelism => Parallelism > 0 ? Parallelism : 2 * Environment.ProcessorCount;
 }

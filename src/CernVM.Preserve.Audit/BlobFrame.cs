@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Security.Cryptography;
+using CernVM.Preserve.Core.Storage;
 using ZstdNet;
 
 namespace CernVM.Preserve.Audit;
@@ -18,10 +20,12 @@ public static class BlobFrame
     private static Decompressor? t_decompressor;
 
     /// <summary>Decompresses <paramref name="frame"/> and checks its hash against <paramref name="idHex"/>.</summary>
-    /// <returns>The content, or null with the reason when the object is not the blob its key names.</returns>
-    public static byte[]? Decode(ReadOnlySpan<byte> frame, string idHex, out string? problem)
+    /// <returns>The content in a buffer of the shared pool (dispose it), or null with the reason when the
+    /// object is not the blob its key names.</returns>
+    public static RentedBytes? Decode(ReadOnlySpan<byte> frame, string idHex, out string? problem)
     {
-        byte[] content;
+        byte[]? buffer = null;
+        int length;
         try
         {
             ulong size = Decompressor.GetDecompressedSize(frame);
@@ -32,24 +36,35 @@ public static class BlobFrame
             }
 
             t_decompressor ??= new Decompressor();
-            content = t_decompressor.Unwrap(frame, MaxBlobSize);
+            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, (int)size));
+            length = t_decompressor.Unwrap(frame, buffer, 0, bufferSizePrecheck: true);
         }
         catch (ZstdException e)
         {
+            Return(buffer);
             problem = $"not a valid zstd frame ({e.Message})";
             return null;
         }
 
         Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(content, digest);
+        SHA256.HashData(buffer.AsSpan(0, length), digest);
         string actual = Convert.ToHexStringLower(digest);
         if (actual != idHex)
         {
+            Return(buffer);
             problem = $"its content hashes to {actual}";
             return null;
         }
 
         problem = null;
-        return content;
+        return new RentedBytes(buffer, length, pooled: true);
+    }
+
+    private static void Return(byte[]? buffer)
+    {
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -20,10 +20,14 @@ public sealed class CatalogDatabase : IDisposable
 
     /// <summary>Writes the catalog's bytes to <paramref name="directory"/> and checks it is a tree catalog of format 1.</summary>
     /// <returns>The catalog, or null with the reason.</returns>
-    public static CatalogDatabase? Open(byte[] content, string directory, out string? problem)
+    public static CatalogDatabase? Open(ReadOnlySpan<byte> content, string directory, out string? problem)
     {
         string path = Path.Combine(directory, Guid.NewGuid().ToString("N") + ".db");
-        File.WriteAllBytes(path, content);
+        using (FileStream file = File.Create(path))
+        {
+            file.Write(content);
+        }
+
         var catalog = new CatalogDatabase(path);
         problem = catalog.Check();
         if (problem is not null)

@@ -168,9 +168,19 @@ public sealed class AuditS3Tests(RgwCluster rgw)
         void Prepare(int i)
         {
             File.WriteAllText(t["tree/small/f1.txt"], "v1\n");
+            CliRunner.Sh($"rm -f '{t["tree"]}'/v2-*.bin");
             Assert.Equal(0, Cvm("init", Base(i)).ExitCode);
             Assert.Equal(0, Cvm("snapshot", "--rootfs", t["tree"], "--name", "c", "--sign", t["k"], "--archive", Base(i)).ExitCode);
             File.WriteAllText(t["tree/small/f1.txt"], "v2\n");
+
+            // v2 also adds files of their own blob each: a conversation of some 30 requests to choose from.
+            var rng = new Random(6);
+            for (int f = 0; f < 12; f++)
+            {
+                byte[] b = new byte[300_000];
+                rng.NextBytes(b);
+                File.WriteAllBytes(t[$"tree/v2-{f}.bin"], b);
+            }
         }
 
         Prepare(0);
