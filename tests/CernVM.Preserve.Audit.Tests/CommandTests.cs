@@ -130,4 +130,23 @@ public class CommandTests : IClassFixture<GoodArchive>
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("warning AUD083", r.Stdout);
     }
+
+    [Fact]
+    public void AuditDeep_FrozenFormat1Fixture_FindsNoErrorAndItsUnchainedJournalIsIntact()
+    {
+        // Archives written before the journal's hash chain (FORMAT.md §7.1) audit clean; the chain starts at the next event.
+        using var t = new TempDir();
+        CliRunner.Sh($"cp -a '{Path.Combine(CliRunner.RepoRoot, "fixtures", "format1", "archive")}' '{t["a"]}'");
+        CliResult r = CliRunner.Run("audit", "--deep", "--json", "--archive", t["a"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        JsonNode json = JsonNode.Parse(r.Stdout)!;
+        Assert.Empty(json["findings"]!.AsArray());
+        Assert.Equal(2, json["versions"]!.AsArray().Count);
+        CliResult journal = CliRunner.Run("journal", "--json", "--archive", t["a"]);
+        Assert.True(journal.ExitCode == 0, journal.ToString());
+        JsonArray events = JsonNode.Parse(journal.Stdout)!["events"]!.AsArray();
+        Assert.Equal(3, events.Count);
+        Assert.Null(events[1]!["previousEvent"]);
+        Assert.Equal((string)events[1]!["key"]!, (string)events[2]!["previousEvent"]!["key"]!);
+    }
 }
