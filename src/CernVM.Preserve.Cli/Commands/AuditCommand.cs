@@ -59,20 +59,42 @@ public static class AuditCommand
                 percent ?? 0,
                 trusted);
             AuditReport result = await ArchiveAuditor.RunAsync(store, options, ct);
-            Core.Format.PreservationEvent recorded = await AuditJournal.WriteAsync(store, result, ProducerInfo.Current, CancellationToken.None);
+            // FORMAT.md §7.2: the audit is recorded. An officer reading with credentials that cannot write still
+            // gets the findings; the report says the audit is not in the journal.
+            string? recorded;
+            try
+            {
+                recorded = (await AuditJournal.WriteAsync(store, result, ProducerInfo.Current, CancellationToken.None)).Key;
+            }
+            catch (Exception e) when (e is StorageException or UnauthorizedAccessException)
+            {
+                Output.Warn($"the audit could not be recorded in the journal ({e.Message}); its findings follow.");
+                recorded = null;
+            }
+
             if (reportPath is not null)
             {
                 JournalCheck after = await JournalVerifier.VerifyAsync(store, ct);
-                await File.WriteAllTextAsync(reportPath, HtmlReport.Render(result, after), ct);
+                try
+                {
+                    // Written beside and renamed: an interrupted audit leaves no half report under the name.
+                    string partial = $"{reportPath}.partial-{Environment.ProcessId}";
+                    await File.WriteAllTextAsync(partial, HtmlReport.Render(result, after), ct);
+                    File.Move(partial, reportPath, overwrite: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new PreserveException(FailureKind.Environment, $"{reportPath}: cannot write the report ({e.Message}); the audit is recorded as {recorded ?? "nothing: it could not be recorded"}.", e);
+                }
             }
 
             if (parse.GetValue(json))
             {
-                Output.Json(ToJson(result, recorded.Key));
+                Output.Json(ToJson(result, recorded));
             }
             else
             {
-                Print(result, recorded.Key);
+                Print(result, recorded);
             }
 
             return result.Errors > 0 ? ExitCodes.Integrity : ExitCodes.Ok;
@@ -102,7 +124,7 @@ public static class AuditCommand
         }
     }
 
-    private static void Print(AuditReport r, string eventKey)
+    private static void Print(AuditReport r, string? eventKey)
     {
         Output.Line($"archive        {r.Archive}");
         Output.Line($"versions       {r.Versions.Count} audited, {r.InterruptedVersions} interrupted");
@@ -110,7 +132,7 @@ public static class AuditCommand
         Output.Line($"fixity         {r.Coverage.Scope}: {r.Coverage.BlobsChecked:N0} blobs re-hashed ({Output.Size(r.Coverage.BytesChecked)}), blob ids {r.Coverage.From}–{r.Coverage.To}, {r.FilesChecked:N0} file hashes checked");
         Output.Line($"journal        {r.Journal.Events.Count} events, chain {(r.Journal.ChainIntact ? "intact" : "BROKEN")}");
         Output.Line($"took           {Output.Duration(r.Duration)}");
-        Output.Line($"recorded as    {eventKey}");
+        Output.Line($"recorded as    {eventKey ?? "(not recorded)"}");
         Output.Line($"result         {r.Errors} errors, {r.Warnings} warnings");
         foreach (Finding f in r.Findings)
         {
@@ -122,7 +144,7 @@ public static class AuditCommand
         }
     }
 
-    private static JsonObject ToJson(AuditReport r, string eventKey) => new()
+    private static JsonObject ToJson(AuditReport r, string? eventKey) => new()
     {
         ["archive"] = r.Archive,
         ["started"] = r.Started,
