@@ -19,6 +19,7 @@ packages=(
   umoci skopeo            # container images (OCI layouts with whiteouts, docker-archive tarballs)
   radosgw ceph-mon ceph-osd ceph-base ceph-common curl   # a real S3 gateway with Object Lock (tools/ceph-rgw.sh)
   awscli                  # /usr/bin/aws 2.x: aws s3 sync both ways, Object Lock enforcement checks
+  chromium                # headless rendering of the audit's HTML report (its test checks what a browser shows)
 )
 
 missing=()

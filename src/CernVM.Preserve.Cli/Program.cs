@@ -24,6 +24,8 @@ root.Subcommands.Add(RestoreCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(KeyCommand.Create());
 root.Subcommands.Add(StorageCommand.Create());
+root.Subcommands.Add(AuditCommand.Create());
+root.Subcommands.Add(JournalCommand.Create());
 
 // With an action of its own the root reports a missing command itself, and an unknown command is reported
 // alone, not after "Required command was not provided." (the parser's error for a command with no action).

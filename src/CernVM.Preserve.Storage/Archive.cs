@@ -315,9 +315,10 @@ public sealed class Archive : IAsyncDisposable
         }
     }
 
-    /// <summary>Appends an event to the journal (FORMAT.md §7).</summary>
+    /// <summary>Appends an event to the journal (FORMAT.md §7), linked to the newest event before it (§7.1).</summary>
     public async Task WriteEventAsync(PreservationEvent preservationEvent, CancellationToken cancellationToken)
     {
+        preservationEvent.PreviousEvent ??= await JournalChain.TailAsync(Store, cancellationToken).ConfigureAwait(false);
         byte[] bytes = CanonicalJson.Serialize(preservationEvent);
         IReadOnlyList<string> errors = ManifestCodec.ValidateEvent(bytes);
         if (errors.Count > 0)

@@ -34,6 +34,19 @@ public sealed class PreservationEvent
     [JsonPropertyName("detail")]
     public string Detail { get; set; } = "";
 
+    /// <summary>
+    /// The event this one follows in the journal's hash chain (FORMAT.md §7.1): the key and SHA-256 of the
+    /// newest event the writer saw; null for the first event of a journal.
+    /// </summary>
+    [JsonPropertyName("previousEvent")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public EventLink? PreviousEvent { get; set; }
+
+    /// <summary>What a fixity check covered (FORMAT.md §7.2); only on events of type <c>fixity check</c>.</summary>
+    [JsonPropertyName("fixity")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public FixityCoverage? Fixity { get; set; }
+
     /// <summary>The journal key: <c>journal/YYYY/&lt;timestamp&gt;-&lt;eventId&gt;.json</c>.</summary>
     [JsonIgnore]
     public string Key
@@ -52,6 +65,27 @@ public sealed record EventObject(
     [property: JsonPropertyName("manifestSha256")]
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     string? ManifestSha256);
+
+/// <summary>A link of the journal's hash chain (FORMAT.md §7.1): an earlier event file, by key and by the SHA-256 of its bytes.</summary>
+public sealed record EventLink(
+    [property: JsonPropertyName("key")] string Key,
+    [property: JsonPropertyName("sha256")] string Sha256);
+
+/// <summary>
+/// What one fixity check read (FORMAT.md §7.2): its scope, the share of the blob-id space whose blobs it
+/// re-hashed (<c>from</c> inclusive, <c>to</c> exclusive, as the first 8 hex digits of an id; <c>to</c>
+/// "100000000" is the end of the space), and the archive's size as it saw it.
+/// </summary>
+public sealed record FixityCoverage(
+    [property: JsonPropertyName("scope")] string Scope,
+    [property: JsonPropertyName("from")] string From,
+    [property: JsonPropertyName("to")] string To,
+    [property: JsonPropertyName("blobsChecked")] long BlobsChecked,
+    [property: JsonPropertyName("bytesChecked")] long BytesChecked,
+    [property: JsonPropertyName("archiveBlobs")] long ArchiveBlobs,
+    [property: JsonPropertyName("archiveBytes")] long ArchiveBytes,
+    [property: JsonPropertyName("errors")] int Errors,
+    [property: JsonPropertyName("warnings")] int Warnings);
 
 /// <summary>Times as archive files write them: UTC, ISO 8601, 'Z', 7 fraction digits.</summary>
 public static class ArchiveTime

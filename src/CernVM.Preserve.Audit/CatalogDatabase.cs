@@ -1,0 +1,207 @@
+using Microsoft.Data.Sqlite;
+
+namespace CernVM.Preserve.Audit;
+
+/// <summary>
+/// A tree catalog (FORMAT.md §6) as the audit reads it: the decompressed blob written to a private temporary
+/// file and opened read-only with the audit's own queries. Catalogs live on disk while the audit runs, not in
+/// memory, so memory stays flat however many versions the archive holds.
+/// </summary>
+public sealed class CatalogDatabase : IDisposable
+{
+    private readonly string _path;
+    private readonly string _connectionString;
+
+    private CatalogDatabase(string path)
+    {
+        _path = path;
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
+    }
+
+    /// <summary>Writes the catalog's bytes to <paramref name="directory"/> and checks it is a tree catalog of format 1.</summary>
+    /// <returns>The catalog, or null with the reason.</returns>
+    public static CatalogDatabase? Open(ReadOnlySpan<byte> content, string directory, out string? problem)
+    {
+        string path = Path.Combine(directory, Guid.NewGuid().ToString("N") + ".db");
+        using (FileStream file = File.Create(path))
+        {
+            file.Write(content);
+        }
+
+        var catalog = new CatalogDatabase(path);
+        problem = catalog.Check();
+        if (problem is not null)
+        {
+            catalog.Dispose();
+            return null;
+        }
+
+        return catalog;
+    }
+
+    public SqliteConnection Connect()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        return c;
+    }
+
+    private string? Check()
+    {
+        try
+        {
+            using SqliteConnection c = Connect();
+            using SqliteCommand info = c.CreateCommand();
+            info.CommandText = "SELECT value FROM catalog_info WHERE key = 'format'";
+            if (info.ExecuteScalar() is not string format || format != "1")
+            {
+                return "catalog_info does not say format 1";
+            }
+
+            info.CommandText = "SELECT (SELECT value FROM catalog_info WHERE key = 'entries') = CAST((SELECT count(*) FROM entries) AS TEXT)";
+            if (info.ExecuteScalar() is not long same || same != 1)
+            {
+                return "catalog_info's entries is not the number of rows of entries";
+            }
+
+            info.CommandText = "SELECT count(*) FROM extents x LEFT JOIN entries e ON e.id = x.entry WHERE e.id IS NULL OR e.kind <> 'file' OR length(x.blob) <> 64";
+            if (info.ExecuteScalar() is not long bad || bad != 0)
+            {
+                return "extents name entries that are not regular files, or blobs that are not 64 hex digits";
+            }
+
+            return null;
+        }
+        catch (SqliteException e)
+        {
+            return $"not a tree catalog ({e.Message})";
+        }
+    }
+
+    /// <summary>Every distinct blob the catalog's extents name.</summary>
+    public IEnumerable<string> Blobs()
+    {
+        using SqliteConnection c = Connect();
+        using SqliteCommand q = c.CreateCommand();
+        q.CommandText = "SELECT DISTINCT blob FROM extents ORDER BY blob";
+        using SqliteDataReader r = q.ExecuteReader();
+        while (r.Read())
+        {
+            yield return r.GetString(0);
+        }
+    }
+
+    /// <summary>The paths whose content lies (in part) in <paramref name="blob"/>, hard links to them included.</summary>
+    public IReadOnlyList<string> PathsUsing(string blob)
+    {
+        using SqliteConnection c = Connect();
+        using SqliteCommand q = c.CreateCommand();
+        q.CommandText = """
+            WITH hit(id) AS (SELECT DISTINCT entry FROM extents WHERE blob = $b)
+            SELECT path FROM entries WHERE id IN (SELECT id FROM hit) OR hardlink_to IN (SELECT id FROM hit) ORDER BY id
+            """;
+        q.Parameters.AddWithValue("$b", blob);
+        var paths = new List<string>();
+        using SqliteDataReader r = q.ExecuteReader();
+        while (r.Read())
+        {
+            paths.Add(PathText.Of((byte[])r.GetValue(0)));
+        }
+
+        return paths;
+    }
+
+    /// <summary>The path of an entry and of its hard links.</summary>
+    public IReadOnlyList<string> PathsOf(long entry)
+    {
+        using SqliteConnection c = Connect();
+        using SqliteCommand q = c.CreateCommand();
+        q.CommandText = "SELECT path FROM entries WHERE id = $e OR hardlink_to = $e ORDER BY id";
+        q.Parameters.AddWithValue("$e", entry);
+        var paths = new List<string>();
+        using SqliteDataReader r = q.ExecuteReader();
+        while (r.Read())
+        {
+            paths.Add(PathText.Of((byte[])r.GetValue(0)));
+        }
+
+        return paths;
+    }
+
+    /// <summary>
+    /// Files held whole by one extent of <paramref name="blob"/>, starting at the file's first byte and covering
+    /// its size: their content can be checked while the blob is in hand.
+    /// </summary>
+    public IEnumerable<WholeFileSlice> WholeFilesIn(string blob)
+    {
+        using SqliteConnection c = Connect();
+        using SqliteCommand q = c.CreateCommand();
+        q.CommandText = """
+            SELECT x.entry, e.content, x.blob_offset, x.length FROM extents x JOIN entries e ON e.id = x.entry
+            WHERE x.blob = $b AND x.offset = 0 AND x.length = e.size
+              AND NOT EXISTS (SELECT 1 FROM extents y WHERE y.entry = x.entry AND y.offset <> 0)
+            """;
+        q.Parameters.AddWithValue("$b", blob);
+        using SqliteDataReader r = q.ExecuteReader();
+        while (r.Read())
+        {
+            yield return new WholeFileSlice(r.GetInt64(0), r.IsDBNull(1) ? "" : r.GetString(1), r.GetInt64(2), r.GetInt64(3));
+        }
+    }
+
+    /// <summary>Regular files that are not one whole extent: several chunks, holes, a zero tail, or no extent.</summary>
+    public IEnumerable<(long Entry, string Content, long Size)> PiecedFiles()
+    {
+        using SqliteConnection c = Connect();
+        using SqliteCommand q = c.CreateCommand();
+        q.CommandText = """
+            SELECT e.id, e.content, e.size FROM entries e
+            WHERE e.kind = 'file' AND e.state = 'captured' AND e.hardlink_to IS NULL AND e.content IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM extents x WHERE x.entry = e.id AND x.offset = 0 AND x.length = e.size
+                              AND NOT EXISTS (SELECT 1 FROM extents y WHERE y.entry = e.id AND y.offset <> 0))
+            ORDER BY e.id
+            """;
+        using SqliteDataReader r = q.ExecuteReader();
+        while (r.Read())
+        {
+            yield return (r.GetInt64(0), r.GetString(1), r.GetInt64(2));
+        }
+    }
+
+    /// <summary>The extents of one file, in file order.</summary>
+    public IReadOnlyList<(long Offset, long Length, string Blob, long BlobOffset)> ExtentsOf(long entry)
+    {
+        using SqliteConnection c = Connect();
+        using SqliteCommand q = c.CreateCommand();
+        q.CommandText = "SELECT offset, length, blob, blob_offset FROM extents WHERE entry = $e ORDER BY offset";
+        q.Parameters.AddWithValue("$e", entry);
+        var list = new List<(long, long, string, long)>();
+        using SqliteDataReader r = q.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add((r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3)));
+        }
+
+        return list;
+    }
+
+    public void Dispose()
+    {
+        using (var c = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(c);
+        }
+
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (IOException)
+        {
+            // A temporary file in the audit's own directory, removed with it.
+        }
+    }
+}
+
+/// <summary>A file held whole by bytes <c>BlobOffset … BlobOffset+Length-1</c> of one blob.</summary>
+public sealed record WholeFileSlice(long Entry, string Content, long BlobOffset, long Length);

@@ -1,0 +1,186 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using CernVM.Preserve.Audit;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Core.Storage;
+using CernVM.Preserve.Curation.Trees;
+
+namespace CernVM.Preserve.Cli.Commands;
+
+/// <summary><c>audit</c>: the officer's check of the archive (docs/CLI.md; findings in FORMAT.md §11).</summary>
+public static class AuditCommand
+{
+    public static Command Create()
+    {
+        var target = new Argument<string?>("NAME[@vN]") { Arity = ArgumentArity.ZeroOrOne, Description = "Only this capsule, or this version (default: the whole archive)." };
+        var deep = new Option<bool>("--deep") { Description = "Decompress and re-hash every blob and check every file's content hash." };
+        var sample = new Option<double?>("--sample") { Description = "Re-hash PERCENT of the blobs (0 < PERCENT <= 100); successive sampled audits rotate through the archive." };
+        var trust = new Option<string[]>("--trust") { Description = "A curator's public key (KEY.pub, PEM) the auditor trusts; repeatable. Versions signed otherwise are errors, unsigned ones warnings.", AllowMultipleArgumentsPerToken = false };
+        var report = new Option<string?>("--report") { Description = "Also write the report as one self-contained HTML file." };
+        Option<bool> json = CommonOptions.Json();
+        var cmd = new Command("audit", "Check that every byte is there, unchanged, signed and locked; record the audit in the journal. Exit 3 when there is an error finding.")
+        {
+            target, deep, sample, trust, report, json,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            CapsuleRef? only = parse.GetValue(target) is string t ? CommonOptions.ParseRef(t) : null;
+            double? percent = parse.GetValue(sample);
+            if (parse.GetValue(deep) && percent is not null)
+            {
+                throw new PreserveException(FailureKind.Usage, "--deep and --sample exclude each other: --deep reads everything.");
+            }
+
+            if (percent is double p && (double.IsNaN(p) || p <= 0 || p > 100))
+            {
+                throw new PreserveException(FailureKind.Usage, $"--sample {p.ToString(CultureInfo.InvariantCulture)}: give a percentage above 0 and at most 100.");
+            }
+
+            var trusted = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string file in parse.GetValue(trust) ?? [])
+            {
+                trusted.Add(ReadTrustedKey(file));
+            }
+
+            string? reportPath = parse.GetValue(report);
+            ArchiveLocation location = CommonOptions.Location(parse);
+            if (location.LocalPath is string dir && !Directory.Exists(dir))
+            {
+                throw new PreserveException(FailureKind.NotAnArchive, $"{dir} does not exist: there is no archive to audit.");
+            }
+
+            await using IObjectStore store = await location.CreateStoreAsync(ct);
+            var options = new AuditOptions(
+                only?.Name.Value,
+                only?.Version,
+                parse.GetValue(deep) ? FixityScope.Deep : percent is not null ? FixityScope.Sample : FixityScope.Shallow,
+                percent ?? 0,
+                trusted);
+            AuditReport result = await ArchiveAuditor.RunAsync(store, options, ct);
+            // FORMAT.md §7.2: the audit is recorded. An officer reading with credentials that cannot write still
+            // gets the findings; the report says the audit is not in the journal.
+            string? recorded;
+            try
+            {
+                recorded = (await AuditJournal.WriteAsync(store, result, ProducerInfo.Current, CancellationToken.None)).Key;
+            }
+            catch (Exception e) when (e is StorageException or UnauthorizedAccessException)
+            {
+                Output.Warn($"the audit could not be recorded in the journal ({e.Message}); its findings follow.");
+                recorded = null;
+            }
+
+            if (reportPath is not null)
+            {
+                JournalCheck after = await JournalVerifier.VerifyAsync(store, ct);
+                try
+                {
+                    // Written beside and renamed: an interrupted audit leaves no half report under the name.
+                    string partial = $"{reportPath}.partial-{Environment.ProcessId}";
+                    await File.WriteAllTextAsync(partial, HtmlReport.Render(result, after), ct);
+                    File.Move(partial, reportPath, overwrite: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new PreserveException(FailureKind.Environment, $"{reportPath}: cannot write the report ({e.Message}); the audit is recorded as {recorded ?? "nothing: it could not be recorded"}.", e);
+                }
+            }
+
+            if (parse.GetValue(json))
+            {
+                Output.Json(ToJson(result, recorded));
+            }
+            else
+            {
+                Print(result, recorded);
+            }
+
+            return result.Errors > 0 ? ExitCodes.Integrity : ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static string ReadTrustedKey(string file)
+    {
+        string pem;
+        try
+        {
+            pem = File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PreserveException(FailureKind.Usage, $"{file}: cannot read the trusted key ({e.Message}).", e);
+        }
+
+        try
+        {
+            return SignatureCheck.KeyIdOfPublicPem(pem);
+        }
+        catch (FormatException)
+        {
+            throw new PreserveException(FailureKind.Usage, $"{file}: not an Ed25519 public key in PEM form (a curator's KEY.pub from 'cvmpreserve key new').");
+        }
+    }
+
+    private static void Print(AuditReport r, string? eventKey)
+    {
+        Output.Line($"archive        {r.Archive}");
+        Output.Line($"versions       {r.Versions.Count} audited, {r.InterruptedVersions} interrupted");
+        Output.Line($"blobs          {r.BlobsPresent:N0} present, {r.BlobsNamed:N0} named");
+        Output.Line($"fixity         {r.Coverage.Scope}: {r.Coverage.BlobsChecked:N0} blobs re-hashed ({Output.Size(r.Coverage.BytesChecked)}), blob ids {r.Coverage.From}–{r.Coverage.To}, {r.FilesChecked:N0} file hashes checked");
+        Output.Line($"journal        {r.Journal.Events.Count} events, chain {(r.Journal.ChainIntact ? "intact" : "BROKEN")}");
+        Output.Line($"took           {Output.Duration(r.Duration)}");
+        Output.Line($"recorded as    {eventKey ?? "(not recorded)"}");
+        Output.Line($"result         {r.Errors} errors, {r.Warnings} warnings");
+        foreach (Finding f in r.Findings)
+        {
+            Output.Line($"{(f.IsError ? "error  " : "warning")} {f.Code.Code} {f.Message}");
+            foreach (AffectedVersion a in f.Affected.Where(a => a.Paths.Count > 0))
+            {
+                Output.Line($"        {a}: {string.Join(", ", a.Paths.Take(20))}{(a.Paths.Count > 20 ? $" and {a.Paths.Count - 20} more" : "")}");
+            }
+        }
+    }
+
+    private static JsonObject ToJson(AuditReport r, string? eventKey) => new()
+    {
+        ["archive"] = r.Archive,
+        ["started"] = r.Started,
+        ["seconds"] = Math.Round(r.Duration.TotalSeconds, 3),
+        ["outcome"] = r.Outcome,
+        ["errors"] = r.Errors,
+        ["warnings"] = r.Warnings,
+        ["event"] = eventKey,
+        ["coverage"] = Core.Format.CanonicalJson.ToNode(r.Coverage),
+        ["versions"] = new JsonArray([.. r.Versions.Select(v => (JsonNode)new JsonObject
+        {
+            ["capsule"] = v.Capsule,
+            ["version"] = v.Version,
+            ["manifestSha256"] = v.ManifestSha256,
+            ["signed"] = v.Signed,
+            ["keyId"] = v.KeyId,
+        })]),
+        ["interruptedVersions"] = r.InterruptedVersions,
+        ["blobsPresent"] = r.BlobsPresent,
+        ["blobsNamed"] = r.BlobsNamed,
+        ["filesChecked"] = r.FilesChecked,
+        ["journal"] = new JsonObject { ["events"] = r.Journal.Events.Count, ["chainIntact"] = r.Journal.ChainIntact, ["head"] = r.Journal.Head?.Key },
+        ["findings"] = new JsonArray([.. r.Findings.Select(FindingJson)]),
+    };
+
+    public static JsonNode FindingJson(Finding f) => new JsonObject
+    {
+        ["code"] = f.Code.Code,
+        ["severity"] = f.IsError ? "error" : "warning",
+        ["subject"] = f.Subject,
+        ["message"] = f.Message,
+        ["affected"] = new JsonArray([.. f.Affected.Select(a => (JsonNode)new JsonObject
+        {
+            ["capsule"] = a.Capsule,
+            ["version"] = a.Version,
+            ["paths"] = new JsonArray([.. a.Paths.Select(p => (JsonNode)JsonValue.Create(p))]),
+        })]),
+    };
+}
