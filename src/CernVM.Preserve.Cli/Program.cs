@@ -24,6 +24,8 @@ root.Subcommands.Add(RestoreCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(KeyCommand.Create());
 root.Subcommands.Add(StorageCommand.Create());
+root.Subcommands.Add(ReplayCommand.Create());
+root.Subcommands.Add(CarrierCommand.Create());
 
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)
