@@ -67,6 +67,7 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
         LoadedManifest m = await archive.ResolveAsync(request.Capsule, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<RunEntry> entries = RunEntry.FromManifest(m);
 
+        bool created = !System.IO.Directory.Exists(Path.GetFullPath(request.Directory));
         string dir = PrepareDirectory(request.Directory);
         string work = Path.Combine(dir, "work");
         System.IO.Directory.CreateDirectory(work);
@@ -92,6 +93,11 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
                 }
             }
 
+            if (request.Boot)
+            {
+                QemuBoot.Locate();
+            }
+
             progress?.Invoke("fetching the carrier");
             var carriers = new CarrierCapsules(archive);
             LoadedManifest carrierVersion = await carriers.ResolveAsync(request.Carrier, cancellationToken).ConfigureAwait(false);
@@ -113,7 +119,9 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
             ResultsDisk.Create(results, Math.Max(256L << 20, (referenceBytes * 4) + (64L << 20)));
             timings["initrd"] = clock.Elapsed.TotalSeconds;
 
-            string kernelArgs = string.Join(' ', new[] { "console=ttyS0", "quiet", "panic=-1" }.Concat(userland.KernelArguments));
+            // panic=-1 with QEMU's -no-reboot turns a panic into an exit; no_timer_check: under TCG on a busy host
+            // the kernel's IO-APIC timer test can fail and panic ("IO-APIC + timer doesn't work!"), seen here.
+            string kernelArgs = string.Join(' ', new[] { "console=ttyS0", "quiet", "panic=-1", "no_timer_check" }.Concat(userland.KernelArguments));
             TimeSpan timeout = request.GuestTimeout ?? BootAllowance + entries.Aggregate(TimeSpan.Zero, (t, e) => t + e.Timeout);
             string transcript = Path.Combine(dir, "console.log");
             var boot = new BootRequest(kit.Kernel, initrd, image, results, kernelArgs, transcript, timeout, request.MemoryMegabytes);
@@ -179,6 +187,11 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
             if (!request.Keep && (request.Boot || !done))
             {
                 TryDelete(work);
+            }
+
+            if (!done && created && !System.IO.Directory.EnumerateFileSystemEntries(dir).Any())
+            {
+                TryDelete(dir);
             }
         }
     }

@@ -56,13 +56,20 @@ public static class QemuBoot
         ];
     }
 
+    /// <summary>The QEMU to run: $CVMPRESERVE_QEMU when set, else qemu-system-x86_64 on PATH.</summary>
+    /// <exception cref="PreserveException">Environment: QEMU is not installed, saying what to install.</exception>
+    public static string Locate() =>
+        Environment.GetEnvironmentVariable("CVMPRESERVE_QEMU") is { Length: > 0 } named
+            ? File.Exists(named) ? named : throw new PreserveException(FailureKind.Environment, $"CVMPRESERVE_QEMU={named}: no such file; install QEMU (apt-get install qemu-system-x86) or name its qemu-system-x86_64.")
+            : ExternalProgram.Find("qemu-system-x86_64")
+              ?? throw new PreserveException(FailureKind.Environment, "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86); replay without --boot builds the image and the initrd to boot by hand.");
+
     /// <summary>Boots, waits for the guest to power off or for the timeout, and reads the verdict from the transcript.</summary>
     /// <exception cref="PreserveException">Environment: QEMU is not installed.</exception>
     public static async Task<BootOutcome> RunAsync(BootRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        string qemu = ExternalProgram.Find("qemu-system-x86_64")
-            ?? throw new PreserveException(FailureKind.Environment, "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86); the image and initrd are built, boot them by hand or install QEMU.");
+        string qemu = Locate();
         IReadOnlyList<string> line = CommandLine(qemu, request);
         var psi = new ProcessStartInfo(line[0]) { UseShellExecute = false, RedirectStandardInput = !request.Console, RedirectStandardOutput = !request.Console, RedirectStandardError = !request.Console };
         foreach (string a in line.Skip(1))

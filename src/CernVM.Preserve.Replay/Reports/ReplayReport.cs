@@ -73,7 +73,7 @@ public sealed record ReplayReport(
     double Seconds,
     IReadOnlyDictionary<string, double> Timings)
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The report as JSON (a stable shape; numbers in seconds).</summary>
     public JsonObject ToJson() => new()
