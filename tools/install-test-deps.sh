@@ -16,6 +16,8 @@ packages=(
   umoci skopeo            # container images (OCI layouts with whiteouts, docker-archive tarballs)
   radosgw ceph-mon ceph-osd ceph-base ceph-common curl   # a real S3 gateway with Object Lock (tools/ceph-rgw.sh)
   awscli                  # /usr/bin/aws 2.x: aws s3 sync both ways, Object Lock enforcement checks
+  qemu-system-x86         # replay: boots capsules under TCG (tools/make-carrier.sh's kernel)
+  squashfs-tools          # replay benchmark: mksquashfs beside mke2fs -d (bench/replay.sh)
 )
 
 missing=()
@@ -38,3 +40,12 @@ fi
 
 # A real Debian kernel for the boot tests, unpacked (not installed) into the test cache.
 "$(dirname "$0")/fetch-test-kernel.sh" >/dev/null
+
+# The replay carrier kit (tools/make-carrier.sh), built once into the test cache for the replay tests.
+cache=${CVMPRESERVE_TEST_CACHE:-/var/tmp/cvmpreserve-test-cache}
+if [[ ! -f "$cache/carrier-kit/carrier.json" ]]; then
+  mkdir -p "$cache"
+  rm -rf "$cache/carrier-kit.building"
+  "$(dirname "$0")/make-carrier.sh" "$cache/carrier-kit.building" >/dev/null
+  mv -T "$cache/carrier-kit.building" "$cache/carrier-kit"
+fi

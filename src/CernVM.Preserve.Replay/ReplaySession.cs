@@ -40,12 +40,25 @@ public sealed record ReplayRequest
     /// <summary>Guest memory.</summary>
     public int MemoryMegabytes { get; init; } = 512;
 
+    /// <summary>Where the run entries run.</summary>
+    public ReplayTarget Target { get; init; }
+
     /// <summary>Who replays, for the journal.</summary>
     public required Producer Agent { get; init; }
 }
 
 /// <summary>What a replay produced: the report (after a boot), the work files, and the QEMU command line.</summary>
-public sealed record ReplayOutcome(ReplayReport? Report, string Directory, string Image, string Initrd, IReadOnlyList<string> BootCommand);
+public sealed record ReplayOutcome(ReplayReport? Report, string Directory, string? Image, string? Initrd, IReadOnlyList<string> BootCommand);
+
+/// <summary>Where the run entries run.</summary>
+public enum ReplayTarget
+{
+    /// <summary>In a QEMU guest booted from the carrier (the default).</summary>
+    Boot,
+
+    /// <summary>In the reconstituted tree on the host's kernel, in namespaces of their own (no boot, no daemon).</summary>
+    Container,
+}
 
 /// <summary>
 /// One replay, start to verdict: the capsule's run entries and references from its manifest, the carrier from the
@@ -93,63 +106,88 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
                 }
             }
 
-            if (request.Boot)
+            if (request.Boot && request.Target == ReplayTarget.Boot)
             {
                 QemuBoot.Locate();
             }
 
-            progress?.Invoke("fetching the carrier");
-            var carriers = new CarrierCapsules(archive);
-            LoadedManifest carrierVersion = await carriers.ResolveAsync(request.Carrier, cancellationToken).ConfigureAwait(false);
-            CarrierKit kit = await carriers.FetchAsync(carrierVersion, Path.Combine(work, "carrier"), cancellationToken).ConfigureAwait(false);
-            UserlandDecision userland = LegacyUserland.Decide(m.Manifest.Components?["os"]?.AsObject(), kit);
-
-            progress?.Invoke($"building the image of {m.Capsule}@v{m.Version}");
-            string image = Path.Combine(work, "image.ext4");
-            TreeImage built = await new TreeImageBuilder(archive).BuildAsync(m, work, image, cancellationToken).ConfigureAwait(false);
-            timings["restore"] = built.RestoreTime.TotalSeconds;
-            timings["image"] = built.ImageTime.TotalSeconds;
-            var decisions = userland.Reasons.Concat(built.Notes.Select(n => "image: " + n)).ToList();
-
+            string treeDir = Path.Combine(work, "tree");
+            progress?.Invoke($"reconstituting the tree of {m.Capsule}@v{m.Version}");
+            ReconstitutedTree tree = await TreeReconstitution.RestoreAsync(archive, m, treeDir, cancellationToken).ConfigureAwait(false);
+            timings["restore"] = tree.Elapsed.TotalSeconds;
+            var decisions = new List<string>();
+            string mode;
+            CarrierUse? carrierUse = null;
+            LoadedManifest? carrierVersion = null;
+            string? kernelArgs = null;
+            BootOutcome? outcome = null;
+            ReplayResults? results;
             var clock = Stopwatch.StartNew();
-            string initrd = Path.Combine(work, "initrd.img");
-            WriteInitrd(kit, ReplayJob.Write(entries, built.FileSystem, shell: false), initrd);
-            string results = Path.Combine(work, "results.raw");
-            long referenceBytes = references.Values.Sum(r => (long?)r?.Length ?? 0);
-            ResultsDisk.Create(results, Math.Max(256L << 20, (referenceBytes * 4) + (64L << 20)));
-            timings["initrd"] = clock.Elapsed.TotalSeconds;
-
-            // panic=-1 with QEMU's -no-reboot turns a panic into an exit; no_timer_check: under TCG on a busy host
-            // the kernel's IO-APIC timer test can fail and panic ("IO-APIC + timer doesn't work!"), seen here.
-            string kernelArgs = string.Join(' ', new[] { "console=ttyS0", "quiet", "panic=-1", "no_timer_check" }.Concat(userland.KernelArguments));
-            TimeSpan timeout = request.GuestTimeout ?? BootAllowance + entries.Aggregate(TimeSpan.Zero, (t, e) => t + e.Timeout);
-            string transcript = Path.Combine(dir, "console.log");
-            var boot = new BootRequest(kit.Kernel, initrd, image, results, kernelArgs, transcript, timeout, request.MemoryMegabytes);
-            IReadOnlyList<string> command = QemuBoot.CommandLine("qemu-system-x86_64", boot);
-            if (!request.Boot)
+            if (request.Target == ReplayTarget.Container)
             {
-                done = true;
-                return new ReplayOutcome(null, dir, image, initrd, command);
+                mode = "container: unshare on the host kernel " + (File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "");
+                decisions.Add("container target: the run entries ran in the reconstituted tree on this host's kernel (own mount and PID namespaces, fresh /proc), not on the carrier");
+                decisions.AddRange(tree.Notes.Select(n => "tree: " + n));
+                progress?.Invoke($"running {entries.Count} run entries of {m.Capsule}@v{m.Version} in a container");
+                results = await ContainerRunner.RunAsync(treeDir, entries, CernVM.Preserve.Posix.PosixFs.IsPrivileged, cancellationToken).ConfigureAwait(false);
+                timings["run"] = clock.Elapsed.TotalSeconds;
             }
+            else
+            {
+                progress?.Invoke("fetching the carrier");
+                var carriers = new CarrierCapsules(archive);
+                carrierVersion = await carriers.ResolveAsync(request.Carrier, cancellationToken).ConfigureAwait(false);
+                CarrierKit kit = await carriers.FetchAsync(carrierVersion, Path.Combine(work, "carrier"), cancellationToken).ConfigureAwait(false);
+                carrierUse = new CarrierUse(carrierVersion.Capsule.Value, carrierVersion.Version, kit.Describe());
+                UserlandDecision userland = LegacyUserland.Decide(m.Manifest.Components?["os"]?.AsObject(), kit);
 
-            progress?.Invoke($"booting {m.Capsule}@v{m.Version} on {carrierVersion.Capsule}@v{carrierVersion.Version} (QEMU, TCG, at most {timeout.TotalSeconds:0} s)");
-            BootOutcome outcome = await QemuBoot.RunAsync(boot, cancellationToken).ConfigureAwait(false);
-            timings["boot"] = outcome.Elapsed.TotalSeconds;
+                progress?.Invoke($"building the image of {m.Capsule}@v{m.Version}");
+                string image = Path.Combine(work, "image.ext4");
+                TreeImage built = await TreeImageBuilder.BuildAsync(tree, image, cancellationToken).ConfigureAwait(false);
+                timings["image"] = built.ImageTime.TotalSeconds;
+                decisions.AddRange(userland.Reasons);
+                decisions.AddRange(built.Notes.Select(n => "image: " + n));
+
+                clock.Restart();
+                string initrd = Path.Combine(work, "initrd.img");
+                WriteInitrd(kit, ReplayJob.Write(entries, built.FileSystem, shell: false), initrd);
+                string resultsDisk = Path.Combine(work, "results.raw");
+                long referenceBytes = references.Values.Sum(r => (long?)r?.Length ?? 0);
+                ResultsDisk.Create(resultsDisk, Math.Max(256L << 20, (referenceBytes * 4) + (64L << 20)));
+                timings["initrd"] = clock.Elapsed.TotalSeconds;
+
+                // panic=-1 with QEMU's -no-reboot turns a panic into an exit; no_timer_check: under TCG on a busy host
+                // the kernel's IO-APIC timer test can fail and panic ("IO-APIC + timer doesn't work!"), seen here.
+                kernelArgs = string.Join(' ', new[] { "console=ttyS0", "quiet", "panic=-1", "no_timer_check" }.Concat(userland.KernelArguments));
+                TimeSpan timeout = request.GuestTimeout ?? BootAllowance + entries.Aggregate(TimeSpan.Zero, (t, e) => t + e.Timeout);
+                string transcript = Path.Combine(dir, "console.log");
+                var boot = new BootRequest(kit.Kernel, initrd, image, resultsDisk, kernelArgs, transcript, timeout, request.MemoryMegabytes);
+                IReadOnlyList<string> command = QemuBoot.CommandLine("qemu-system-x86_64", boot);
+                if (!request.Boot)
+                {
+                    done = true;
+                    return new ReplayOutcome(null, dir, image, initrd, command);
+                }
+
+                progress?.Invoke($"booting {m.Capsule}@v{m.Version} on {carrierVersion.Capsule}@v{carrierVersion.Version} (QEMU, TCG, at most {timeout.TotalSeconds:0} s)");
+                outcome = await QemuBoot.RunAsync(boot, cancellationToken).ConfigureAwait(false);
+                timings["boot"] = outcome.Elapsed.TotalSeconds;
+                mode = "boot: QEMU " + outcome.Accelerator + ", carrier kernel";
+                results = outcome.End == GuestEnd.Completed ? ResultsDisk.Read(resultsDisk) : null;
+            }
 
             clock.Restart();
             var entryReports = new List<EntryReport>();
             ReplayVerdict verdict;
-            if (outcome.End != GuestEnd.Completed)
+            if (results is null)
             {
                 entryReports.AddRange(entries.Select(e => new EntryReport(e.Name, null, null, false, null, e.Outputs.Select(o => new OutputReport(o.Path, o.Comparison.Rule, OutputVerdict.Missing, "the guest did not finish", 0, null)).ToList())));
                 verdict = ReplayVerdict.GuestFailed;
             }
             else
             {
-                ReplayResults r = ResultsDisk.Read(results);
-                entryReports.AddRange(Collect(entries, r, references, referenceErrors, dir, request.Verify));
-                bool allMatch = entryReports.All(e => e.ExitCode == 0 && !e.TimedOut && e.Outputs.All(o => o.Verdict is OutputVerdict.Match or OutputVerdict.NotCompared))
-                    && entryReports.SelectMany(e => e.Outputs).All(o => o.Verdict is OutputVerdict.Match or OutputVerdict.NotCompared);
+                entryReports.AddRange(Collect(entries, results, references, referenceErrors, dir, request.Verify));
+                bool allMatch = entryReports.All(e => e.ExitCode == 0 && !e.TimedOut && e.Outputs.All(o => o.Verdict is OutputVerdict.Match or OutputVerdict.NotCompared));
                 verdict = entries.Count == 0 ? ReplayVerdict.NothingToVerify
                     : !allMatch ? ReplayVerdict.Differ
                     : request.Verify ? ReplayVerdict.Match : ReplayVerdict.NotVerified;
@@ -157,9 +195,8 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
 
             timings["collect"] = clock.Elapsed.TotalSeconds;
             var report = new ReplayReport(
-                m.Capsule.Value, m.Version, m.Sha256, "boot: QEMU " + outcome.Accelerator + ", carrier kernel",
-                new CarrierUse(carrierVersion.Capsule.Value, carrierVersion.Version, kit.Describe()),
-                kernelArgs, decisions, outcome.End, outcome.Reason, entryReports, verdict, started, wall.Elapsed.TotalSeconds, timings);
+                m.Capsule.Value, m.Version, m.Sha256, mode, carrierUse,
+                kernelArgs, decisions, outcome?.End, outcome?.Reason, entryReports, verdict, started, wall.Elapsed.TotalSeconds, timings);
             report.WriteTo(dir);
             if (request.Verify)
             {
@@ -171,14 +208,14 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
                         DateTime = ArchiveTime.Format(DateTimeOffset.UtcNow),
                         Agent = request.Agent,
                         Outcome = verdict switch { ReplayVerdict.Match => "success", ReplayVerdict.NothingToVerify => "warning", _ => "failure" },
-                        Objects = [new EventObject(m.Capsule.Value, m.Version, m.Sha256), new EventObject(carrierVersion.Capsule.Value, carrierVersion.Version, carrierVersion.Sha256)],
+                        Objects = [new EventObject(m.Capsule.Value, m.Version, m.Sha256), .. carrierVersion is null ? [] : new[] { new EventObject(carrierVersion.Capsule.Value, carrierVersion.Version, carrierVersion.Sha256) }],
                         Detail = Detail(report),
                     },
                     CancellationToken.None).ConfigureAwait(false);
             }
 
             done = true;
-            return new ReplayOutcome(report, dir, image, initrd, command);
+            return new ReplayOutcome(report, dir, null, null, outcome?.CommandLine ?? []);
         }
         finally
         {
@@ -250,14 +287,14 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
     // FORMAT.md §7: the detail is free text; it says what ran where and what came out.
     private static string Detail(ReplayReport r)
     {
-        var s = new StringBuilder($"replay of {r.Capsule}@v{r.Version} on carrier {r.Carrier?.Capsule}@v{r.Carrier?.Version} ({r.Mode}): {r.Verdict}");
+        var s = new StringBuilder($"replay of {r.Capsule}@v{r.Version}{(r.Carrier is null ? "" : $" on carrier {r.Carrier.Capsule}@v{r.Carrier.Version}")} ({r.Mode}): {r.Verdict}");
         foreach (EntryReport e in r.Entries)
         {
             s.Append($"; {e.Name}: exit {e.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, ");
             s.Append(string.Join(", ", e.Outputs.Select(o => $"{o.Path} {o.Verdict}")));
         }
 
-        if (r.GuestEnd is not GuestEnd.Completed)
+        if (r.GuestEnd is not (null or GuestEnd.Completed))
         {
             s.Append("; ").Append(r.GuestReason);
         }

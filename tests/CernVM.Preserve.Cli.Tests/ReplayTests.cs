@@ -147,6 +147,32 @@ public class ReplayTests(ReplayArchive fixture) : IClassFixture<ReplayArchive>
     }
 
     [Fact]
+    public void ReplayContainer_DemoCapsule_MatchesOnTheHostKernelWithoutBooting()
+    {
+        CliResult r = Replay("container", "demo-aleph", "--target", "container", "--verify");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("mode       container: unshare on the host kernel", r.Stdout);
+        Assert.Matches(@"alpha-histogram\s+/tmp/alpha-out/histogram.txt\s+exact\s+match", r.Stdout);
+        Assert.Matches(@"alpha-histogram\s+/tmp/alpha-out/alpha.log\s+numeric.*match", r.Stdout);
+        JsonNode report = JsonNode.Parse(File.ReadAllText(fixture.Dir["container/report.json"]))!;
+        Assert.StartsWith("container", (string)report["mode"]!, StringComparison.Ordinal);
+        Assert.Null(report["carrier"]);
+        Assert.False(File.Exists(fixture.Dir["container/console.log"]));
+        Assert.Single(Journal(), e => ((string)e["detail"]!).StartsWith("replay of demo-aleph@v1 (container", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ReplayContainer_EntryOverItsTimeout_KilledAndExit3()
+    {
+        Assert.Equal(0, FaultCapsule("container-slow", "sleep 60", "2s").ExitCode);
+        var clock = Stopwatch.StartNew();
+        CliResult r = Replay("container-slow", "container-slow", "--target", "container", "--verify");
+        Assert.True(r.ExitCode == 3, r.ToString());
+        Assert.Contains("entry      fault: exceeded its timeout, killed after", r.Stdout);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
     public void ReplayVerify_PanickingGuest_Exits6WithThePanicWithinItsTimeout()
     {
         Assert.Equal(0, FaultCapsule("replay-panic", "echo c > /proc/sysrq-trigger", "5m").ExitCode);

@@ -21,11 +21,12 @@ public static class ReplayCommand
         var keep = new Option<bool>("--keep") { Description = "Keep the image, the initrd and the reconstituted tree (DIR/work)." };
         var carrier = new Option<string?>("--carrier") { Description = "The carrier capsule (NAME[@vN]); default: the archive's newest ('cvmpreserve carrier list')." };
         var guestTimeout = new Option<string?>("--guest-timeout") { Description = "Time limit of the whole guest (30s, 10m); default: 2 minutes plus every run entry's timeout." };
+        var target = new Option<string>("--target") { Description = "Where the run entries run: boot (a QEMU guest on the carrier) or container (the reconstituted tree on this host's kernel, unshare, no boot).", DefaultValueFactory = _ => "boot" };
         var memory = new Option<int>("--memory") { Description = "Guest memory in MiB.", DefaultValueFactory = _ => 512 };
         Option<bool> json = CommonOptions.Json();
         var cmd = new Command("replay", "Boot a capsule on today's QEMU without network, run its run entries and compare every output with its reference.")
         {
-            reference, to, boot, verify, keep, carrier, guestTimeout, memory, json,
+            reference, to, boot, verify, keep, carrier, guestTimeout, target, memory, json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -36,6 +37,12 @@ public static class ReplayCommand
                 limit = RunEntry.TryParseDuration(g, out TimeSpan t) && t > TimeSpan.Zero ? t : throw new PreserveException(FailureKind.Usage, $"--guest-timeout {g}: write a duration such as 90s or 10m.");
             }
 
+            ReplayTarget where = parse.GetValue(target) switch
+            {
+                "boot" => ReplayTarget.Boot,
+                "container" => ReplayTarget.Container,
+                var other => throw new PreserveException(FailureKind.Usage, $"--target {other}: use boot or container."),
+            };
             int mib = parse.GetValue(memory);
             if (mib is < 128 or > 65536)
             {
@@ -52,7 +59,8 @@ public static class ReplayCommand
                     Capsule = capsule,
                     Carrier = parse.GetValue(carrier) is string c ? CommonOptions.ParseRef(c) : null,
                     Directory = directory,
-                    Boot = parse.GetValue(boot) || parse.GetValue(verify),
+                    Boot = parse.GetValue(boot) || parse.GetValue(verify) || where == ReplayTarget.Container,
+                    Target = where,
                     Verify = parse.GetValue(verify),
                     Keep = parse.GetValue(keep),
                     GuestTimeout = limit,
@@ -79,7 +87,7 @@ public static class ReplayCommand
             else
             {
                 Console.Out.Write(r.ToText());
-                Output.Line($"report  {Path.Combine(o.Directory, "report.txt")} (and report.json, console.log)");
+                Output.Line($"report  {Path.Combine(o.Directory, "report.txt")} (and report.json{(File.Exists(Path.Combine(o.Directory, "console.log")) ? ", console.log" : "")})");
             }
 
             switch (r.Verdict)

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using CernVM.Preserve.Core;
-using CernVM.Preserve.Replay.Trees;
-using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Replay.Images;
 
@@ -24,34 +21,24 @@ public sealed record TreeImage(string Path, string FileSystem, long TreeBytes, l
 /// carrier's kernel has it built in, and mke2fs writes the image several times faster than mksquashfs
 /// compresses it. The image has no journal: it is only ever mounted read-only.
 /// </summary>
-public sealed class TreeImageBuilder(Archive archive)
+public static class TreeImageBuilder
 {
-    /// <summary>Reconstitutes <paramref name="version"/>'s tree under <paramref name="workDirectory"/>/tree and writes the image to <paramref name="imagePath"/>.</summary>
-    /// <exception cref="PreserveException">Integrity: a blob is missing or corrupt (naming it); Environment: mke2fs is missing or failed.</exception>
-    public async Task<TreeImage> BuildAsync(LoadedManifest version, string workDirectory, string imagePath, CancellationToken cancellationToken)
+    /// <summary>Writes the image of a reconstituted tree to <paramref name="imagePath"/>.</summary>
+    /// <exception cref="PreserveException">Environment: mke2fs is missing or failed.</exception>
+    public static async Task<TreeImage> BuildAsync(ReconstitutedTree tree, string imagePath, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(version);
-        string tree = Path.Combine(workDirectory, "tree");
-        var clock = Stopwatch.StartNew();
-        RestoreResult restored = await new TreeRestorer(archive).RestoreAsync(version, new RestoreOptions { Target = tree }, cancellationToken).ConfigureAwait(false);
-        TimeSpan restoreTime = clock.Elapsed;
-        if (restored.Problems.FirstOrDefault(p => p.IsError && p.Code is "RST010" or "RST011" or "RST012") is RestoreProblem bad)
-        {
-            throw new PreserveException(FailureKind.Integrity, $"{version.Capsule}@v{version.Version}: the image cannot be built: {bad.Code} {(bad.Path is null ? "" : "/" + bad.Path + ": ")}{bad.Message}");
-        }
-
-        var notes = restored.Problems.Select(p => $"{p.Code} {(p.Path is null ? "" : "/" + p.Path + ": ")}{p.Message}").ToList();
+        ArgumentNullException.ThrowIfNull(tree);
 
         // Room for the content, one block per entry (small files, directories, inodes' overflow), and slack for
         // the file system's own tables; the file is sparse, so unused room costs nothing on the host.
-        long bytes = restored.Bytes + (restored.Entries * 4096) + (32L << 20);
+        long bytes = tree.Bytes + (tree.Entries * 4096) + (32L << 20);
         long megabytes = (long)Math.Ceiling(bytes * 1.15 / (1 << 20));
-        clock.Restart();
+        var clock = Stopwatch.StartNew();
         await ExternalProgram.RunAsync(
             "mke2fs",
             "e2fsprogs",
-            ["-q", "-F", "-t", "ext4", "-O", "^has_journal", "-m", "0", "-N", (restored.Entries + 1024).ToString(CultureInfo.InvariantCulture), "-L", "capsule", "-d", tree, imagePath, megabytes.ToString(CultureInfo.InvariantCulture) + "M"],
+            ["-q", "-F", "-t", "ext4", "-O", "^has_journal", "-m", "0", "-N", (tree.Entries + 1024).ToString(CultureInfo.InvariantCulture), "-L", "capsule", "-d", tree.Directory, imagePath, megabytes.ToString(CultureInfo.InvariantCulture) + "M"],
             cancellationToken).ConfigureAwait(false);
-        return new TreeImage(imagePath, "ext4", restored.Bytes, restored.Entries, restoreTime, clock.Elapsed, notes);
+        return new TreeImage(imagePath, "ext4", tree.Bytes, tree.Entries, tree.Elapsed, clock.Elapsed, tree.Notes);
     }
 }
