@@ -173,6 +173,45 @@ public class ReplayTests(ReplayArchive fixture) : IClassFixture<ReplayArchive>
     }
 
     [Fact]
+    public void ReplayVerify_I386DebianTree_RunsThroughIa32EmulationWithTheTreesOwn32BitTools()
+    {
+        // A real 32-bit tree (debootstrap --arch=i386 --variant=minbase bookworm) with a run entry; its shell,
+        // getconf and dpkg are the tree's own i386 binaries, run by the carrier's x86_64 kernel.
+        string tree = fixture.Dir["env-i386"];
+        CliRunner.Sh($"cp -a '{I386Tree()}' '{tree}' && mkdir -p '{tree}/ref' && printf '32\\ni386\\n' > '{tree}/ref/arch.txt' && " +
+            $"printf 'mkdir -p /tmp/out\\n{{ getconf LONG_BIT; dpkg --print-architecture; }} > /tmp/out/arch.txt\\n' > '{tree}/ref/run.sh'");
+        File.WriteAllText(fixture.Dir["i386.yaml"], $"name: bookworm-i386\nos:\n  rootfs: {tree}\nrun:\n  - name: arch\n    interpreter: /bin/sh\n    script: /ref/run.sh\n    timeout: 2m\n    outputs:\n      - path: /tmp/out/arch.txt\n        reference: /ref/arch.txt\n");
+        ReplayArchive.Require(CliRunner.Run(Limit, null, "snapshot", fixture.Dir["i386.yaml"], "--archive", fixture.Archive));
+        Assert.Equal("i386", (string)JsonNode.Parse(CliRunner.Run("show", "bookworm-i386", "--json", "--archive", fixture.Archive).Stdout)!["manifest"]!["components"]!["os"]!["architecture"]!);
+
+        CliResult r = Replay("i386", "bookworm-i386", "--verify");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("decided    i386 userland: runs through the carrier kernel's IA-32 emulation (CONFIG_IA32_EMULATION=y)", r.Stdout);
+        Assert.Matches(@"arch\s+/tmp/out/arch.txt\s+exact\s+match", r.Stdout);
+        Assert.Equal("32\ni386\n", File.ReadAllText(fixture.Dir["i386/outputs/arch/tmp/out/arch.txt"]));
+    }
+
+    private static string I386Tree()
+    {
+        string cache = Environment.GetEnvironmentVariable("CVMPRESERVE_TEST_CACHE") is { Length: > 0 } c ? c : "/var/tmp/cvmpreserve-test-cache";
+        string tree = Path.Combine(cache, "debootstrap-bookworm-i386");
+        if (Directory.Exists(Path.Combine(tree, "var/lib/dpkg")))
+        {
+            return tree;
+        }
+
+        // The mirror this machine's apt uses; never a host written into the project.
+        string mirror = CliRunner.Sh(
+            "awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null; true; " +
+            "awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null; true").Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()
+            ?? throw new InvalidOperationException("no Debian mirror configured in /etc/apt");
+        string building = $"{tree}.{Environment.ProcessId}";
+        CliRunner.Sh($"debootstrap --arch=i386 --variant=minbase bookworm '{building}' '{mirror}' > '{building}.log' 2>&1 || {{ tail -20 '{building}.log' >&2; exit 1; }}");
+        CliRunner.Sh($"mv -T '{building}' '{tree}' 2>/dev/null || rm -rf '{building}'; rm -f '{building}.log'");
+        return tree;
+    }
+
+    [Fact]
     public void ReplayVerify_PanickingGuest_Exits6WithThePanicWithinItsTimeout()
     {
         Assert.Equal(0, FaultCapsule("replay-panic", "echo c > /proc/sysrq-trigger", "5m").ExitCode);
