@@ -43,12 +43,19 @@ public sealed record ReplayRequest
     /// <summary>Where the run entries run.</summary>
     public ReplayTarget Target { get; init; }
 
+    /// <summary>Boot the environment with its console on this terminal, running no entry (a physicist looking around by hand).</summary>
+    public bool Shell { get; init; }
+
     /// <summary>Who replays, for the journal.</summary>
     public required Producer Agent { get; init; }
 }
 
 /// <summary>What a replay produced: the report (after a boot), the work files, and the QEMU command line.</summary>
-public sealed record ReplayOutcome(ReplayReport? Report, string Directory, string? Image, string? Initrd, IReadOnlyList<string> BootCommand);
+public sealed record ReplayOutcome(ReplayReport? Report, string Directory, string? Image, string? Initrd, IReadOnlyList<string> BootCommand)
+{
+    /// <summary>How a --shell session ended.</summary>
+    public BootOutcome? Shell { get; init; }
+}
 
 /// <summary>Where the run entries run.</summary>
 public enum ReplayTarget
@@ -150,7 +157,7 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
 
                 clock.Restart();
                 string initrd = Path.Combine(work, "initrd.img");
-                WriteInitrd(kit, ReplayJob.Write(entries, built.FileSystem, shell: false), initrd);
+                WriteInitrd(kit, ReplayJob.Write(request.Shell ? [] : entries, built.FileSystem, request.Shell), initrd);
                 string resultsDisk = Path.Combine(work, "results.raw");
                 long referenceBytes = references.Values.Sum(r => (long?)r?.Length ?? 0);
                 ResultsDisk.Create(resultsDisk, Math.Max(256L << 20, (referenceBytes * 4) + (64L << 20)));
@@ -161,7 +168,7 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
                 kernelArgs = string.Join(' ', new[] { "console=ttyS0", "quiet", "panic=-1", "no_timer_check" }.Concat(userland.KernelArguments));
                 TimeSpan timeout = request.GuestTimeout ?? BootAllowance + entries.Aggregate(TimeSpan.Zero, (t, e) => t + e.Timeout);
                 string transcript = Path.Combine(dir, "console.log");
-                var boot = new BootRequest(kit.Kernel, initrd, image, resultsDisk, kernelArgs, transcript, timeout, request.MemoryMegabytes);
+                var boot = new BootRequest(kit.Kernel, initrd, image, resultsDisk, kernelArgs, transcript, request.Shell ? request.GuestTimeout ?? TimeSpan.FromHours(12) : timeout, request.MemoryMegabytes, Console: request.Shell);
                 IReadOnlyList<string> command = QemuBoot.CommandLine("qemu-system-x86_64", boot);
                 if (!request.Boot)
                 {
@@ -173,6 +180,13 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
                 outcome = await QemuBoot.RunAsync(boot, cancellationToken).ConfigureAwait(false);
                 timings["boot"] = outcome.Elapsed.TotalSeconds;
                 mode = "boot: QEMU " + outcome.Accelerator + ", carrier kernel";
+                if (request.Shell)
+                {
+                    // A console session verifies nothing: no report, no journal event; the exit says how it ended.
+                    done = true;
+                    return new ReplayOutcome(null, dir, null, null, outcome.CommandLine) { Shell = outcome };
+                }
+
                 results = outcome.End == GuestEnd.Completed ? ResultsDisk.Read(resultsDisk) : null;
             }
 

@@ -212,6 +212,21 @@ public class ReplayTests(ReplayArchive fixture) : IClassFixture<ReplayArchive>
     }
 
     [Fact]
+    public void ReplayShell_CommandsOnTheConsole_RunInsideTheEnvironmentAndNothingIsKept()
+    {
+        // busybox ash asks the terminal for its cursor position and eats a few typed characters: a line of ':'
+        // (no-op commands) goes first.
+        string seen = CliRunner.Sh(
+            $"printf '::::::::::::::::::::::::::::::\\ncat /etc/redhat-release\\necho written > /etc/hostname\\nexit\\n' | " +
+            $"timeout 300 {CliRunner.ShellCommand} replay demo-aleph --shell --to '{fixture.Dir["shell"]}' --archive '{fixture.Archive}' 2>&1");
+        Assert.Contains("CVMPRESERVE-SHELL", seen);
+        Assert.Contains("\nScientific Linux SL release 4.7 (Beryllium)", seen);
+        Assert.Contains("CVMPRESERVE-REPLAY-DONE", seen);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.Dir["shell"]));
+        Assert.Equal("demo\n", CliRunner.Run("cat", "demo-aleph", "/etc/hostname", "--archive", fixture.Archive).Stdout);
+    }
+
+    [Fact]
     public void ReplayVerify_PanickingGuest_Exits6WithThePanicWithinItsTimeout()
     {
         Assert.Equal(0, FaultCapsule("replay-panic", "echo c > /proc/sysrq-trigger", "5m").ExitCode);

@@ -22,11 +22,12 @@ public static class ReplayCommand
         var carrier = new Option<string?>("--carrier") { Description = "The carrier capsule (NAME[@vN]); default: the archive's newest ('cvmpreserve carrier list')." };
         var guestTimeout = new Option<string?>("--guest-timeout") { Description = "Time limit of the whole guest (30s, 10m); default: 2 minutes plus every run entry's timeout." };
         var target = new Option<string>("--target") { Description = "Where the run entries run: boot (a QEMU guest on the carrier) or container (the reconstituted tree on this host's kernel, unshare, no boot).", DefaultValueFactory = _ => "boot" };
+        var shell = new Option<bool>("--shell") { Description = "Boot the environment with its console on this terminal (a shell inside the tree; nothing written is kept); runs no entry." };
         var memory = new Option<int>("--memory") { Description = "Guest memory in MiB.", DefaultValueFactory = _ => 512 };
         Option<bool> json = CommonOptions.Json();
         var cmd = new Command("replay", "Boot a capsule on today's QEMU without network, run its run entries and compare every output with its reference.")
         {
-            reference, to, boot, verify, keep, carrier, guestTimeout, target, memory, json,
+            reference, to, boot, verify, keep, carrier, guestTimeout, target, shell, memory, json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -43,6 +44,11 @@ public static class ReplayCommand
                 "container" => ReplayTarget.Container,
                 var other => throw new PreserveException(FailureKind.Usage, $"--target {other}: use boot or container."),
             };
+            if (parse.GetValue(shell) && (parse.GetValue(verify) || where == ReplayTarget.Container))
+            {
+                throw new PreserveException(FailureKind.Usage, "--shell boots the environment for a person at the console; it cannot be combined with --verify or --target container.");
+            }
+
             int mib = parse.GetValue(memory);
             if (mib is < 128 or > 65536)
             {
@@ -59,8 +65,9 @@ public static class ReplayCommand
                     Capsule = capsule,
                     Carrier = parse.GetValue(carrier) is string c ? CommonOptions.ParseRef(c) : null,
                     Directory = directory,
-                    Boot = parse.GetValue(boot) || parse.GetValue(verify) || where == ReplayTarget.Container,
+                    Boot = parse.GetValue(boot) || parse.GetValue(verify) || parse.GetValue(shell) || where == ReplayTarget.Container,
                     Target = where,
+                    Shell = parse.GetValue(shell),
                     Verify = parse.GetValue(verify),
                     Keep = parse.GetValue(keep),
                     GuestTimeout = limit,
@@ -68,6 +75,17 @@ public static class ReplayCommand
                     Agent = ProducerInfo.Current,
                 },
                 ct);
+
+            if (o.Shell is { } console)
+            {
+                if (console.End != CernVM.Preserve.Replay.Boot.GuestEnd.Completed)
+                {
+                    Output.Error($"the shell session ended: {console.Reason}.");
+                    return ExitCodes.Environment;
+                }
+
+                return ExitCodes.Ok;
+            }
 
             if (o.Report is not ReplayReport r)
             {

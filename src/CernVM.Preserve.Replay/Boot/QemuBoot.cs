@@ -48,7 +48,7 @@ public static class QemuBoot
         [
             qemu, "-machine", "accel=tcg", "-cpu", "max", "-m", r.MemoryMegabytes.ToString(CultureInfo.InvariantCulture), "-smp", "1",
             "-nodefaults", "-no-reboot", "-display", "none",
-            .. r.Console ? new[] { "-serial", "mon:stdio" } : ["-serial", "file:" + r.Transcript],
+            .. r.Console ? new[] { "-serial", "stdio" } : ["-serial", "file:" + r.Transcript],
             "-kernel", r.Kernel, "-initrd", r.Initrd, "-append", r.KernelArguments,
             // The disks are found by their serials (tools/carrier/init), not by the order of enumeration.
             "-drive", $"file={Escape(r.Image)},if=none,id=image,format=raw,readonly=on", "-device", "nvme,drive=image,serial=cvmp-image",
@@ -101,6 +101,12 @@ public static class QemuBoot
         }
 
         clock.Stop();
+        if (request.Console)
+        {
+            // The console was the terminal's: nothing to read back, the person saw it all.
+            return new BootOutcome(hung ? GuestEnd.Hung : GuestEnd.Completed, hung ? FormattableString.Invariant($"the session did not end within {request.Timeout.TotalSeconds:0} s and was stopped") : $"the console session ended (QEMU exit code {p.ExitCode})", clock.Elapsed, "tcg", line);
+        }
+
         string transcript = File.Exists(request.Transcript) ? await File.ReadAllTextAsync(request.Transcript, CancellationToken.None).ConfigureAwait(false) : "";
         (GuestEnd end, string reason) = Judge(transcript, hung, request.Timeout, p.ExitCode, await stderr.ConfigureAwait(false));
         return new BootOutcome(end, reason, clock.Elapsed, "tcg", line);
