@@ -20,6 +20,8 @@ packages=(
   radosgw ceph-mon ceph-osd ceph-base ceph-common curl   # a real S3 gateway with Object Lock (tools/ceph-rgw.sh)
   awscli                  # /usr/bin/aws 2.x: aws s3 sync both ways, Object Lock enforcement checks
   chromium                # headless rendering of the audit's HTML report (its test checks what a browser shows)
+  qemu-system-x86         # replay: boots capsules under TCG (tools/make-carrier.sh's kernel)
+  squashfs-tools          # replay benchmark: mksquashfs beside mke2fs -d (bench/replay.sh)
 )
 
 missing=()
@@ -43,4 +45,13 @@ fi
 # A real Debian kernel for the boot tests, unpacked (not installed) into the test cache.
 if ! "$here/fetch-test-kernel.sh" --cached >/dev/null; then
   step "fetching a Debian kernel image for the boot tests" "one package of about 25 MiB, under a minute" quietly "$here/fetch-test-kernel.sh"
+fi
+
+# The replay carrier kit (tools/make-carrier.sh), built once into the test cache for the replay tests.
+cache=${CVMPRESERVE_TEST_CACHE:-/var/tmp/cvmpreserve-test-cache}
+if [[ ! -f "$cache/carrier-kit/carrier.json" ]]; then
+  mkdir -p "$cache"
+  rm -rf "$cache/carrier-kit.building"
+  step "building the replay carrier kit (a Debian kernel and busybox, unpacked)" "under a minute" quietly "$here/make-carrier.sh" "$cache/carrier-kit.building"
+  mv -T "$cache/carrier-kit.building" "$cache/carrier-kit"
 fi

@@ -34,6 +34,8 @@ root.SetAction(_ =>
     Output.Error("no command given: write 'cvmpreserve COMMAND [ARGS]', for example 'cvmpreserve list'; 'cvmpreserve --help' lists the commands.");
     return ExitCodes.Usage;
 });
+root.Subcommands.Add(ReplayCommand.Create());
+root.Subcommands.Add(CarrierCommand.Create());
 
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)
