@@ -146,7 +146,7 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
                 carrierVersion = await carriers.ResolveAsync(request.Carrier, cancellationToken).ConfigureAwait(false);
                 CarrierKit kit = await carriers.FetchAsync(carrierVersion, Path.Combine(work, "carrier"), cancellationToken).ConfigureAwait(false);
                 carrierUse = new CarrierUse(carrierVersion.Capsule.Value, carrierVersion.Version, kit.Describe());
-                UserlandDecision userland = LegacyUserland.Decide(m.Manifest.Components?["os"]?.AsObject(), kit);
+                UserlandDecision userland = LegacyUserland.Decide(m.Manifest.Components?.Os, kit);
 
                 progress?.Invoke($"building the image of {m.Capsule}@v{m.Version}");
                 string image = Path.Combine(work, "image.ext4");

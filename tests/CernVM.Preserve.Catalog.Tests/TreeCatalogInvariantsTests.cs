@@ -67,61 +67,47 @@ public sealed class TreeCatalogInvariantsTests
 
         TreeEntry File(TreeEntry e)
         {
-            e.Size = random.Next(0, 1 << 20);
+            long size = random.Next(0, 1 << 20);
+            var extents = new List<Extent>();
             long at = 0;
-            while (at < e.Size && random.Next(4) > 0)
+            while (at < size && random.Next(4) > 0)
             {
                 at += random.Next(0, 4096); // a hole, or none
-                long length = Math.Min(e.Size - at, random.Next(1, 1 << 18));
+                long length = Math.Min(size - at, random.Next(1, 1 << 18));
                 if (length <= 0)
                 {
                     break;
                 }
 
-                e.Extents.Add(new Extent(at, length, bundle, random.Next(0, 1 << 22)));
+                extents.Add(new Extent(at, length, bundle, random.Next(0, 1 << 22)));
                 at += length;
             }
 
-            e.Content = BlobId.Of(BitConverter.GetBytes(random.Next()));
-            return e;
+            return e with { Size = size, Extents = extents, Content = BlobId.Of(BitConverter.GetBytes(random.Next())) };
         }
 
         TreeEntry Symlink(TreeEntry e)
         {
-            e.LinkTarget = [.. Enumerable.Range(0, random.Next(1, 40)).Select(_ => (byte)random.Next(1, 256))];
-            e.Size = e.LinkTarget.Length;
-            return e;
+            byte[] target = [.. Enumerable.Range(0, random.Next(1, 40)).Select(_ => (byte)random.Next(1, 256))];
+            return e with { LinkTarget = target, Size = target.Length };
         }
 
-        Func<TreeEntry, TreeEntry> LinkTo(TreeEntry first) => e =>
-        {
-            e.HardlinkTo = first.Id;
-            e.Size = first.Size;
-            return e;
-        };
+        Func<TreeEntry, TreeEntry> LinkTo(TreeEntry first) => e => e with { HardlinkTo = first.Id, Size = first.Size };
 
         var root = new TreeEntry { Id = 1, Path = [], Kind = EntryKind.Directory, Mode = 0x1ED };
         entries.Add(root);
         TreeEntry d = Add(root, "d", EntryKind.Directory);
-        TreeEntry f = Add(d, "f", EntryKind.File, e =>
+        TreeEntry f = Add(d, "f", EntryKind.File, e => e with
         {
-            e.Size = 8192;
-            e.Extents.Add(new Extent(0, 4096, bundle, 0));
-            e.Extents.Add(new Extent(6000, 1000, bundle, 4096));
-            e.Content = BlobId.Of("f"u8);
-            return e;
+            Size = 8192,
+            Extents = [new Extent(0, 4096, bundle, 0), new Extent(6000, 1000, bundle, 4096)],
+            Content = BlobId.Of("f"u8),
         });
         TreeEntry s = Add(root, "s", EntryKind.Symlink, Symlink);
         Add(d, "h", EntryKind.File, LinkTo(f));
         Add(root, "t", EntryKind.Symlink, LinkTo(s));
         Add(root, "p", EntryKind.Fifo);
-        Add(d, "u", EntryKind.File, e =>
-        {
-            e.State = EntryState.Unreadable;
-            e.Note = "permission denied";
-            e.Size = 10;
-            return e;
-        });
+        Add(d, "u", EntryKind.File, e => e with { State = EntryState.Unreadable, Note = "permission denied", Size = 10 });
 
         for (int i = 0; i < extra; i++)
         {
@@ -145,11 +131,7 @@ public sealed class TreeCatalogInvariantsTests
                     Add(parent, name, first.Kind, LinkTo(first));
                     break;
                 default:
-                    Add(parent, name, (EntryKind)random.Next((int)EntryKind.CharDevice, (int)EntryKind.Socket + 1), e =>
-                    {
-                        e.DeviceMajor = e.Kind is EntryKind.CharDevice or EntryKind.BlockDevice ? random.Next(1, 300) : 0;
-                        return e;
-                    });
+                    Add(parent, name, (EntryKind)random.Next((int)EntryKind.CharDevice, (int)EntryKind.Socket + 1), e => e with { DeviceMajor = e.Kind is EntryKind.CharDevice or EntryKind.BlockDevice ? random.Next(1, 300) : 0 });
                     break;
             }
         }
@@ -170,6 +152,7 @@ public sealed class TreeCatalogInvariantsTests
         }
 
         TreeEntry ById(long id) => entries[(int)id - 1];
+        TreeEntry Put(TreeEntry e) => entries[(int)e.Id - 1] = e;
         bool IsLeaf(TreeEntry e) => !entries.Any(c => c.ParentId == e.Id);
         List<TreeEntry> files = [.. entries.Where(e => e.Kind == EntryKind.File && e.HardlinkTo is null && e.State == EntryState.Captured)];
         List<TreeEntry> links = [.. entries.Where(e => e.HardlinkTo is not null)];
@@ -178,35 +161,35 @@ public sealed class TreeCatalogInvariantsTests
         {
             case Hostility.HardLinkToALaterEntry:
                 victim = Pick(files.Where(f => entries.Any(l => l.Id > f.Id && l.Kind == EntryKind.File)));
-                victim.HardlinkTo = Pick(entries.Where(l => l.Id > victim.Id && l.Kind == EntryKind.File)).Id;
-                victim.Extents = [];
+                victim = Put(victim with { HardlinkTo = Pick(entries.Where(l => l.Id > victim.Id && l.Kind == EntryKind.File)).Id });
+                victim = Put(victim with { Extents = [] });
                 break;
             case Hostility.HardLinkToAnotherKind:
                 victim = Pick(links);
-                victim.HardlinkTo = Pick(entries.Where(e => e.Id < victim.Id && e.Kind != victim.Kind && e.Kind != EntryKind.Directory && e.HardlinkTo is null)).Id;
+                victim = Put(victim with { HardlinkTo = Pick(entries.Where(e => e.Id < victim.Id && e.Kind != victim.Kind && e.Kind != EntryKind.Directory && e.HardlinkTo is null)).Id });
                 break;
             case Hostility.SymlinkHardLinkedToAFile:
                 // What a group number read across directories did (docs/CVMFS.md §4.4): a symlink joined to a file.
                 victim = Pick(entries.Where(e => e.Kind == EntryKind.Symlink && e.Id > files[0].Id));
-                victim.HardlinkTo = Pick(files.Where(f => f.Id < victim.Id)).Id;
+                victim = Put(victim with { HardlinkTo = Pick(files.Where(f => f.Id < victim.Id)).Id });
                 break;
             case Hostility.HardLinkToADirectory:
                 victim = Pick(links);
-                victim.HardlinkTo = Pick(entries.Where(e => e.Id < victim.Id && e.Kind == EntryKind.Directory)).Id;
+                victim = Put(victim with { HardlinkTo = Pick(entries.Where(e => e.Id < victim.Id && e.Kind == EntryKind.Directory)).Id });
                 break;
             case Hostility.HardLinkToAHardLink:
                 victim = Pick(entries.Where(e => e.HardlinkTo is null && e.Kind != EntryKind.Directory && links.Any(l => l.Id < e.Id && l.Kind == e.Kind)));
-                victim.HardlinkTo = Pick(links.Where(l => l.Id < victim.Id && l.Kind == victim.Kind)).Id;
-                victim.Extents = [];
+                victim = Put(victim with { HardlinkTo = Pick(links.Where(l => l.Id < victim.Id && l.Kind == victim.Kind)).Id });
+                victim = Put(victim with { Extents = [] });
                 break;
             case Hostility.DirectoryAsHardLink:
                 victim = Pick(entries.Where(e => e.Kind == EntryKind.Directory && e.Id > 1));
-                victim.HardlinkTo = Pick(entries.Where(e => e.Id < victim.Id && e.Kind == EntryKind.Directory)).Id;
+                victim = Put(victim with { HardlinkTo = Pick(entries.Where(e => e.Id < victim.Id && e.Kind == EntryKind.Directory)).Id });
                 break;
             case Hostility.HardLinkWithExtents:
                 victim = Pick(links.Where(l => l.Kind == EntryKind.File));
-                victim.Extents = [new Extent(0, Math.Max(1, victim.Size), BlobId.Of("x"u8), 0)];
-                victim.Size = Math.Max(1, victim.Size);
+                victim = Put(victim with { Extents = [new Extent(0, Math.Max(1, victim.Size), BlobId.Of("x"u8), 0)] });
+                victim = Put(victim with { Size = Math.Max(1, victim.Size) });
                 break;
             case Hostility.ParentIsNotADirectory:
                 victim = Pick(entries.Where(e => e.Id > 1 && IsLeaf(e) && entries.Any(p => p.Id < e.Id && p.Kind != EntryKind.Directory)));
@@ -233,28 +216,28 @@ public sealed class TreeCatalogInvariantsTests
             case Hostility.ExtentPastTheSize:
                 victim = Pick(files.Where(f => f.Extents.Count > 0));
                 Extent last = victim.Extents[^1];
-                victim.Extents[^1] = last with { Length = victim.Size - last.Offset + 1 + random.Next(0, 100) };
+                victim = Put(victim with { Extents = [.. victim.Extents.SkipLast(1), last with { Length = victim.Size - last.Offset + 1 + random.Next(0, 100) }] });
                 break;
             case Hostility.ExtentsOverlap:
                 victim = Pick(files.Where(f => f.Extents.Count > 0 && f.Extents[^1].Length > 1));
                 Extent tail = victim.Extents[^1];
-                victim.Extents.Add(tail with { Offset = tail.Offset + (tail.Length / 2), Length = 1 });
+                victim = Put(victim with { Extents = [.. victim.Extents, tail with { Offset = tail.Offset + (tail.Length / 2), Length = 1 }] });
                 break;
             case Hostility.SymlinkSizeNotItsTarget:
                 victim = Pick(entries.Where(e => e.Kind == EntryKind.Symlink && e.HardlinkTo is null));
-                victim.Size += random.Next(1, 10);
+                victim = Put(victim with { Size = victim.Size + random.Next(1, 10) });
                 break;
             case Hostility.DeviceWithASize:
                 victim = Pick(entries.Where(e => e.Kind is EntryKind.Fifo or EntryKind.Socket or EntryKind.CharDevice or EntryKind.BlockDevice && e.HardlinkTo is null));
-                victim.Size = random.Next(1, 1000);
+                victim = Put(victim with { Size = random.Next(1, 1000) });
                 break;
             case Hostility.ModeWithTypeBits:
                 victim = Pick(entries.Where(e => e.Id > 1));
-                victim.Mode |= 0x8000; // S_IFREG: st_mode, not st_mode & 07777
+                victim = Put(victim with { Mode = victim.Mode | 0x8000 }); // S_IFREG: st_mode, not st_mode & 07777
                 break;
             case Hostility.ExtentsOnAnUncapturedFile:
                 victim = Pick(entries.Where(e => e.Kind == EntryKind.File && e.State != EntryState.Captured));
-                victim.Extents = [new Extent(0, victim.Size, BlobId.Of("u"u8), 0)];
+                victim = Put(victim with { Extents = [new Extent(0, victim.Size, BlobId.Of("u"u8), 0)] });
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(hostility));
@@ -266,19 +249,12 @@ public sealed class TreeCatalogInvariantsTests
     private static TreeEntry Reparent(List<TreeEntry> entries, TreeEntry victim, TreeEntry parent)
     {
         byte[] name = victim.Path[(victim.Path.AsSpan().LastIndexOf((byte)'/') + 1)..];
-        TreeEntry moved = With(victim, parent.Path.Length == 0 ? name : [.. parent.Path, (byte)'/', .. name]);
-        moved.ParentId = parent.Id;
+        TreeEntry moved = With(victim, parent.Path.Length == 0 ? name : [.. parent.Path, (byte)'/', .. name]) with { ParentId = parent.Id };
         entries[(int)victim.Id - 1] = moved;
         return moved;
     }
 
-    // Path is init-only: a copy with another path.
-    private static TreeEntry With(TreeEntry e, byte[] path) => new()
-    {
-        Id = e.Id, ParentId = e.ParentId, Path = path, Kind = e.Kind, State = e.State, Mode = e.Mode, Uid = e.Uid, Gid = e.Gid,
-        MtimeSeconds = e.MtimeSeconds, Size = e.Size, LinkTarget = e.LinkTarget, HardlinkTo = e.HardlinkTo, Content = e.Content,
-        Extents = e.Extents, Note = e.Note, DeviceMajor = e.DeviceMajor, DeviceMinor = e.DeviceMinor,
-    };
+    private static TreeEntry With(TreeEntry e, byte[] path) => e with { Path = path };
 
     /// <summary>
     /// Writes the entries into a catalog file as-is, with no check at all: what a defective or hostile writer

@@ -98,12 +98,16 @@ public sealed class TreeBuilder
         Add(new TreeEntry { Path = Bytes(path), ParentId = parentId, Kind = kind, Mode = Octal("644"), HardlinkTo = hardlinkTo });
 
     /// <summary>Records another content hash for a file than its extents give (a defect of a writer).</summary>
-    public void RecordContent(string path, BlobId content) => _byPath[path].Content = content;
+    public void RecordContent(string path, BlobId content) => Replace(path, e => e with { Content = content });
 
-    public void ChangeOwnerAndMode(string path, long uid, string mode)
+    public void ChangeOwnerAndMode(string path, long uid, string mode) => Replace(path, e => e with { Uid = uid, Mode = Octal(mode) });
+
+    private void Replace(string path, Func<TreeEntry, TreeEntry> change)
     {
-        _byPath[path].Uid = uid;
-        _byPath[path].Mode = Octal(mode);
+        TreeEntry old = _byPath[path];
+        TreeEntry changed = change(old);
+        Entries[Entries.FindIndex(e => ReferenceEquals(e, old))] = changed;
+        _byPath[path] = changed;
     }
 
     public void Remove(string path)
@@ -114,7 +118,7 @@ public sealed class TreeBuilder
 
     private TreeEntry Add(TreeEntry e)
     {
-        e.Id = Entries.Count + 1;
+        e = e with { Id = Entries.Count + 1 };
         Entries.Add(e);
         _byPath[Encoding.UTF8.GetString(e.Path)] = e;
         return e;

@@ -1,3 +1,5 @@
+using CernVM.Preserve.Engine.Locations;
+using CernVM.Preserve.Engine.Archiver;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
@@ -35,9 +37,9 @@ public static class CarrierCommand
                 throw new PreserveException(FailureKind.Usage, $"--name {capsule}: a carrier capsule's name starts with '{CarrierCapsules.Prefix}' (that is how replays find carriers).");
             }
 
-            await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Write, ct);
             SnapshotResult r = await new TreeSnapshotter(archive).SnapshotAsync(
-                new SnapshotOptions { Source = source, Capsule = capsule, Title = "replay carrier: " + kit.Describe() },
+                new SnapshotOptions { Source = source, Tree = new DirectoryTreeSource(source, []), Capsule = capsule, Title = "replay carrier: " + kit.Describe() },
                 ct);
             if (parse.GetValue(json))
             {
@@ -59,7 +61,7 @@ public static class CarrierCommand
         var cmd = new Command("list", "List the carriers in the archive.") { json };
         cmd.SetAction(async (parse, ct) =>
         {
-            await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
             IReadOnlyList<CarrierVersion> all = await new CarrierCapsules(archive).ListAsync(ct);
             if (parse.GetValue(json))
             {

@@ -1,3 +1,5 @@
+using CernVM.Preserve.Engine.Locations;
+using CernVM.Preserve.Engine.Archiver;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Audit;

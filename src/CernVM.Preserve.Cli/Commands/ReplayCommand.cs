@@ -1,3 +1,5 @@
+using CernVM.Preserve.Engine.Locations;
+using CernVM.Preserve.Engine.Archiver;
 using System.CommandLine;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
@@ -56,7 +58,7 @@ public static class ReplayCommand
             }
 
             string directory = parse.GetValue(to) ?? $"replay-{capsule.Name}{(capsule.Version is int v ? "-v" + v : "")}-{DateTime.UtcNow:yyyyMMddTHHmmss}";
-            await using Archive archive = await CommonOptions.Location(parse).OpenAsync(ct);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
             bool asJson = parse.GetValue(json);
             var session = new ReplaySession(archive, asJson ? null : (string p) => Console.Error.WriteLine(p + " …"));
             ReplayOutcome o = await session.RunAsync(

@@ -1,3 +1,4 @@
+using CernVM.Preserve.Core;
 using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;

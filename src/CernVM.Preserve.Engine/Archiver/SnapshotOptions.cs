@@ -1,5 +1,4 @@
 using CernVM.Preserve.Core.Format;
-using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 
 namespace CernVM.Preserve.Engine.Archiver;

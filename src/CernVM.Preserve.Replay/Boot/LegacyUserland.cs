@@ -1,3 +1,4 @@
+using CernVM.Preserve.Core.Format;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
@@ -18,12 +19,16 @@ public static class LegacyUserland
 {
     /// <summary>The decision for an OS component and a carrier.</summary>
     /// <exception cref="PreserveException">Usage: the userland cannot run on this carrier, saying why and what to use instead.</exception>
-    public static UserlandDecision Decide(JsonObject? os, CarrierKit carrier)
+    public static UserlandDecision Decide(JsonObject? os, CarrierKit carrier) =>
+        Decide((string?)os?["architecture"], (string?)os?["distribution"] ?? "", (string?)os?["version"], carrier);
+
+    /// <summary>The decision for a capsule's recorded OS (FORMAT.md §5.3 <c>os</c>).</summary>
+    public static UserlandDecision Decide(OsComponent? os, CarrierKit carrier) =>
+        Decide(os?.Architecture, os?.Distribution ?? "", os?.Version, carrier);
+
+    private static UserlandDecision Decide(string? arch, string distro, string? version, CarrierKit carrier)
     {
         ArgumentNullException.ThrowIfNull(carrier);
-        string? arch = (string?)os?["architecture"];
-        string distro = (string?)os?["distribution"] ?? "";
-        string? version = (string?)os?["version"];
         var args = new List<string>();
         var reasons = new List<string>();
         switch (arch)

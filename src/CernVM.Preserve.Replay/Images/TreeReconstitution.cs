@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using CernVM.Preserve.Core;
-using CernVM.Preserve.Replay.Trees;
+using CernVM.Preserve.Engine.Restorer;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Replay.Images;

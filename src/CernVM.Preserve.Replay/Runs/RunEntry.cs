@@ -83,47 +83,43 @@ public sealed record RunEntry(
         ArgumentNullException.ThrowIfNull(version);
         string where = $"{version.Capsule}@v{version.Version} components.run";
         var entries = new List<RunEntry>();
-        foreach (JsonNode? node in version.Manifest.Components?["run"] as JsonArray ?? [])
+        foreach (RunComponent r in version.Manifest.Components?.Run ?? [])
         {
-            JsonObject r = node as JsonObject ?? throw new PreserveException(FailureKind.Integrity, $"{where}: an entry is not an object.");
-            string name = Str(r, "name") ?? throw new PreserveException(FailureKind.Integrity, $"{where}: an entry has no name.");
-            string at = $"{where} '{name}'";
-            string script = Str(r, "script") ?? throw new PreserveException(FailureKind.Integrity, $"{at}: no script.");
+            string at = $"{where} '{r.Name}'";
             TimeSpan timeout = DefaultTimeout;
-            if (Str(r, "timeout") is string t && !TryParseDuration(t, out timeout))
+            if (r.Timeout is string t && !TryParseDuration(t, out timeout))
             {
                 throw new PreserveException(FailureKind.Integrity, $"{at}: timeout '{t}' is not a duration (30s, 2m, 1h).");
             }
 
             var outputs = new List<RunOutput>();
-            foreach (JsonNode? o in r["outputs"] as JsonArray ?? [])
+            foreach (RunOutputComponent o in r.Outputs)
             {
-                string path = Str(o, "path") ?? throw new PreserveException(FailureKind.Integrity, $"{at}: an output has no path.");
-                if (!BlobId.TryParse(Str(o, "referenceBlob"), out BlobId blob))
+                if (!BlobId.TryParse(o.ReferenceBlob, out BlobId blob))
                 {
-                    throw new PreserveException(FailureKind.Integrity, $"{at}: output {path} has no valid referenceBlob.");
+                    throw new PreserveException(FailureKind.Integrity, $"{at}: output {o.Path} has no valid referenceBlob.");
                 }
 
                 OutputComparison comparison;
                 try
                 {
-                    comparison = OutputComparison.Parse(o?["compare"]);
+                    comparison = OutputComparison.For(o.Compare);
                 }
                 catch (FormatException e)
                 {
-                    throw new PreserveException(FailureKind.Integrity, $"{at}: output {path}: {e.Message}", e);
+                    throw new PreserveException(FailureKind.Integrity, $"{at}: output {o.Path}: {e.Message}", e);
                 }
 
-                outputs.Add(new RunOutput(path, Str(o, "reference") ?? "", blob, comparison));
+                outputs.Add(new RunOutput(o.Path, o.Reference, blob, comparison));
             }
 
             entries.Add(new RunEntry(
-                name,
-                Str(r, "interpreter"),
-                script,
-                Str(r, "workdir") ?? "/",
-                (r["environment"] as JsonObject ?? []).Select(kv => new KeyValuePair<string, string>(kv.Key, (string?)kv.Value ?? "")).ToList(),
-                (r["args"] as JsonArray ?? []).Select(a => (string?)a ?? "").ToList(),
+                r.Name,
+                r.Interpreter,
+                r.Script,
+                r.Workdir ?? "/",
+                (r.Environment ?? new Dictionary<string, string>()).ToList(),
+                (r.Args ?? []).ToList(),
                 timeout,
                 outputs));
         }
@@ -131,5 +127,4 @@ public sealed record RunEntry(
         return entries;
     }
 
-    private static string? Str(JsonNode? o, string key) => o?[key] is JsonValue v && v.TryGetValue(out string? s) ? s : null;
 }

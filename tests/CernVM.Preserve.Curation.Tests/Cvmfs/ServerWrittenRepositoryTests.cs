@@ -6,7 +6,9 @@ using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Curation.Spec;
 using CernVM.Preserve.Curation.Trees;
 using CernVM.Preserve.Posix;
-using CernVM.Preserve.Replay.Trees;
+using CernVM.Preserve.Engine.Restorer;
+using CernVM.Preserve.Engine.Archiver;
+using CernVM.Preserve.Engine;
 using CernVM.Preserve.Storage;
 using Xunit;
 
@@ -128,7 +130,7 @@ public sealed class ServerWrittenRepositoryTests : IDisposable
         (Archive archive, SnapshotResult? r) = await CaptureAsync(synthetic);
         await using (archive)
         {
-            var cvmfs = r!.Version.Manifest.Components!["cvmfs"]![0]!;
+            var cvmfs = System.Text.Json.JsonSerializer.SerializeToNode(r!.Version.Manifest.Components!.Cvmfs![0])!;
             Assert.Equal(synthetic.Revision, (long)cvmfs["revision"]!);
             Assert.Equal(synthetic.CurrentRoot.ToString(), (string)cvmfs["rootHash"]!);
             Assert.DoesNotContain(r.Version.Manifest.Warnings, w => w.Code == "CAP020");

@@ -1,3 +1,5 @@
+using CernVM.Preserve.Engine;
+using CernVM.Preserve.Engine.Archiver;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
@@ -18,7 +19,7 @@ public class RunEntryTests
             Producer = new Producer("t", "0", "h", "u"),
             Tree = new TreeSummary { Catalog = new string('0', 64), Source = "/" },
             Statistics = new SnapshotStatistics(),
-            Components = new JsonObject { ["run"] = run },
+            Components = new EnvironmentComponents { Run = run.Deserialize<List<RunComponent>>() },
         },
         [], "", null);
 
