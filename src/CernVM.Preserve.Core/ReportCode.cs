@@ -75,6 +75,8 @@ public sealed record ReportCode
 
     public static ReportCode XattrNotRestored { get; } = new("RST007", ReportSeverity.Warning, "an extended attribute not restored");
 
+    public static ReportCode UnreadableDirectoryRestoredEmpty { get; } = new("RST008", ReportSeverity.Warning, "a directory that was unreadable at capture, restored empty (what it held is not in the archive)");
+
     public static ReportCode BlobMissing { get; } = new("RST010", ReportSeverity.Error, "blob missing (the message names the blob and the affected paths)");
 
     public static ReportCode BlobCorrupt { get; } = new("RST011", ReportSeverity.Error, "blob corrupt (the message names the blob and the affected paths)");
@@ -88,6 +90,7 @@ public sealed record ReportCode
         NoPackageDatabase, PinDeviation, PinnedPackageMissing, DistributionUnknown, CvmfsRemark,
         BootDefaultUndecided, BootImageUnrecognised, BootFileMissing,
         DeviceNotMade, EntryNotRestored, NotCapturedNotRestored, HardLinkTargetMissing, OwnersNotRestored, XattrNotRestored,
+        UnreadableDirectoryRestoredEmpty,
         BlobMissing, BlobCorrupt, ContentMismatch,
     ];
 

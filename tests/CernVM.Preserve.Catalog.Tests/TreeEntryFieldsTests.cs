@@ -78,13 +78,17 @@ public class TreeEntryFieldsTests
     [Fact]
     public void WriteThenReadAll_EveryFieldSet_GivesAnEqualEntry()
     {
+        // A valid tree (FORMAT.md §6, checked by the writer): the hard link is an entry of its own, after the
+        // file it names, since a hard link has no extents of its own.
         TreeEntry root = new() { Id = 1, Path = [], Kind = EntryKind.Directory };
-        TreeEntry a = Full();
+        TreeEntry a = Full() with { HardlinkTo = null };
+        TreeEntry h = Full() with { Id = 3, Path = "h"u8.ToArray(), HardlinkTo = 2, Extents = [], Content = null };
 
-        List<TreeEntry> back = TreeCatalog.ReadAll(TreeCatalog.Write([root, a]), "test");
+        List<TreeEntry> back = TreeCatalog.ReadAll(TreeCatalog.Write([root, a, h]), "test");
 
         Assert.Equal(root, back[0]);
         Assert.Equal(a, back[1]);
         Assert.True(CatalogRows.SameRow(a, back[1]));
+        Assert.Equal(h, back[2]);
     }
 }

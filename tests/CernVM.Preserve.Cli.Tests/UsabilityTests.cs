@@ -89,7 +89,7 @@ public class UsabilityTests
 
         CliResult s = CliRunner.Run("snapshot", "--rootfs", t["tree"], "--name", "sizes", "--archive", t["a"]);
         Assert.True(s.ExitCode == 0, s.ToString());
-        Assert.Matches(new Regex(@"^  size +1\.5 MiB in ", RegexOptions.Multiline), s.Stdout);
+        Assert.Matches(new Regex(@"^  size +1\.5 MiB captured, in ", RegexOptions.Multiline), s.Stdout);
         Match took = Regex.Match(s.Stdout, @"^  took +(.*)$", RegexOptions.Multiline);
         Assert.True(took.Success, s.Stdout);
 

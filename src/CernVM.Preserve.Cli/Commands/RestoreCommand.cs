@@ -57,7 +57,7 @@ public static class RestoreCommand
                 return ExitCodes.Ok;
             }
 
-            return r.Problems.Any(p => p.IsError && p.Code is "RST010" or "RST011" or "RST012") ? ExitCodes.Integrity : ExitCodes.Environment;
+            return r.Problems.Any(p => p.IsError && ReportCode.Find(p.Code)?.IsIntegrity == true) ? ExitCodes.Integrity : ExitCodes.Environment;
         });
         return cmd;
     }

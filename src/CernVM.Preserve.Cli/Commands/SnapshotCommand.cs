@@ -177,7 +177,7 @@ public static class SnapshotCommand
             }
 
             // docs/CLI.md §Exit codes: a version without the content of some entries is committed, but is no plain success.
-            int unreadable = man.Warnings.Count(w => w.Code == "CAP001");
+            int unreadable = man.Warnings.Count(w => w.Code == ReportCode.EntryUnreadable.Code);
             if (unreadable > 0)
             {
                 Output.Warn($"{unreadable:N0} {(unreadable == 1 ? "entry" : "entries")} could not be read (CAP001): {result.Version.Capsule}@v{result.Version.Version} is committed, recording {(unreadable == 1 ? "it" : "them")} without content (exit {ExitCodes.CommittedWithUnreadable}).");

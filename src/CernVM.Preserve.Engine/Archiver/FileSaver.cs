@@ -189,7 +189,7 @@ internal sealed class FileSaver
 
         if (total != e.Size)
         {
-            Warnings.Add(new CaptureWarning("CAP002", e.DisplayPath, $"changed while being read (size {e.Size} at the walk, {(total > e.Size ? "more" : total.ToString(CultureInfo.InvariantCulture))} when read); the bytes read up to the walked size were kept"));
+            Warnings.Add(CaptureWarning.For(ReportCode.FileChangedWhileRead, e.DisplayPath, $"changed while being read (size {e.Size} at the walk, {(total > e.Size ? "more" : total.ToString(CultureInfo.InvariantCulture))} when read); the bytes read up to the walked size were kept"));
             total = (int)Math.Min(total, e.Size);
         }
 
@@ -287,7 +287,7 @@ internal sealed class FileSaver
 
                 if (pos < end)
                 {
-                    Warnings.Add(new CaptureWarning("CAP002", e.DisplayPath, $"changed while being read (ended at {pos} of {size} bytes)"));
+                    Warnings.Add(CaptureWarning.For(ReportCode.FileChangedWhileRead, e.DisplayPath, $"changed while being read (ended at {pos} of {size} bytes)"));
                     size = pos;
                     break;
                 }

@@ -1,3 +1,4 @@
+using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Posix;
 using Microsoft.Win32.SafeHandles;
@@ -57,5 +58,5 @@ internal static class EntryMetadata
     }
 
     private static RestoreProblem XAttrNotRestored(TreeEntry e, PosixException ex) =>
-        new("RST007", e.DisplayPath, $"extended attribute not restored: {ex.Message}", false);
+        new(ReportCode.XattrNotRestored.Code, e.DisplayPath, $"extended attribute not restored: {ex.Message}", false);
 }

@@ -82,14 +82,14 @@ internal sealed class FileRestorer
         }
 
         string affected = string.Join(", ", files.Take(5).Select(p => "'" + p.DisplayPath + "'")) + (files.Count > 5 ? $" and {files.Count - 5} more" : "");
-        _problems.Add(new RestoreProblem(ex is BlobMissingException ? "RST010" : "RST011", null, $"{ex.Message} Affected: {affected}.", true));
+        _problems.Add(new RestoreProblem((ex is BlobMissingException ? ReportCode.BlobMissing : ReportCode.BlobCorrupt).Code, null, $"{ex.Message} Affected: {affected}.", true));
     }
 
     private void WriteExtent(TreeEntry e, Extent x, RentedBytes blob)
     {
         if (x.BlobOffset + x.Length > blob.Length)
         {
-            Fail(e, "RST012", $"the catalog's extent reaches past the end of blob {x.Blob}");
+            Fail(e, ReportCode.ContentMismatch.Code, $"the catalog's extent reaches past the end of blob {x.Blob}");
             return;
         }
 
@@ -99,7 +99,7 @@ internal sealed class FileRestorer
         // is a whole blob was checked with the blob).
         if (_verify && FilesWriter.IsWhole(e) && e.Content is BlobId c && x.Length != blob.Length && BlobId.Of(data) != c)
         {
-            Fail(e, "RST012", $"content does not match its recorded SHA-256 {c}");
+            Fail(e, ReportCode.ContentMismatch.Code, $"content does not match its recorded SHA-256 {c}");
             return;
         }
 
@@ -114,7 +114,7 @@ internal sealed class FileRestorer
         }
         catch (IOException ex)
         {
-            Fail(e, "RST003", ex.Message);
+            Fail(e, ReportCode.EntryNotRestored.Code, ex.Message);
         }
     }
 
@@ -127,7 +127,7 @@ internal sealed class FileRestorer
         }
         catch (PosixException ex) when (!ex.IsNoSpace)
         {
-            _problems.Add(new RestoreProblem("RST003", e.DisplayPath, ex.Message, true));
+            _problems.Add(new RestoreProblem(ReportCode.EntryNotRestored.Code, e.DisplayPath, ex.Message, true));
         }
     }
 
@@ -177,7 +177,7 @@ internal sealed class FileRestorer
             byte[] path = _run.PathOf(e);
             if (HashOf(path, buffer) != content)
             {
-                _problems.Add(new RestoreProblem("RST012", e.DisplayPath, $"restored content does not match its recorded SHA-256 {content}; the file was removed", true));
+                _problems.Add(new RestoreProblem(ReportCode.ContentMismatch.Code, e.DisplayPath, $"restored content does not match its recorded SHA-256 {content}; the file was removed", true));
                 PosixFs.Unlink(path);
                 _run.Unmade(e.Id);
             }

@@ -88,7 +88,7 @@ public sealed class TreeRestorer
             }
             catch (PosixException ex) when (!ex.IsNoSpace)
             {
-                run.Report("RST003", e, ex.Message, true);
+                run.Report(ReportCode.EntryNotRestored.Code, e, ex.Message, true);
             }
             catch (PosixException ex)
             {
@@ -107,12 +107,12 @@ public sealed class TreeRestorer
             run.Made(e);
             if (e.State == EntryState.Unreadable)
             {
-                run.Report("RST008", e, $"restored empty: the directory could not be read at capture ({e.Note}), so what it held is not in the archive", false);
+                run.Report(ReportCode.UnreadableDirectoryRestoredEmpty.Code, e, $"restored empty: the directory could not be read at capture ({e.Note}), so what it held is not in the archive", false);
             }
         }
         else if (e.State != EntryState.Captured)
         {
-            run.Report("RST004", e, $"not restored: it was {e.State.ToString().ToLowerInvariant()} at capture ({e.Note})", false);
+            run.Report(ReportCode.NotCapturedNotRestored.Code, e, $"not restored: it was {e.State.ToString().ToLowerInvariant()} at capture ({e.Note})", false);
         }
         else if (e.Kind == EntryKind.File)
         {
@@ -125,7 +125,7 @@ public sealed class TreeRestorer
         }
         else if (e.Kind is EntryKind.CharDevice or EntryKind.BlockDevice && !run.Privileged)
         {
-            run.Report("RST002", e, "device node not made: only root can (restore as root to get it)", false);
+            run.Report(ReportCode.DeviceNotMade.Code, e, "device node not made: only root can (restore as root to get it)", false);
         }
         else
         {
@@ -150,7 +150,7 @@ public sealed class TreeRestorer
             }
             catch (PosixException ex)
             {
-                run.Report("RST003", e, ex.Message, true);
+                run.Report(ReportCode.EntryNotRestored.Code, e, ex.Message, true);
             }
         }
     }
@@ -166,7 +166,7 @@ public sealed class TreeRestorer
 
             if (!run.IsMade(first.Id))
             {
-                run.Report("RST005", link, $"hard link to '{first.DisplayPath}', which was not restored", true);
+                run.Report(ReportCode.HardLinkTargetMissing.Code, link, $"hard link to '{first.DisplayPath}', which was not restored", true);
                 continue;
             }
 
@@ -177,7 +177,7 @@ public sealed class TreeRestorer
             }
             catch (PosixException ex)
             {
-                run.Report("RST003", link, ex.Message, true);
+                run.Report(ReportCode.EntryNotRestored.Code, link, ex.Message, true);
             }
         }
     }
@@ -188,7 +188,7 @@ public sealed class TreeRestorer
     {
         if (!run.Privileged)
         {
-            run.Report("RST006", null, "not running as root: owners are not restored (files belong to the restoring user)", false);
+            run.Report(ReportCode.OwnersNotRestored.Code, null, "not running as root: owners are not restored (files belong to the restoring user)", false);
         }
 
         List<TreeEntry> entries = run.Tree.Entries;
@@ -207,7 +207,7 @@ public sealed class TreeRestorer
             }
             catch (PosixException ex)
             {
-                run.Report("RST003", e, ex.Message, true);
+                run.Report(ReportCode.EntryNotRestored.Code, e, ex.Message, true);
             }
         }
     }

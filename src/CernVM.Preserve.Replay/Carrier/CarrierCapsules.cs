@@ -72,7 +72,7 @@ public sealed class CarrierCapsules(Archive archive)
         if (r.Problems.FirstOrDefault(p => p.IsError) is RestoreProblem p)
         {
             throw new PreserveException(
-                p.Code is "RST010" or "RST011" or "RST012" ? FailureKind.Integrity : FailureKind.Environment,
+                ReportCode.Find(p.Code)?.IsIntegrity == true ? FailureKind.Integrity : FailureKind.Environment,
                 $"carrier {carrier.Capsule}@v{carrier.Version}: {p.Code} {(p.Path is null ? "" : "/" + p.Path + ": ")}{p.Message}");
         }
 

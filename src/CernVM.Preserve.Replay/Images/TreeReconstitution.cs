@@ -20,7 +20,7 @@ public static class TreeReconstitution
         ArgumentNullException.ThrowIfNull(version);
         var clock = Stopwatch.StartNew();
         RestoreResult restored = await new TreeRestorer(archive).RestoreAsync(version, new RestoreOptions { Target = directory }, cancellationToken).ConfigureAwait(false);
-        if (restored.Problems.FirstOrDefault(p => p.IsError && p.Code is "RST010" or "RST011" or "RST012") is RestoreProblem bad)
+        if (restored.Problems.FirstOrDefault(p => p.IsError && ReportCode.Find(p.Code)?.IsIntegrity == true) is RestoreProblem bad)
         {
             throw new PreserveException(FailureKind.Integrity, $"{version.Capsule}@v{version.Version}: the image cannot be built: {bad.Code} {(bad.Path is null ? "" : "/" + bad.Path + ": ")}{bad.Message}");
         }

@@ -38,8 +38,16 @@ internal sealed class LoopbackRepositoryServer : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // The managed listener looks its endpoint up again while closing, and fails when another process has
+            // meanwhile taken the port: the server is stopped either way.
+        }
+
         _loop.Wait(TimeSpan.FromSeconds(5));
     }
 

@@ -26,7 +26,7 @@ public sealed class BerkeleyDbLayoutTests
     public void Read_PackagesWrittenByLibdb_GivesSamePackagesAsSqlite(int pageSize, bool bigEndian)
     {
         Assert.True(File.Exists("/usr/bin/db5.3_load"), MissingDbLoad);
-        string sqlite = Path.Combine(RealData.RpmDb("cbl-mariner2-sqlite"), "rpmdb.sqlite");
+        string sqlite = RealData.SqliteRpmDbCopy();
         using var dir = new TemporaryDirectory();
         string packages = Path.Combine(dir.Path, "Packages");
         WritePackages(packages, ReadBlobs(sqlite), pageSize, bigEndian);

@@ -9,7 +9,7 @@ public sealed class CorruptDatabaseTests
 {
     private static byte[] RealHeaderBlob()
     {
-        string path = Path.Combine(RealData.RpmDb("cbl-mariner2-sqlite"), "rpmdb.sqlite");
+        string path = RealData.SqliteRpmDbCopy();
         using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using SqliteCommand command = connection.CreateCommand();

@@ -9,6 +9,17 @@ internal static class RealData
 
     public static string RpmDb(string name) => Path.Combine(Directory, "rpmdb", name);
 
+    /// <summary>
+    /// A private copy of the SQLite rpm database (<c>cbl-mariner2-sqlite</c>): the fixture is in WAL mode, and
+    /// SQLite, even opening it read-only, leaves <c>-wal</c> and <c>-shm</c> files beside it.
+    /// </summary>
+    public static string SqliteRpmDbCopy()
+    {
+        string copy = Path.Combine(Path.GetTempPath(), $"rpmdb-{Guid.NewGuid():N}.sqlite");
+        File.Copy(Path.Combine(RpmDb("cbl-mariner2-sqlite"), "rpmdb.sqlite"), copy);
+        return copy;
+    }
+
     /// <summary>Reads an <c>expected-packages.tsv</c> (name, epoch, version, release, arch from <c>rpm -qa</c>), sorted.</summary>
     public static string[] ExpectedPackages(string databaseDirectory) =>
         [.. File.ReadAllLines(Path.Combine(databaseDirectory, "expected-packages.tsv"))
