@@ -15,7 +15,7 @@ namespace CernVM.Preserve.Engine.Restorer;
 /// </summary>
 /// <remarks>
 /// Safety: every catalog path is a plain relative path whose parent is a directory entry of the same catalog
-/// (<see cref="TreeStructure"/>), directories are made by this restore, files are created with
+/// (<c>TreeCatalogInvariants</c>, checked when the catalog is read), directories are made by this restore, files are created with
 /// O_EXCL|O_NOFOLLOW, and symlinks are made only after all content is written, so nothing is ever written
 /// outside the target and no symlink of the tree is followed.
 /// </remarks>

@@ -1,10 +1,11 @@
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
-using CernVM.Preserve.Engine.Trees;
+using CernVM.Preserve.Catalog;
 using Xunit;
 
 namespace CernVM.Preserve.Engine.Tests.Trees;
 
+/// <summary>The structure every reader relies on (FORMAT.md §6.2), as the shared rule set checks it for the loader.</summary>
 public sealed class TreeStructureTests
 {
     [Fact]
@@ -15,7 +16,7 @@ public sealed class TreeStructureTests
         b.File("a/f", "x");
         b.HardLink("g", "a/f");
 
-        TreeStructure.Check(b.Entries, "catalog");
+        TreeCatalogInvariants.Enforce(b.Entries, "catalog");
 
         Assert.Equal(4, b.Entries.Count);
     }
@@ -27,10 +28,11 @@ public sealed class TreeStructureTests
         b.Symlink("link", "/etc");
         b.Raw("link/passwd", EntryKind.File, parentId: b["link"].Id);
 
-        PreserveException e = Assert.Throws<PreserveException>(() => TreeStructure.Check(b.Entries, "the catalog"));
+        PreserveException e = Assert.Throws<PreserveException>(() => TreeCatalogInvariants.Enforce(b.Entries, "the catalog"));
 
         Assert.Equal(FailureKind.Integrity, e.Kind);
-        Assert.Contains("the catalog: entry 'link/passwd'", e.Message);
+        Assert.Contains("the catalog: not a valid tree", e.Message);
+        Assert.Contains("'link/passwd': its parent 'link' is a symlink", e.Message);
     }
 
     [Fact]
@@ -41,9 +43,9 @@ public sealed class TreeStructureTests
         b.Dir("b");
         b.Raw("a/x", EntryKind.File, parentId: b["b"].Id);
 
-        PreserveException e = Assert.Throws<PreserveException>(() => TreeStructure.Check(b.Entries, "c"));
+        PreserveException e = Assert.Throws<PreserveException>(() => TreeCatalogInvariants.Enforce(b.Entries, "c"));
 
-        Assert.Contains("is not inside its parent 'b'", e.Message);
+        Assert.Contains("not inside its parent 'b'", e.Message);
     }
 
     [Fact]
@@ -53,7 +55,7 @@ public sealed class TreeStructureTests
         b.Raw("a", EntryKind.File, parentId: 1, hardlinkTo: 3);
         b.Raw("b", EntryKind.File, parentId: 1);
 
-        PreserveException e = Assert.Throws<PreserveException>(() => TreeStructure.Check(b.Entries, "c"));
+        PreserveException e = Assert.Throws<PreserveException>(() => TreeCatalogInvariants.Enforce(b.Entries, "c"));
 
         Assert.Contains("hard link", e.Message);
     }
@@ -65,8 +67,8 @@ public sealed class TreeStructureTests
         b.File("a", "x");
         b.Entries.RemoveAt(0);
 
-        PreserveException e = Assert.Throws<PreserveException>(() => TreeStructure.Check(b.Entries, "c"));
+        PreserveException e = Assert.Throws<PreserveException>(() => TreeCatalogInvariants.Enforce(b.Entries, "c"));
 
-        Assert.Contains("does not start with the root entry", e.Message);
+        Assert.Contains("the first entry must be the root", e.Message);
     }
 }
