@@ -100,6 +100,8 @@ public sealed class TreeBuilder
     /// <summary>Records another content hash for a file than its extents give (a defect of a writer).</summary>
     public void RecordContent(string path, BlobId content) => Replace(path, e => e with { Content = content });
 
+    public void Change(string path, Func<TreeEntry, TreeEntry> change) => Replace(path, change);
+
     public void ChangeOwnerAndMode(string path, long uid, string mode) => Replace(path, e => e with { Uid = uid, Mode = Octal(mode) });
 
     private void Replace(string path, Func<TreeEntry, TreeEntry> change)

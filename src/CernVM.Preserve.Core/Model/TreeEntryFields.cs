@@ -20,13 +20,15 @@ public enum TreeEntryFieldRole
 public sealed class TreeEntryField
 {
     private readonly Func<TreeEntry, TreeEntry, bool> _same;
+    private readonly Func<TreeEntry, TreeEntry, string>? _describe;
 
-    internal TreeEntryField(string name, TreeEntryFieldRole role, string[] columns, Func<TreeEntry, TreeEntry, bool> same)
+    internal TreeEntryField(string name, TreeEntryFieldRole role, string[] columns, Func<TreeEntry, TreeEntry, bool> same, Func<TreeEntry, TreeEntry, string>? describe = null)
     {
         Name = name;
         Role = role;
         Columns = columns;
         _same = same;
+        _describe = describe;
     }
 
     /// <summary>The field's name, as a diff reports it ("mode", "owner", "content").</summary>
@@ -41,6 +43,9 @@ public sealed class TreeEntryField
     public bool InEntriesTable => Name is not ("extents" or "xattrs");
 
     public bool Same(TreeEntry x, TreeEntry y) => _same(x, y);
+
+    /// <summary>How a diff names a change of this field: its name, with the old and new values where they are short ("mode 644→600").</summary>
+    public string DescribeChange(TreeEntry older, TreeEntry newer) => _describe?.Invoke(older, newer) ?? Name;
 
     public override string ToString() => Name;
 }
@@ -60,8 +65,8 @@ public static class TreeEntryFields
         new("path", TreeEntryFieldRole.Position, ["path"], static (x, y) => x.Path.AsSpan().SequenceEqual(y.Path)),
         new("kind", TreeEntryFieldRole.Recorded, ["kind"], static (x, y) => x.Kind == y.Kind),
         new("state", TreeEntryFieldRole.Recorded, ["state"], static (x, y) => x.State == y.State),
-        new("mode", TreeEntryFieldRole.Recorded, ["mode"], static (x, y) => x.Mode == y.Mode),
-        new("owner", TreeEntryFieldRole.Recorded, ["uid", "gid"], static (x, y) => x.Uid == y.Uid && x.Gid == y.Gid),
+        new("mode", TreeEntryFieldRole.Recorded, ["mode"], static (x, y) => x.Mode == y.Mode, static (x, y) => $"mode {Octal(x.Mode)}→{Octal(y.Mode)}"),
+        new("owner", TreeEntryFieldRole.Recorded, ["uid", "gid"], static (x, y) => x.Uid == y.Uid && x.Gid == y.Gid, static (x, y) => FormattableString.Invariant($"owner {x.Uid}:{x.Gid}→{y.Uid}:{y.Gid}")),
         new("owner names", TreeEntryFieldRole.Derived, ["uname", "gname"], static (x, y) => x.UserName == y.UserName && x.GroupName == y.GroupName),
         new("mtime", TreeEntryFieldRole.Recorded, ["mtime_sec", "mtime_nsec"], static (x, y) => x.MtimeSeconds == y.MtimeSeconds && x.MtimeNanoseconds == y.MtimeNanoseconds),
         new("size", TreeEntryFieldRole.Recorded, ["size"], static (x, y) => x.Size == y.Size),
@@ -109,6 +114,8 @@ public static class TreeEntryFields
         ArgumentNullException.ThrowIfNull(newer);
         return All.Where(f => f.Role == TreeEntryFieldRole.Recorded && !f.Same(older, newer));
     }
+
+    private static string Octal(int mode) => Convert.ToString(mode, 8);
 
     private static bool SameExtents(IReadOnlyList<Extent> x, IReadOnlyList<Extent> y)
     {

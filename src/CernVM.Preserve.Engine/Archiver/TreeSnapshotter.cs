@@ -4,6 +4,7 @@ using CernVM.Preserve.Catalog;
 using CernVM.Preserve.Core.Diagnostics;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Engine.Trees;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Engine.Archiver;
@@ -59,7 +60,7 @@ public sealed class TreeSnapshotter
             async () =>
             {
                 LoadedManifest? p = await LatestAsync(options.Capsule, cancellationToken).ConfigureAwait(false);
-                return (p, p is null ? [] : await LoadCatalogAsync(p, cancellationToken).ConfigureAwait(false));
+                return (p, p is null ? [] : (await TreeLoader.LoadAsync(_archive, p, cancellationToken).ConfigureAwait(false)).Entries);
             },
             cancellationToken);
         Task<(bool, IReadOnlyList<TreeEntry>)> previousRows = loading.ContinueWith(
@@ -205,13 +206,6 @@ public sealed class TreeSnapshotter
         IReadOnlyList<VersionListing> versions = await _archive.ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
         VersionListing? last = versions.LastOrDefault(v => v.Complete);
         return last is null ? null : await _archive.ReadManifestAsync(name, last.Version, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<List<TreeEntry>> LoadCatalogAsync(LoadedManifest m, CancellationToken cancellationToken)
-    {
-        BlobId id = BlobId.Parse(m.Manifest.Tree.Catalog);
-        byte[] bytes = await _archive.Blobs.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        return TreeCatalog.ReadAll(bytes, $"{_archive.Location}/{id.Key} (catalog of {m.Capsule}@v{m.Version})");
     }
 
     /// <summary>

@@ -4,8 +4,9 @@ namespace CernVM.Preserve.Engine.Trees;
 
 /// <summary>An entry present in both trees whose recorded properties differ; <see cref="Fields"/> says which.</summary>
 /// <param name="Path">The entry's path as displayed (non-UTF-8 bytes as \xHH), without the leading '/'.</param>
-/// <param name="Fields">What changed: <c>kind</c>, <c>state</c>, <c>content</c>, <c>size</c>, <c>target</c>,
-/// <c>mode OLD→NEW</c>, <c>owner U:G→U:G</c>, <c>mtime</c>, <c>device</c>, <c>xattrs</c>, <c>hardlink</c>.</param>
+/// <param name="Fields">What changed, in the catalog's column order (<c>TreeEntryFields</c>): <c>kind</c>, <c>state</c>,
+/// <c>mode OLD→NEW</c>, <c>owner U:G→U:G</c>, <c>mtime</c>, <c>size</c>, <c>device</c>, <c>target</c>, <c>content</c>, <c>xattrs</c>;
+/// then <c>hardlink</c> when the entry a hard link names moved.</param>
 public sealed record TreeChange(string Path, IReadOnlyList<string> Fields)
 {
     /// <summary>The content itself changed (content, kind or symlink target), not only metadata.</summary>
@@ -51,29 +52,12 @@ public sealed record TreeDiff(IReadOnlyList<TreeEntry> Added, IReadOnlyList<Tree
         return new TreeDiff(added, removed, changed);
     }
 
-    private static List<string> Fields(TreeEntry o, TreeEntry e)
-    {
-        var f = new List<string>();
-        if (o.Kind != e.Kind) f.Add("kind");
-        if (o.State != e.State) f.Add("state");
-        if (o.Content != e.Content) f.Add("content");
-        if (o.Size != e.Size) f.Add("size");
-        if (!(o.LinkTarget ?? []).AsSpan().SequenceEqual(e.LinkTarget ?? [])) f.Add("target");
-        if (o.Mode != e.Mode) f.Add($"mode {Octal(o.Mode)}→{Octal(e.Mode)}");
-        if (o.Uid != e.Uid || o.Gid != e.Gid) f.Add(FormattableString.Invariant($"owner {o.Uid}:{o.Gid}→{e.Uid}:{e.Gid}"));
-        if (o.MtimeSeconds != e.MtimeSeconds || o.MtimeNanoseconds != e.MtimeNanoseconds) f.Add("mtime");
-        if (o.DeviceMajor != e.DeviceMajor || o.DeviceMinor != e.DeviceMinor) f.Add("device");
-        if (!SameXAttrs(o.XAttrs, e.XAttrs)) f.Add("xattrs");
-        return f;
-    }
-
-    private static string Octal(int mode) => Convert.ToString(mode, 8);
+    // The recorded fields, from the one field list (TreeEntryFields), in the catalog's column order.
+    private static List<string> Fields(TreeEntry o, TreeEntry e) =>
+        TreeEntryFields.Differences(o, e).Select(f => f.DescribeChange(o, e)).ToList();
 
     private static byte[]? HardLinkPath(LoadedTree tree, TreeEntry e) => e.HardlinkTo is long first ? tree[first].Path : null;
 
     private static bool SameOptionalBytes(byte[]? x, byte[]? y) =>
         (x is null) == (y is null) && (x ?? []).AsSpan().SequenceEqual(y ?? []);
-
-    private static bool SameXAttrs(IReadOnlyList<XAttr> a, IReadOnlyList<XAttr> b) =>
-        a.Count == b.Count && a.Zip(b).All(p => p.First.Name.AsSpan().SequenceEqual(p.Second.Name) && p.First.Value.AsSpan().SequenceEqual(p.Second.Value));
 }

@@ -20,6 +20,27 @@ public sealed class TreeDiffTests
     }
 
     [Fact]
+    public void Compare_SeveralFieldsChanged_NamesEachInTheCatalogsColumnOrder()
+    {
+        TreeBuilder newer = Base();
+        newer.Change("etc/motd", e => e with
+        {
+            XAttrs = [new XAttr("user.note"u8.ToArray(), [1])],
+            Size = e.Size + 1,
+            MtimeNanoseconds = e.MtimeNanoseconds + 1,
+            Gid = 7,
+            Mode = TreeBuilder.Octal("640"),
+            Observed = default, // what the source observed is no change of the tree
+        });
+
+        TreeChange change = Assert.Single(TreeDiff.Compare(Tree(Base(), 1), Tree(newer, 2)).Changed);
+
+        Assert.Equal("etc/motd", change.Path);
+        Assert.Equal(["mode 644→640", "owner 0:0→0:7", "mtime", "size", "xattrs"], change.Fields);
+        Assert.False(change.IsContentChange);
+    }
+
+    [Fact]
     public void Compare_SameTree_IsSame()
     {
         TreeDiff d = TreeDiff.Compare(Tree(Base(), 1), Tree(Base(), 2));
