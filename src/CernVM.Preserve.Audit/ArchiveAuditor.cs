@@ -97,7 +97,7 @@ public sealed class ArchiveAuditor
                 started,
                 clock.Elapsed,
                 coverage,
-                [.. _versions.Where(v => v.Facts is not null).Select(v => new AuditedVersion(v.Capsule, v.Version, v.Sha256!, v.Facts!.Created, v.Facts.TreeBytes, v.KeyId is not null, v.KeyId))],
+                [.. _versions.Where(v => v.Facts is not null).Select(v => new AuditedVersion(v.Capsule, v.Version, v.Sha256!, v.Facts!.Created, v.Facts.TreeBytes, v.KeyId is not null, v.KeyId, v.Facts.RunEntries))],
                 _interrupted,
                 _present.Count,
                 _named.Count,

@@ -23,6 +23,7 @@ public static class AuditJournal
             Objects = [.. report.Versions.Select(v => new EventObject(v.Capsule, v.Version, v.ManifestSha256))],
             Detail = $"audit ({report.Coverage.Scope}): {report.Versions.Count} versions, {report.Coverage.BlobsChecked} blobs re-hashed " +
                      $"({report.Coverage.BytesChecked} bytes), {report.FilesChecked} file hashes checked, {report.Errors} errors, {report.Warnings} warnings" +
+                     (report.Functional.Count == 0 ? "" : $", {report.Functional.Count} replayed ({report.Functional.Count(f => f.Verdict == FunctionalVerdict.Match)} reproduce their references)") +
                      (report.Errors == 0 ? "" : ": " + string.Join(", ", report.Findings.Where(f => f.IsError).Select(f => f.Code.Code).Distinct())),
             PreviousEvent = await JournalChain.TailAsync(store, cancellationToken).ConfigureAwait(false),
             Fixity = report.Coverage,

@@ -3,7 +3,8 @@ using CernVM.Preserve.Core.Format;
 namespace CernVM.Preserve.Audit;
 
 /// <summary>A capsule version the audit found complete and whose manifest passed its checks.</summary>
-public sealed record AuditedVersion(string Capsule, int Version, string ManifestSha256, string Created, long TreeBytes, bool Signed, string? KeyId);
+/// <param name="RunEntries">Run entries the manifest declares (what <c>--functional</c> replays).</param>
+public sealed record AuditedVersion(string Capsule, int Version, string ManifestSha256, string Created, long TreeBytes, bool Signed, string? KeyId, int RunEntries = 0);
 
 /// <summary>What one audit found and what it covered.</summary>
 /// <param name="Archive">The store's location.</param>
@@ -34,4 +35,7 @@ public sealed record AuditReport(
 
     /// <summary>success, warning or failure, as the journal's outcome (FORMAT.md §7).</summary>
     public string Outcome => Errors > 0 ? "failure" : Warnings > 0 ? "warning" : "success";
+
+    /// <summary>With <c>--functional</c>: each replayed version's verdict (FunctionalAudit); empty otherwise.</summary>
+    public IReadOnlyList<FunctionalResult> Functional { get; init; } = [];
 }

@@ -48,6 +48,11 @@ public static class FindingCodes
     public static readonly FindingCode JournalLinkMismatch = new("AUD082", FindingSeverity.Error, "a journal event names a previous event whose SHA-256 differs (edited)");
     public static readonly FindingCode JournalFork = new("AUD083", FindingSeverity.Warning, "two journal events name the same previous event (writers raced, §7.1)");
     public static readonly FindingCode JournalUnchained = new("AUD084", FindingSeverity.Warning, "a journal event without a link after the chain began (written by an older writer)");
+    public static readonly FindingCode FunctionalDiffer = new("AUD090", FindingSeverity.Error, "a capsule's run entries, replayed (--functional), do not reproduce its reference outputs");
+    public static readonly FindingCode FunctionalFailed = new("AUD091", FindingSeverity.Error, "a capsule's replay (--functional) reached no verdict: no carrier, a guest that panicked or hung, a reference unreadable");
+
+    /// <summary>The codes only <c>--functional</c> reports: they come from a replay, not from reading the archive.</summary>
+    public static IReadOnlyList<FindingCode> Functional { get; } = [FunctionalDiffer, FunctionalFailed];
 
     /// <summary>Every code, in code order.</summary>
     public static IReadOnlyList<FindingCode> All { get; } =
@@ -61,5 +66,6 @@ public static class FindingCodes
         DphepIncomplete,
         RetentionMissing, RetentionWrongMode, RetentionExpiring,
         EventInvalid, JournalLinkMissing, JournalLinkMismatch, JournalFork, JournalUnchained,
+        FunctionalDiffer, FunctionalFailed,
     ];
 }

@@ -76,6 +76,19 @@ public static class HtmlReport
 
         h.Append("</table>\n");
 
+        if (report.Functional.Count > 0)
+        {
+            h.Append("<h2>Functional fixity</h2>\n<p>Each capsule's run entries replayed and their outputs compared with the archived references.</p>\n");
+            h.Append("<table id=\"functional\"><tr><th>Version</th><th>Verdict</th><th>How it ran</th><th>Detail</th></tr>\n");
+            foreach (FunctionalResult f in report.Functional)
+            {
+                h.Append("<tr class=\"").Append(f.Verdict == FunctionalVerdict.Match ? "good" : "bad").Append("\"><td>").Append(E(f.ToString())).Append("</td><td>")
+                 .Append(E(f.Verdict.ToString().ToLowerInvariant())).Append("</td><td>").Append(E(f.Mode)).Append("</td><td>").Append(E(f.Detail)).Append("</td></tr>\n");
+            }
+
+            h.Append("</table>\n");
+        }
+
         List<JournalEvent> audits = [.. journal.Events.Where(e => e.Fixity is not null)];
         h.Append("<h2>Archive size over time</h2>\n");
         h.Append(Chart("size-chart", audits.Select(e => (e.DateTime, (double)e.Fixity!.ArchiveBytes, e.Outcome)).ToList(), "bytes preserved (sum of the audited versions' trees)", line: true));

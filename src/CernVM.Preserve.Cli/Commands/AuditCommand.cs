@@ -8,6 +8,9 @@ using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Core.Storage;
 using CernVM.Preserve.Curation.Trees;
+using CernVM.Preserve.Cli.Composition;
+using CernVM.Preserve.Replay;
+using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Cli.Commands;
 
@@ -21,10 +24,13 @@ public static class AuditCommand
         var sample = new Option<double?>("--sample") { Description = "Re-hash PERCENT of the blobs (0 < PERCENT <= 100); successive sampled audits rotate through the archive." };
         var trust = new Option<string[]>("--trust") { Description = "A curator's public key (KEY.pub, PEM) the auditor trusts; repeatable. Versions signed otherwise are errors, unsigned ones warnings.", AllowMultipleArgumentsPerToken = false };
         var report = new Option<string?>("--report") { Description = "Also write the report as one self-contained HTML file." };
+        var functional = new Option<bool>("--functional") { Description = "Also replay each capsule's run entries (its newest audited version, or the one named) and compare every output with its reference (functional fixity; needs a carrier in the archive for the boot target)." };
+        var functionalTarget = new Option<string>("--functional-target") { Description = "Where --functional runs the entries: boot (QEMU on the carrier) or container (the host's kernel, unshare).", DefaultValueFactory = _ => "boot" };
+        var replayTo = new Option<string?>("--replay-to") { Description = "With --functional: keep each replay's outputs, report and console transcript under this new or empty directory (default: a temporary one, removed)." };
         Option<bool> json = CommonOptions.Json();
         var cmd = new Command("audit", "Check that every byte is there, unchanged, signed and locked; record the audit in the journal. Exit 3 when there is an error finding.")
         {
-            target, deep, sample, trust, report, json,
+            target, deep, sample, trust, report, functional, functionalTarget, replayTo, json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -46,6 +52,17 @@ public static class AuditCommand
                 trusted.Add(ReadTrustedKey(file));
             }
 
+            ReplayTarget replayTarget = parse.GetValue(functionalTarget) switch
+            {
+                "boot" => ReplayTarget.Boot,
+                "container" => ReplayTarget.Container,
+                var other => throw new PreserveException(FailureKind.Usage, $"--functional-target {other}: use boot or container."),
+            };
+            if (!parse.GetValue(functional) && (parse.GetResult(functionalTarget) is { Implicit: false } || parse.GetValue(replayTo) is not null))
+            {
+                throw new PreserveException(FailureKind.Usage, "--functional-target and --replay-to go with --functional.");
+            }
+
             string? reportPath = parse.GetValue(report);
             ArchiveLocation location = CommonOptions.Location(parse);
             if (location.LocalPath is string dir && !Directory.Exists(dir))
@@ -61,6 +78,11 @@ public static class AuditCommand
                 percent ?? 0,
                 trusted);
             AuditReport result = await ArchiveAuditor.RunAsync(store, options, ct);
+            if (parse.GetValue(functional))
+            {
+                result = await FunctionalAsync(parse.GetValue(json), location, result, replayTarget, parse.GetValue(replayTo), ct);
+            }
+
             // FORMAT.md §7.2: the audit is recorded. An officer reading with credentials that cannot write still
             // gets the findings; the report says the audit is not in the journal.
             string? recorded;
@@ -104,6 +126,34 @@ public static class AuditCommand
         return cmd;
     }
 
+    // Functional fixity: the replays run after the archive was read, one capsule at a time, into DIR/NAME-vN.
+    private static async Task<AuditReport> FunctionalAsync(bool quiet, ArchiveLocation location, AuditReport result, ReplayTarget target, string? keep, CancellationToken ct)
+    {
+        string directory = keep ?? Directory.CreateTempSubdirectory("cvmpreserve-audit-replay-").FullName;
+        if (keep is not null && Directory.Exists(keep) && Directory.EnumerateFileSystemEntries(keep).Any())
+        {
+            throw new PreserveException(FailureKind.Usage, $"--replay-to {keep}: the directory must be new or empty.");
+        }
+
+        try
+        {
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(location, ArchiveAccess.Read, ct);
+            var check = new ReplayFunctionalCheck(archive, target, directory, ProducerInfo.Current, quiet ? null : p => Console.Error.WriteLine("  " + p + " …"));
+            return await FunctionalAudit.RunAsync(
+                result,
+                check,
+                quiet ? null : v => Console.Error.WriteLine($"replaying {v.Capsule}@v{v.Version} ({v.RunEntries} run entries, {(target == ReplayTarget.Boot ? "QEMU boot" : "container")}) …"),
+                ct);
+        }
+        finally
+        {
+            if (keep is null)
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
     private static string ReadTrustedKey(string file)
     {
         string pem;
@@ -133,6 +183,11 @@ public static class AuditCommand
         Output.Line($"blobs          {r.BlobsPresent:N0} present, {r.BlobsNamed:N0} named");
         Output.Line($"fixity         {r.Coverage.Scope}: {r.Coverage.BlobsChecked:N0} blobs re-hashed ({Output.Size(r.Coverage.BytesChecked)}), blob ids {r.Coverage.From}–{r.Coverage.To}, {r.FilesChecked:N0} file hashes checked");
         Output.Line($"journal        {r.Journal.Events.Count} events, chain {(r.Journal.ChainIntact ? "intact" : "BROKEN")}");
+        foreach (FunctionalResult f in r.Functional)
+        {
+            Output.Line($"functional     {f}: {f.Verdict.ToString().ToLowerInvariant()} ({f.Mode}){(f.Verdict == FunctionalVerdict.Match ? "" : ": " + f.Detail)}");
+        }
+
         Output.Line($"took           {Output.Duration(r.Duration)}");
         Output.Line($"recorded as    {eventKey ?? "(not recorded)"}");
         Output.Line($"result         {r.Errors} errors, {r.Warnings} warnings");
@@ -169,6 +224,15 @@ public static class AuditCommand
         ["blobsNamed"] = r.BlobsNamed,
         ["filesChecked"] = r.FilesChecked,
         ["journal"] = new JsonObject { ["events"] = r.Journal.Events.Count, ["chainIntact"] = r.Journal.ChainIntact, ["head"] = r.Journal.Head?.Key },
+        ["functional"] = new JsonArray([.. r.Functional.Select(f => (JsonNode)new JsonObject
+        {
+            ["capsule"] = f.Capsule,
+            ["version"] = f.Version,
+            ["verdict"] = f.Verdict.ToString().ToLowerInvariant(),
+            ["mode"] = f.Mode,
+            ["detail"] = f.Detail,
+            ["differing"] = new JsonArray([.. f.Differing.Select(d => (JsonNode)JsonValue.Create(d))]),
+        })]),
         ["findings"] = new JsonArray([.. r.Findings.Select(FindingJson)]),
     };
 
