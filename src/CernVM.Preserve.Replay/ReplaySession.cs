@@ -169,14 +169,16 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
                 TimeSpan timeout = request.GuestTimeout ?? BootAllowance + entries.Aggregate(TimeSpan.Zero, (t, e) => t + e.Timeout);
                 string transcript = Path.Combine(dir, "console.log");
                 var boot = new BootRequest(kit.Kernel, initrd, image, resultsDisk, kernelArgs, transcript, request.Shell ? request.GuestTimeout ?? TimeSpan.FromHours(12) : timeout, request.MemoryMegabytes, Console: request.Shell);
-                IReadOnlyList<string> command = QemuBoot.CommandLine("qemu-system-x86_64", boot);
                 if (!request.Boot)
                 {
                     done = true;
-                    return new ReplayOutcome(null, dir, image, initrd, command);
+                    return new ReplayOutcome(null, dir, image, initrd, QemuBoot.CommandLine("qemu-system-x86_64", boot));
                 }
 
-                progress?.Invoke($"booting {m.Capsule}@v{m.Version} on {carrierVersion.Capsule}@v{carrierVersion.Version} (QEMU, TCG, at most {timeout.TotalSeconds:0} s)");
+                AcceleratorChoice accelerator = await AcceleratorProbe.ChooseAsync(QemuBoot.Locate(), kit.Kernel, kit.Initramfs, work, cancellationToken).ConfigureAwait(false);
+                decisions.Add($"accelerator {accelerator.Name}: {accelerator.Reason}");
+                boot = boot with { Accelerator = accelerator.Name };
+                progress?.Invoke($"booting {m.Capsule}@v{m.Version} on {carrierVersion.Capsule}@v{carrierVersion.Version} (QEMU, {accelerator.Name.ToUpperInvariant()}, at most {timeout.TotalSeconds:0} s)");
                 outcome = await QemuBoot.RunAsync(boot, cancellationToken).ConfigureAwait(false);
                 timings["boot"] = outcome.Elapsed.TotalSeconds;
                 mode = "boot: QEMU " + outcome.Accelerator + ", carrier kernel";

@@ -28,11 +28,13 @@ public enum GuestEnd
 public sealed record BootOutcome(GuestEnd End, string Reason, TimeSpan Elapsed, string Accelerator, IReadOnlyList<string> CommandLine);
 
 /// <summary>What to boot: the carrier's kernel and initrd, the two disks, the kernel command line, the limits.</summary>
-public sealed record BootRequest(string Kernel, string Initrd, string Image, string ResultsDisk, string KernelArguments, string Transcript, TimeSpan Timeout, int MemoryMegabytes = 512, bool Console = false);
+/// <param name="Accelerator"><c>tcg</c>, or <c>kvm</c> when <see cref="AcceleratorProbe"/> showed that KVM boots a guest here.</param>
+public sealed record BootRequest(string Kernel, string Initrd, string Image, string ResultsDisk, string KernelArguments, string Transcript, TimeSpan Timeout, int MemoryMegabytes = 512, bool Console = false, string Accelerator = "tcg");
 
 /// <summary>
-/// Boots a replay guest with qemu-system-x86_64, without network, under TCG (KVM on this kind of host is present
-/// but hangs guests, so it is never assumed), always bounded by a timeout. The serial console goes to the
+/// Boots a replay guest with qemu-system-x86_64, without network, under TCG or, where <see cref="AcceleratorProbe"/>
+/// showed that it works, KVM (on some hosts /dev/kvm is present but hangs guests, so it is never assumed), always
+/// bounded by a timeout. The serial console goes to the
 /// transcript file (or, for <see cref="BootRequest.Console"/>, to the terminal).
 /// </summary>
 public static class QemuBoot
@@ -46,7 +48,7 @@ public static class QemuBoot
         ArgumentNullException.ThrowIfNull(r);
         return
         [
-            qemu, "-machine", "accel=tcg", "-cpu", "max", "-m", r.MemoryMegabytes.ToString(CultureInfo.InvariantCulture), "-smp", "1",
+            qemu, "-machine", r.Accelerator == "kvm" ? "accel=kvm" : "accel=tcg", "-cpu", r.Accelerator == "kvm" ? "host" : "max", "-m", r.MemoryMegabytes.ToString(CultureInfo.InvariantCulture), "-smp", "1",
             "-nodefaults", "-no-reboot", "-display", "none",
             .. r.Console ? new[] { "-serial", "stdio" } : ["-serial", "file:" + r.Transcript],
             "-kernel", r.Kernel, "-initrd", r.Initrd, "-append", r.KernelArguments,
@@ -104,12 +106,12 @@ public static class QemuBoot
         if (request.Console)
         {
             // The console was the terminal's: nothing to read back, the person saw it all.
-            return new BootOutcome(hung ? GuestEnd.Hung : GuestEnd.Completed, hung ? FormattableString.Invariant($"the session did not end within {request.Timeout.TotalSeconds:0} s and was stopped") : $"the console session ended (QEMU exit code {p.ExitCode})", clock.Elapsed, "tcg", line);
+            return new BootOutcome(hung ? GuestEnd.Hung : GuestEnd.Completed, hung ? FormattableString.Invariant($"the session did not end within {request.Timeout.TotalSeconds:0} s and was stopped") : $"the console session ended (QEMU exit code {p.ExitCode})", clock.Elapsed, request.Accelerator, line);
         }
 
         string transcript = File.Exists(request.Transcript) ? await File.ReadAllTextAsync(request.Transcript, CancellationToken.None).ConfigureAwait(false) : "";
         (GuestEnd end, string reason) = Judge(transcript, hung, request.Timeout, p.ExitCode, await stderr.ConfigureAwait(false));
-        return new BootOutcome(end, reason, clock.Elapsed, "tcg", line);
+        return new BootOutcome(end, reason, clock.Elapsed, request.Accelerator, line);
     }
 
     /// <summary>The verdict from the console transcript: the carrier's markers first, then a panic, then the clock.</summary>
