@@ -48,6 +48,19 @@ public sealed record ReplayRequest
 
     /// <summary>Who replays, for the journal.</summary>
     public required Producer Agent { get; init; }
+
+    /// <summary>Which kernel boots the guest: the carrier's (the default) or the capsule's own (<c>--kernel archived</c>).</summary>
+    public ReplayKernel Kernel { get; init; }
+}
+
+/// <summary>Which kernel a replay boots.</summary>
+public enum ReplayKernel
+{
+    /// <summary>The carrier's maintained kernel.</summary>
+    Carrier,
+
+    /// <summary>The capsule's own kernel (its <c>boot</c> component), with its modules from its tree and the carrier's init.</summary>
+    Archived,
 }
 
 /// <summary>What a replay produced: the report (after a boot), the work files, and the QEMU command line.</summary>
@@ -146,6 +159,15 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
                 carrierVersion = await carriers.ResolveAsync(request.Carrier, cancellationToken).ConfigureAwait(false);
                 CarrierKit kit = await carriers.FetchAsync(carrierVersion, Path.Combine(work, "carrier"), cancellationToken).ConfigureAwait(false);
                 carrierUse = new CarrierUse(carrierVersion.Capsule.Value, carrierVersion.Version, kit.Describe());
+                ArchivedKernelPlan? archived = null;
+                if (request.Kernel == ReplayKernel.Archived)
+                {
+                    // Before the image is built: a kernel that cannot boot the replay is said at once.
+                    archived = await ArchivedKernel.PrepareAsync(archive, m, treeDir, kit, work, cancellationToken).ConfigureAwait(false);
+                    decisions.AddRange(archived.Notes);
+                    kit = archived.Kit;
+                }
+
                 UserlandDecision userland = LegacyUserland.Decide(m.Manifest.Components?.Os, kit);
 
                 progress?.Invoke($"building the image of {m.Capsule}@v{m.Version}");
@@ -157,7 +179,7 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
 
                 clock.Restart();
                 string initrd = Path.Combine(work, "initrd.img");
-                WriteInitrd(kit, ReplayJob.Write(request.Shell ? [] : entries, built.FileSystem, request.Shell), initrd);
+                WriteInitrd(kit, ReplayJob.Write(request.Shell ? [] : entries, built.FileSystem, request.Shell), archived?.ModuleFiles, initrd);
                 string resultsDisk = Path.Combine(work, "results.raw");
                 long referenceBytes = references.Values.Sum(r => (long?)r?.Length ?? 0);
                 ResultsDisk.Create(resultsDisk, Math.Max(256L << 20, (referenceBytes * 4) + (64L << 20)));
@@ -165,7 +187,7 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
 
                 // panic=-1 with QEMU's -no-reboot turns a panic into an exit; no_timer_check: under TCG on a busy host
                 // the kernel's IO-APIC timer test can fail and panic ("IO-APIC + timer doesn't work!"), seen here.
-                kernelArgs = string.Join(' ', new[] { "console=ttyS0", "quiet", "panic=-1", "no_timer_check" }.Concat(userland.KernelArguments));
+                kernelArgs = string.Join(' ', new[] { "console=ttyS0", "quiet", "panic=-1", "no_timer_check" }.Concat(archived?.RecordedArguments ?? []).Concat(userland.KernelArguments).Distinct(StringComparer.Ordinal));
                 TimeSpan timeout = request.GuestTimeout ?? BootAllowance + entries.Aggregate(TimeSpan.Zero, (t, e) => t + e.Timeout);
                 string transcript = Path.Combine(dir, "console.log");
                 var boot = new BootRequest(kit.Kernel, initrd, image, resultsDisk, kernelArgs, transcript, request.Shell ? request.GuestTimeout ?? TimeSpan.FromHours(12) : timeout, request.MemoryMegabytes, Console: request.Shell);
@@ -181,7 +203,7 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
                 progress?.Invoke($"booting {m.Capsule}@v{m.Version} on {carrierVersion.Capsule}@v{carrierVersion.Version} (QEMU, {accelerator.Name.ToUpperInvariant()}, at most {timeout.TotalSeconds:0} s)");
                 outcome = await QemuBoot.RunAsync(boot, cancellationToken).ConfigureAwait(false);
                 timings["boot"] = outcome.Elapsed.TotalSeconds;
-                mode = "boot: QEMU " + outcome.Accelerator + ", carrier kernel";
+                mode = "boot: QEMU " + outcome.Accelerator + (archived is null ? ", carrier kernel" : $", the capsule's own kernel {kit.KernelRelease}");
                 if (request.Shell)
                 {
                     // A console session verifies nothing: no report, no journal event; the exit says how it ended.
@@ -318,11 +340,35 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
         return s.ToString();
     }
 
-    private static void WriteInitrd(CarrierKit kit, string job, string path)
+    // The job, and for an archived kernel its modules and the list the carrier's init loads (replacing the carrier's
+    // own list: a later archive's file overwrites an earlier one's).
+    private static void WriteInitrd(CarrierKit kit, string job, IReadOnlyList<(string Path, byte[] Content)>? modules, string path)
     {
         var cpio = new NewcArchive();
         cpio.AddDirectory("job");
         cpio.AddFile("job/job.sh", Encoding.UTF8.GetBytes(job));
+        if (modules is not null)
+        {
+            var made = new HashSet<string>(StringComparer.Ordinal);
+            foreach ((string module, byte[] content) in modules)
+            {
+                string full = "lib/modules/" + module;
+                for (int i = full.IndexOf('/', StringComparison.Ordinal); i > 0; i = full.IndexOf('/', i + 1))
+                {
+                    if (made.Add(full[..i]))
+                    {
+                        cpio.AddDirectory(full[..i]);
+                    }
+                }
+
+                cpio.AddFile(full, content);
+            }
+
+            cpio.AddDirectory("etc");
+            cpio.AddDirectory("etc/carrier");
+            cpio.AddFile("etc/carrier/modules", Encoding.UTF8.GetBytes(string.Concat(modules.Select(x => x.Path + "\n"))));
+        }
+
         using var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
         using (FileStream carrier = File.OpenRead(kit.Initramfs))
         {

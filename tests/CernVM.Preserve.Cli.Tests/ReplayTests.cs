@@ -329,6 +329,75 @@ public class ReplayTests(ReplayArchive fixture) : IClassFixture<ReplayArchive>
         Assert.False(File.Exists(t["out/console.log"]));
     }
 
+    [Fact]
+    public void ReplayKernelArchived_CapsulesOwnKernelAndModules_BootsWithTheRecordedCommandLineAndMatches()
+    {
+        (string release, string spec) = ArchivedKernelCapsule("own-kernel", keepOverlayModule: true);
+        ReplayArchive.Require(CliRunner.Run("snapshot", spec, "--archive", fixture.Archive));
+
+        CliResult r = Replay("own-kernel", "own-kernel", "--kernel", "archived", "--verify", "--keep");
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains($"mode       boot: QEMU tcg, the capsule's own kernel {release}", r.Stdout);
+        Assert.Contains($"decided    kernel archived: /boot/vmlinuz-{release} ({release}), booted with the carrier's init; modules from the tree's /lib/modules/{release}: overlay.ko", r.Stdout);
+        Assert.Contains("decided    recorded command line kept: elevator=noop; dropped: ro root=/dev/sda1 quiet", r.Stdout);
+        Assert.Matches(@"cmdline    console=ttyS0 quiet panic=-1 no_timer_check elevator=noop", r.Stdout);
+        Assert.Matches(@"alpha-histogram\s+/tmp/alpha-out/histogram.txt\s+exact\s+match", r.Stdout);
+
+        // The guest booted the capsule's kernel bytes, and its init loaded the module from the capsule's tree.
+        Assert.Equal(File.ReadAllBytes(Path.Combine(fixture.Kit, "vmlinuz")), File.ReadAllBytes(fixture.Dir["own-kernel/work/archived-kernel"]));
+        byte[] initrd = File.ReadAllBytes(fixture.Dir["own-kernel/work/initrd.img"]);
+        Assert.True(initrd.AsSpan().IndexOf("lib/modules/archived/kernel/fs/overlayfs/overlay.ko"u8) > 0, "the capsule's module is in the initramfs");
+        Assert.Contains("CVMPRESERVE-ROOT-MOUNTED", File.ReadAllText(fixture.Dir["own-kernel/console.log"]));
+    }
+
+    [Fact]
+    public void ReplayKernelArchived_KernelLackingWhatTheReplayNeeds_Exits2BeforeBootingSayingWhatToUse()
+    {
+        (_, string spec) = ArchivedKernelCapsule("old-kernel", keepOverlayModule: false);
+        CliRunner.Sh($"sed -i 's/^CONFIG_BLK_DEV_NVME=.*/# CONFIG_BLK_DEV_NVME is not set/' '{fixture.Dir["env-old-kernel"]}'/boot/config-*");
+        ReplayArchive.Require(CliRunner.Run("snapshot", spec, "--archive", fixture.Archive));
+
+        CliResult r = Replay("old-kernel", "old-kernel", "--kernel", "archived", "--verify");
+
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("old-kernel@v1's own kernel cannot boot a replay: ", r.Stderr);
+        Assert.Contains("no NVMe driver (the replay's disks): CONFIG_BLK_DEV_NVME is not set (Linux 3.3 and later have it)", r.Stderr);
+        Assert.Contains("no overlay file system (the read-only image under a discarded tmpfs): CONFIG_OVERLAY_FS=m, but its tree's /lib/modules/", r.Stderr);
+        Assert.Contains("Boot it on the carrier's kernel instead (leave out --kernel archived).", r.Stderr);
+        Assert.DoesNotContain("booting", r.Stderr);
+        Assert.False(File.Exists(fixture.Dir["old-kernel/report.json"]));
+
+        CliResult none = Replay("no-kernel", "demo-aleph", "--kernel", "archived");
+        Assert.Equal(2, none.ExitCode);
+        Assert.Contains("demo-aleph@v1 records no kernel (its manifest has no boot.kernel): boot it on the carrier's kernel instead", none.Stderr);
+        CliResult both = Replay("both", "demo-aleph", "--kernel", "archived", "--target", "container");
+        Assert.Equal(2, both.ExitCode);
+    }
+
+    /// <summary>The demo tree with the carrier package's own kernel, config and overlay module placed as a distribution installs them.</summary>
+    private (string Release, string Spec) ArchivedKernelCapsule(string name, bool keepOverlayModule)
+    {
+        string release = (string)JsonNode.Parse(File.ReadAllText(Path.Combine(fixture.Kit, "carrier.json")))!["kernelRelease"]!;
+        string env = fixture.Dir["env-" + name];
+        string modules = $"{env}/lib/modules/{release}";
+        CliRunner.Sh($"""
+            set -e
+            cp -a '{fixture.Dir["env"]}' '{env}'
+            mkdir -p '{env}/boot' '{modules}/kernel/fs/overlayfs'
+            cp '{fixture.Kit}/vmlinuz' '{env}/boot/vmlinuz-{release}'
+            cp '{fixture.Kit}/config' '{env}/boot/config-{release}'
+            echo 'kernel/fs/overlayfs/overlay.ko:' > '{modules}/modules.dep'
+            if {(keepOverlayModule ? "true" : "false")}; then
+              cd '{modules}' && zcat '{fixture.Kit}/initramfs.cpio.gz' | cpio -i --quiet --to-stdout lib/modules/kernel/fs/overlayfs/overlay.ko > kernel/fs/overlayfs/overlay.ko
+            fi
+            """);
+        string spec = File.ReadAllText(fixture.Spec(name + ".yaml", env)).Replace("name: demo-aleph", "name: " + name)
+            + $"boot:\n  kernel: /boot/vmlinuz-{release}\n  cmdline: \"ro root=/dev/sda1 quiet elevator=noop\"\n";
+        File.WriteAllText(fixture.Dir[name + ".yaml"], spec);
+        return (release, fixture.Dir[name + ".yaml"]);
+    }
+
     private CliResult FaultCapsule(string name, string command, string timeout)
     {
         string env = fixture.Dir["env-" + name];

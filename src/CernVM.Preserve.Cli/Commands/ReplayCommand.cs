@@ -25,11 +25,12 @@ public static class ReplayCommand
         var guestTimeout = new Option<string?>("--guest-timeout") { Description = "Time limit of the whole guest (30s, 10m); default: 2 minutes plus every run entry's timeout." };
         var target = new Option<string>("--target") { Description = "Where the run entries run: boot (a QEMU guest on the carrier) or container (the reconstituted tree on this host's kernel, unshare, no boot).", DefaultValueFactory = _ => "boot" };
         var shell = new Option<bool>("--shell") { Description = "Boot the environment with its console on this terminal (a shell inside the tree; nothing written is kept); runs no entry." };
+        var kernel = new Option<string>("--kernel") { Description = "Which kernel boots the guest: carrier (the carrier's maintained kernel) or archived (the capsule's own, from its boot component, with its modules from its tree; refused before booting when it lacks what the replay needs).", DefaultValueFactory = _ => "carrier" };
         var memory = new Option<int>("--memory") { Description = "Guest memory in MiB.", DefaultValueFactory = _ => 512 };
         Option<bool> json = CommonOptions.Json();
         var cmd = new Command("replay", "Boot a capsule on today's QEMU without network, run its run entries and compare every output with its reference.")
         {
-            reference, to, boot, verify, keep, carrier, guestTimeout, target, shell, memory, json,
+            reference, to, boot, verify, keep, carrier, guestTimeout, target, shell, kernel, memory, json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -46,6 +47,17 @@ public static class ReplayCommand
                 "container" => ReplayTarget.Container,
                 var other => throw new PreserveException(FailureKind.Usage, $"--target {other}: use boot or container."),
             };
+            ReplayKernel which = parse.GetValue(kernel) switch
+            {
+                "carrier" => ReplayKernel.Carrier,
+                "archived" => ReplayKernel.Archived,
+                var other => throw new PreserveException(FailureKind.Usage, $"--kernel {other}: use carrier or archived."),
+            };
+            if (which == ReplayKernel.Archived && where == ReplayTarget.Container)
+            {
+                throw new PreserveException(FailureKind.Usage, "--kernel archived boots the capsule's kernel; --target container runs on this host's kernel: choose one.");
+            }
+
             if (parse.GetValue(shell) && (parse.GetValue(verify) || where == ReplayTarget.Container))
             {
                 throw new PreserveException(FailureKind.Usage, "--shell boots the environment for a person at the console; it cannot be combined with --verify or --target container.");
@@ -69,6 +81,7 @@ public static class ReplayCommand
                     Directory = directory,
                     Boot = parse.GetValue(boot) || parse.GetValue(verify) || parse.GetValue(shell) || where == ReplayTarget.Container,
                     Target = where,
+                    Kernel = which,
                     Shell = parse.GetValue(shell),
                     Verify = parse.GetValue(verify),
                     Keep = parse.GetValue(keep),
