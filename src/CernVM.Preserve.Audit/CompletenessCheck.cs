@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Core.Storage;
+
+namespace CernVM.Preserve.Audit;
+
+/// <summary>FORMAT.md §6, §8: the tree catalogs opened, every blob a manifest or catalog names present; orphans.</summary>
+internal sealed class CompletenessCheck(AuditContext ctx)
+{
+    private const string CatalogPath = AuditContext.CatalogPath;
+
+    public async Task OpenCatalogsAsync(string scratch, CancellationToken cancellationToken)
+    {
+        foreach (VersionState v in ctx.Versions.Where(v => v.Facts is not null))
+        {
+            if (!BlobId.TryParse(v.Facts!.Catalog, out BlobId id))
+            {
+                continue;
+            }
+
+            ctx.Named.Add(id);
+            if (!ctx.Present.Contains(id))
+            {
+                continue; // reported with every other missing blob
+            }
+
+            using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
+            using RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, id.ToString(), out string? problem);
+            if (content is null)
+            {
+                ctx.Corrupt.TryAdd(id, 0);
+                continue; // reported as a corrupt blob below, with every version it affects
+            }
+
+            Interlocked.Increment(ref ctx.BlobsChecked);
+            Interlocked.Add(ref ctx.BytesChecked, content.Length);
+            v.Catalog = CatalogDatabase.Open(content.Span, scratch, out string? invalid);
+            if (v.Catalog is null)
+            {
+                ctx.Findings.Add(new Finding(FindingCodes.CatalogInvalid, id.Key, $"{id.Key} (catalog of {v.Capsule}@v{v.Version}): {invalid}.",
+                    [new AffectedVersion(v.Capsule, v.Version, [CatalogPath])]));
+            }
+        }
+    }
+
+    public void CollectNamedBlobs()
+    {
+        foreach (VersionState v in ctx.Versions.Where(v => v.Facts is not null))
+        {
+            foreach ((string _, string blob) in v.Facts!.NamedBlobs)
+            {
+                ctx.Named.Add(BlobId.Parse(blob));
+            }
+
+            if (v.Catalog is not null)
+            {
+                foreach (string blob in v.Catalog.Blobs())
+                {
+                    if (BlobId.TryParse(blob, out BlobId id))
+                    {
+                        ctx.Named.Add(id);
+                    }
+                }
+            }
+        }
+    }
+
+    // Every blob a manifest or catalog names is present (FORMAT.md §8: blobs before manifests); blobs nothing
+    // names are a warning only: an interrupted snapshot leaves them, and a later one may name them.
+    public void CheckCompleteness()
+    {
+        foreach (BlobId id in ctx.Named.Where(id => !ctx.Present.Contains(id)).Order())
+        {
+            IReadOnlyList<AffectedVersion> affected = ctx.Affected(id);
+            ctx.Findings.Add(new Finding(FindingCodes.BlobMissing, id.Key,
+                $"{id.Key} is missing; it holds data of {AuditContext.Describe(affected)}.", affected));
+        }
+
+        // Orphans are judged only when every catalog could be read: a blob named only by a lost catalog is not one.
+        if (!ctx.Filtered && ctx.Versions.All(v => v.Facts is null || v.Catalog is not null))
+        {
+            foreach (BlobId id in ctx.Present.Where(id => !ctx.Named.Contains(id)).Order())
+            {
+                ctx.Findings.Add(new Finding(FindingCodes.BlobOrphan, id.Key, $"{id.Key}: no version names it (left by an interrupted snapshot, or its versions were deaccessioned)."));
+            }
+        }
+    }
+}

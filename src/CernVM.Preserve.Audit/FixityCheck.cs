@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Core.Storage;
+
+namespace CernVM.Preserve.Audit;
+
+/// <summary>Bit fixity (FORMAT.md §4.1, §6.3, §7.2): the share of blobs this audit re-hashes, each decoded and hashed, and every file's content hash checked against its bytes.</summary>
+internal sealed class FixityCheck(AuditContext ctx)
+{
+    private const string CatalogPath = AuditContext.CatalogPath;
+
+    // The share of the blob-id space (first 32 bits) this audit re-hashes (FORMAT.md §7.2): all of it for
+    // --deep; for --sample, the next share after the one the newest sampled audit covered, so that successive
+    // sampled audits go round the whole archive.
+    public (ulong From, ulong To) Range(JournalCheck journal)
+    {
+        const ulong End = 1UL << 32;
+        switch (ctx.Options.Scope)
+        {
+            case FixityScope.Deep:
+                return (0, End);
+            case FixityScope.Sample:
+                ulong from = 0;
+                if (journal.Events.LastOrDefault(e => e.Fixity?.Scope == "sample") is { Fixity: { } last })
+                {
+                    from = last.To == "100000000" ? 0 : ulong.Parse(last.To, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                }
+
+                ulong width = (ulong)Math.Ceiling(Math.Clamp(ctx.Options.SamplePercent, 0, 100) / 100.0 * End);
+                return (from, Math.Min(End, from + Math.Max(1, width)));
+            default:
+                return (0, 0);
+        }
+    }
+
+    private static ulong Position(BlobId id)
+    {
+        byte[] d = id.ToDigest();
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(d);
+    }
+
+    public async Task RunAsync(ulong from, ulong to, CancellationToken cancellationToken)
+    {
+        List<VersionState> withCatalog = [.. ctx.Versions.Where(v => v.Catalog is not null)];
+        var catalogs = ctx.Versions.Where(v => v.Facts is not null && BlobId.TryParse(v.Facts.Catalog, out _)).Select(v => BlobId.Parse(v.Facts!.Catalog)).ToHashSet();
+        IEnumerable<BlobId> toCheck = ctx.Named.Where(id => ctx.Present.Contains(id) && !catalogs.Contains(id) && Position(id) >= from && Position(id) < to).Order();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = ctx.Options.EffectiveParallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(toCheck, options, async (id, ct) =>
+        {
+            using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, ct).ConfigureAwait(false);
+            string hex = id.ToString();
+            using RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, hex, out _);
+            if (content is null)
+            {
+                ctx.Corrupt.TryAdd(id, 0);
+                return;
+            }
+
+            Interlocked.Increment(ref ctx.BlobsChecked);
+            Interlocked.Add(ref ctx.BytesChecked, content.Length);
+            foreach (VersionState v in withCatalog)
+            {
+                foreach (WholeFileSlice f in v.Catalog!.WholeFilesIn(hex))
+                {
+                    CheckWholeFile(v, hex, content, f);
+                }
+            }
+        }).ConfigureAwait(false);
+
+        foreach (BlobId id in ctx.Corrupt.Keys.Order())
+        {
+            IReadOnlyList<AffectedVersion> affected = ctx.Affected(id);
+            using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
+            string problem = "it vanished while the audit read it";
+            if (frame is not null)
+            {
+                using RentedBytes? again = BlobFrame.Decode(frame.Span, id.ToString(), out string? p);
+                problem = again is null ? p! : "it read back differently";
+            }
+
+            ctx.Findings.Add(new Finding(FindingCodes.BlobCorrupt, id.Key, $"{id.Key} is corrupt: {problem}; it holds data of {AuditContext.Describe(affected)}.", affected));
+        }
+
+        if (ctx.Options.Scope == FixityScope.Deep)
+        {
+            foreach (VersionState v in withCatalog)
+            {
+                await Parallel.ForEachAsync(v.Catalog!.PiecedFiles(), options, async (file, ct) =>
+                    await CheckPiecedFileAsync(v, file.Entry, file.Content, file.Size, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void CheckWholeFile(VersionState v, string blob, RentedBytes content, WholeFileSlice f)
+    {
+        // FORMAT.md §6.3: a file held whole by one extent; when it is the whole blob and the content is the
+        // blob's id, the blob's own hash has just checked it.
+        if (f.BlobOffset < 0 || f.BlobOffset + f.Length > content.Length)
+        {
+            ContentMismatch(v, f.Entry, $"its extent reaches past the end of blob {blob} ({content.Length} bytes)");
+            return;
+        }
+
+        string key = $"{f.Content}:{blob}:{f.BlobOffset}:{f.Length}";
+        if ((f.Content == blob && f.BlobOffset == 0 && f.Length == content.Length) || ctx.FilesVerified.ContainsKey(key))
+        {
+            Interlocked.Increment(ref ctx.FilesChecked);
+            return;
+        }
+
+        string actual = Convert.ToHexStringLower(SHA256.HashData(content.Span.Slice((int)f.BlobOffset, (int)f.Length)));
+        Interlocked.Increment(ref ctx.FilesChecked);
+        if (actual != f.Content)
+        {
+            ContentMismatch(v, f.Entry, $"its bytes hash to {actual}, the catalog says {f.Content}");
+            return;
+        }
+
+        ctx.FilesVerified.TryAdd(key, 0);
+    }
+
+    private async Task CheckPiecedFileAsync(VersionState v, long entry, string expected, long size, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<(long Offset, long Length, string Blob, long BlobOffset)> extents = v.Catalog!.ExtentsOf(entry);
+        string key = expected + ":" + string.Join(',', extents.Select(x => $"{x.Offset}+{x.Length}@{x.Blob}+{x.BlobOffset}")) + ":" + size.ToString(CultureInfo.InvariantCulture);
+        if (ctx.FilesVerified.ContainsKey(key))
+        {
+            Interlocked.Increment(ref ctx.FilesChecked);
+            return;
+        }
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] zeros = new byte[64 * 1024];
+        long position = 0;
+        void Zeros(long count)
+        {
+            while (count > 0)
+            {
+                int n = (int)Math.Min(count, zeros.Length);
+                hash.AppendData(zeros, 0, n);
+                count -= n;
+            }
+        }
+
+        foreach ((long offset, long length, string blob, long blobOffset) in extents)
+        {
+            if (!BlobId.TryParse(blob, out BlobId id) || !ctx.Present.Contains(id) || ctx.Corrupt.ContainsKey(id))
+            {
+                return; // the blob is reported as missing or corrupt, naming this file
+            }
+
+            if (offset < position)
+            {
+                ContentMismatch(v, entry, "its extents overlap");
+                return;
+            }
+
+            Zeros(offset - position);
+            using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
+            using RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, blob, out _);
+            if (content is null)
+            {
+                ctx.Corrupt.TryAdd(id, 0);
+                return;
+            }
+
+            if (blobOffset < 0 || blobOffset + length > content.Length)
+            {
+                ContentMismatch(v, entry, $"an extent reaches past the end of blob {blob}");
+                return;
+            }
+
+            hash.AppendData(content.Span.Slice((int)blobOffset, (int)length));
+            position = offset + length;
+        }
+
+        if (position > size)
+        {
+            ContentMismatch(v, entry, $"its extents reach past its size {size}");
+            return;
+        }
+
+        Zeros(size - position);
+        string actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        Interlocked.Increment(ref ctx.FilesChecked);
+        if (actual != expected)
+        {
+            ContentMismatch(v, entry, $"its bytes hash to {actual}, the catalog says {expected}");
+            return;
+        }
+
+        ctx.FilesVerified.TryAdd(key, 0);
+    }
+
+    private void ContentMismatch(VersionState v, long entry, string problem)
+    {
+        IReadOnlyList<string> paths = v.Catalog!.PathsOf(entry);
+        ctx.Findings.Add(new Finding(FindingCodes.ContentMismatch, $"{v.Prefix}manifest.json:{paths.FirstOrDefault()}",
+            $"{v.Capsule}@v{v.Version} {paths.FirstOrDefault()}: {problem}.", [new AffectedVersion(v.Capsule, v.Version, paths)]));
+    }
+}
