@@ -65,6 +65,7 @@ public static class FunctionalAudit
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(replay);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var results = new List<FunctionalResult>();
         var findings = new List<Finding>(report.Findings);
         foreach (AuditedVersion v in Selected(report))
@@ -92,6 +93,7 @@ public static class FunctionalAudit
         {
             Findings = [.. findings.OrderBy(f => f.Code.Code, StringComparer.Ordinal).ThenBy(f => f.Subject, StringComparer.Ordinal)],
             Functional = results,
+            Duration = report.Duration + clock.Elapsed,
         };
     }
 }

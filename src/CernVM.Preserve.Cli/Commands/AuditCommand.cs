@@ -142,7 +142,7 @@ public static class AuditCommand
             return await FunctionalAudit.RunAsync(
                 result,
                 check,
-                quiet ? null : v => Console.Error.WriteLine($"replaying {v.Capsule}@v{v.Version} ({v.RunEntries} run entries, {(target == ReplayTarget.Boot ? "QEMU boot" : "container")}) …"),
+                quiet ? null : v => Console.Error.WriteLine($"replaying {v.Capsule}@v{v.Version} ({v.RunEntries} run {(v.RunEntries == 1 ? "entry" : "entries")}, {(target == ReplayTarget.Boot ? "QEMU boot" : "container")}) …"),
                 ct);
         }
         finally
