@@ -6,6 +6,7 @@ using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Replay.Boot;
 using CernVM.Preserve.Replay.Carrier;
 using CernVM.Preserve.Replay.Comparison;
+using CernVM.Preserve.Engine.Trees;
 using CernVM.Preserve.Replay.Images;
 using CernVM.Preserve.Replay.Reports;
 using CernVM.Preserve.Replay.Runs;
@@ -173,6 +174,13 @@ public sealed class ReplaySession(Archive archive, Action<string>? progress = nu
                 progress?.Invoke($"building the image of {m.Capsule}@v{m.Version}");
                 string image = Path.Combine(work, "image.ext4");
                 TreeImage built = await TreeImageBuilder.BuildAsync(tree, image, cancellationToken).ConfigureAwait(false);
+                if (!CernVM.Preserve.Posix.PosixFs.IsPrivileged)
+                {
+                    // A user's restore could not give the files their owners nor make device nodes: the image gets them.
+                    LoadedTree recorded = await TreeLoader.LoadAsync(archive, m, cancellationToken).ConfigureAwait(false);
+                    decisions.AddRange((await ImageOwnership.ApplyAsync(recorded.Entries, treeDir, image, cancellationToken).ConfigureAwait(false)).Select(n => "image: " + n));
+                }
+
                 timings["image"] = built.ImageTime.TotalSeconds;
                 decisions.AddRange(userland.Reasons);
                 decisions.AddRange(built.Notes.Select(n => "image: " + n));
