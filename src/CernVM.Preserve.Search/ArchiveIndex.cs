@@ -54,19 +54,22 @@ public sealed class ArchiveIndex : IDisposable
     /// (archive.json) and a hash of its location, so that two copies of one archive (a directory and its S3 twin)
     /// each have their own and never mix versions.
     /// </summary>
-    public static string PlaceOf(string archiveId, string location)
+    public static string PlaceOf(string archiveId, string location, string? cacheRoot = null)
     {
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(location)))[..12];
-        return System.IO.Path.Combine(CacheRoot(), $"{archiveId}-{hash}");
+        return System.IO.Path.Combine(cacheRoot ?? CacheRoot(), $"{archiveId}-{hash}");
     }
 
-    /// <summary>Opens (checks, and if needed remakes) the index of <paramref name="archive"/>; <paramref name="rebuild"/> starts it anew.</summary>
+    /// <summary>
+    /// Opens (checks, and if needed remakes) the index of <paramref name="archive"/>; <paramref name="rebuild"/> starts
+    /// it anew; <paramref name="cacheRoot"/> replaces <see cref="CacheRoot"/>.
+    /// </summary>
     /// <exception cref="PreserveException">Neither the cache nor a temporary directory can be written (kind Environment), or another process holds the index too long (kind Conflict).</exception>
-    public static ArchiveIndex Open(Archive archive, bool rebuild)
+    public static ArchiveIndex Open(Archive archive, bool rebuild, string? cacheRoot = null)
     {
         ArgumentNullException.ThrowIfNull(archive);
         string id = archive.Descriptor.Id;
-        string place = PlaceOf(id, archive.Location);
+        string place = PlaceOf(id, archive.Location, cacheRoot);
         TimeSpan wait = TimeSpan.FromMinutes(2);
         string? cacheProblem;
         try

@@ -73,10 +73,14 @@ public static class DocumentBuilder
             doc.Add(new TextField(Fields.Description, description, Field.Store.NO));
         }
 
-        Keyword(Fields.Experiment, f.Experiment);
+        if (f.Experiment is { Length: > 0 } experiment)
+        {
+            doc.Add(new TextField(Fields.Experiment, experiment, Field.Store.NO));
+        }
+
         foreach (string c in f.Creators)
         {
-            Keyword(Fields.Creator, c);
+            doc.Add(new TextField(Fields.Creator, c, Field.Store.NO));
         }
 
         Keyword(Fields.Licence, f.Licence);

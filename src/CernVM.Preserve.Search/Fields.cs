@@ -64,8 +64,8 @@ public static class Fields
         ("replay", "facet.replay"),
     ];
 
-    /// <summary>Fields of words; every other named field is a keyword field.</summary>
-    public static IReadOnlySet<string> TextFields { get; } = new HashSet<string>(StringComparer.Ordinal) { Title, Description, Text };
+    /// <summary>Fields of words (<c>experiment:ALEPH</c> finds "ALEPH (demo)"); every other named field is a keyword field.</summary>
+    public static IReadOnlySet<string> TextFields { get; } = new HashSet<string>(StringComparer.Ordinal) { Title, Description, Experiment, Creator, Text };
 
     /// <summary>Every field a query may name, for the documentation and for messages.</summary>
     public static IReadOnlyList<string> Queryable { get; } =

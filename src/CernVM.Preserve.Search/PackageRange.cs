@@ -84,7 +84,7 @@ public sealed record PackageRange(string Name, IReadOnlyList<VersionBound> Bound
             int versionStart = i;
             while (i < text.Length && text[i] != ',')
             {
-                if (char.IsWhiteSpace(text[i]) || text[i] is '<' or '>' or '=' or '!')
+                if (!(char.IsAsciiLetterOrDigit(text[i]) || text[i] is '.' or '+' or '~' or '^' or ':' or '_' or '-'))
                 {
                     throw new QuerySyntaxException(What, text, i + 1, $"'{text[i]}' cannot be part of a version");
                 }
@@ -98,7 +98,9 @@ public sealed record PackageRange(string Name, IReadOnlyList<VersionBound> Bound
                 throw new QuerySyntaxException(What, text, versionStart + 1, $"a version is expected after '{op}'");
             }
 
-            if (!Evr.TryParse(version, out Evr evr) || (evr.Release is not null && evr.Release.Length == 0))
+            int colon = version.IndexOf(':', StringComparison.Ordinal);
+            bool badEpoch = colon >= 0 && (colon == 0 || version.AsSpan(0, colon).ContainsAnyExceptInRange('0', '9') || version.IndexOf(':', colon + 1) >= 0);
+            if (badEpoch || !Evr.TryParse(version, out Evr evr) || (evr.Release is not null && evr.Release.Length == 0))
             {
                 throw new QuerySyntaxException(What, text, versionStart + 1, $"'{version}' is not a version ([epoch:]version[-release], the epoch a number)");
             }

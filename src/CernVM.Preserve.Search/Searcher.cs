@@ -161,10 +161,9 @@ public static partial class Searcher
             candidates = [.. candidates.Where(c => allowed.Contains(VersionKey.Of(c.Capsule, c.Version)))];
         }
 
-        if (user is null)
-        {
-            candidates = [.. candidates.OrderBy(c => c.Capsule, StringComparer.Ordinal).ThenByDescending(c => c.Version)];
-        }
+        // Best first; equal scores (every hit without a query) by capsule and newest version, so that an index
+        // rebuilt from scratch lists hits in the same order as one updated version by version.
+        candidates = [.. candidates.OrderByDescending(c => user is null ? 0 : c.Score).ThenBy(c => c.Capsule, StringComparer.Ordinal).ThenByDescending(c => c.Version)];
 
         var facets = new Dictionary<string, IReadOnlyList<FacetCount>>(StringComparer.Ordinal);
         foreach ((string name, string field) in Fields.Facets)
