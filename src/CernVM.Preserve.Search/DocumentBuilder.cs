@@ -86,7 +86,12 @@ public static class DocumentBuilder
         Keyword(Fields.Licence, f.Licence);
         Keyword(Fields.Dphep, f.DphepLevel?.ToString(CultureInfo.InvariantCulture));
         Keyword(Fields.Created, f.Created);
-        Keyword(Fields.OsDistribution, f.OsDistribution);
+        if (f.OsDistribution is { Length: > 0 } distribution)
+        {
+            doc.Add(new TextField(Fields.OsDistribution, distribution, Field.Store.NO));
+        }
+
+        Keyword(Fields.OsId, f.OsId);
         Keyword(Fields.OsVersion, f.OsVersion);
         Keyword(Fields.OsCodename, f.OsCodename);
         Keyword(Fields.OsArch, f.OsArchitecture);

@@ -27,6 +27,7 @@ public static class Fields
     public const string Dphep = "dphep";
     public const string Created = "created";
     public const string OsDistribution = "os.distribution";
+    public const string OsId = "os.id";
     public const string OsVersion = "os.version";
     public const string OsCodename = "os.codename";
     public const string OsArch = "os.arch";
@@ -65,12 +66,12 @@ public static class Fields
     ];
 
     /// <summary>Fields of words (<c>experiment:ALEPH</c> finds "ALEPH (demo)"); every other named field is a keyword field.</summary>
-    public static IReadOnlySet<string> TextFields { get; } = new HashSet<string>(StringComparer.Ordinal) { Title, Description, Experiment, Creator, Text };
+    public static IReadOnlySet<string> TextFields { get; } = new HashSet<string>(StringComparer.Ordinal) { Title, Description, Experiment, Creator, OsDistribution, Text };
 
     /// <summary>Every field a query may name, for the documentation and for messages.</summary>
     public static IReadOnlyList<string> Queryable { get; } =
     [
-        Capsule, Version, Title, Description, Experiment, Creator, Licence, Dphep, Created, OsDistribution, OsVersion, OsCodename, OsArch,
+        Capsule, Version, Title, Description, Experiment, Creator, Licence, Dphep, Created, OsDistribution, OsId, OsVersion, OsCodename, OsArch,
         Kernel, Bootloader, PackageFormat, Package, PackageNevra, PackageVersion, Pin, PinDeviation, Cvmfs, CvmfsRevision, CvmfsTag,
         CvmfsRootHash, Software, SoftwareVersion, Run, Path, PathSegment, Audit, Replay, Text,
     ];

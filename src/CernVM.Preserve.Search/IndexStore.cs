@@ -22,6 +22,12 @@ public sealed class IndexStore : IDisposable
     private readonly LuceneDirectory _lucene;
     private IndexWriter? _writer;
 
+    /// <summary>An index up to this size is verified in full on every open.</summary>
+    public const long FullCheckBelowBytes = 64L << 20;
+
+    /// <summary>A larger index is verified in full this often.</summary>
+    public static TimeSpan FullCheckEvery { get; } = TimeSpan.FromDays(1);
+
     private IndexStore(string path, FileStream lockFile, LuceneDirectory lucene, Registry registry, string? rebuiltBecause)
     {
         Path = path;
@@ -103,11 +109,6 @@ public sealed class IndexStore : IDisposable
         try
         {
             using var registry = Registry.Open(registryFile, readOnly: true);
-            if (!registry.QuickCheck())
-            {
-                return "the registry is damaged (SQLite quick_check)";
-            }
-
             if (registry.Meta("schema") is string schema && schema != Registry.Schema)
             {
                 return $"the registry is of another schema ({schema}, this software writes {Registry.Schema})";
@@ -142,13 +143,27 @@ public sealed class IndexStore : IDisposable
                 return $"the Lucene index holds {reader.NumDocs} versions, the registry {versions}";
             }
 
-            // Every segment's files are read in full and their checksums checked (CheckIndex in Lucene terms).
-            foreach (AtomicReaderContext leaf in reader.Leaves)
+            // Every segment file read in full against its checksum (Lucene's CheckIntegrity) and the registry's
+            // pages walked: on every open while the index is small (a few milliseconds), else once a day, since
+            // it reads the whole index (docs/ARCHITECTURE.md §Search index).
+            string stamp = System.IO.Path.Combine(path, "verified");
+            long size = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            if (size <= FullCheckBelowBytes || !File.Exists(stamp) || File.GetLastWriteTimeUtc(stamp) < DateTime.UtcNow - FullCheckEvery)
             {
-                if (leaf.Reader is SegmentReader segment)
+                foreach (AtomicReaderContext leaf in reader.Leaves)
                 {
-                    segment.CheckIntegrity();
+                    if (leaf.Reader is SegmentReader segment)
+                    {
+                        segment.CheckIntegrity();
+                    }
                 }
+
+                if (!registry.QuickCheck())
+                {
+                    return "the registry is damaged (SQLite quick_check)";
+                }
+
+                File.WriteAllText(stamp, DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n");
             }
 
             return null;

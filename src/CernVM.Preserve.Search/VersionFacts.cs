@@ -21,6 +21,7 @@ public sealed record VersionFacts
     [JsonPropertyName("licence")] public string? Licence { get; init; }
     [JsonPropertyName("dphepLevel")] public int? DphepLevel { get; init; }
     [JsonPropertyName("osDistribution")] public string? OsDistribution { get; init; }
+    [JsonPropertyName("osId")] public string? OsId { get; init; }
     [JsonPropertyName("osVersion")] public string? OsVersion { get; init; }
     [JsonPropertyName("osCodename")] public string? OsCodename { get; init; }
     [JsonPropertyName("osArchitecture")] public string? OsArchitecture { get; init; }
@@ -65,6 +66,7 @@ public sealed record VersionFacts
             Licence = c?.Curation?.Licence,
             DphepLevel = c?.Curation?.DphepLevel,
             OsDistribution = os?.Distribution ?? os?.OsRelease?.Id,
+            OsId = os?.OsRelease?.Id,
             OsVersion = os?.Version ?? os?.OsRelease?.VersionId,
             OsCodename = os?.Codename,
             OsArchitecture = os?.Architecture,
