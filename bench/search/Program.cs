@@ -33,7 +33,7 @@ switch (mode)
         store.Commit(null);
         store.End();
         double seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double> { ["versions"] = n, ["seconds"] = seconds, ["bytes"] = store.SizeOnDisk(), ["pathNames"] = store.Registry.PathNames() }));
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double> { ["versions"] = n, ["seconds"] = seconds, ["bytes"] = store.SizeOnDisk(), ["packages"] = store.Registry.PackageRows() }));
         break;
     }
 

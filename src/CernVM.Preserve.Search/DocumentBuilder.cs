@@ -42,12 +42,27 @@ public static class DocumentBuilder
         ArgumentNullException.ThrowIfNull(verdicts);
         VersionFacts f = content.Facts;
         var doc = new Document();
-        var seen = new HashSet<(string, string)>();
+        var values = new Dictionary<string, (HashSet<string> Seen, List<string> List)>(StringComparer.Ordinal);
         void Keyword(string field, string? value)
         {
-            if (!string.IsNullOrEmpty(value) && seen.Add((field, value)))
+            if (string.IsNullOrEmpty(value))
             {
-                doc.Add(new Field(field, value, KeywordType));
+                return;
+            }
+
+            if (field != Fields.Path)
+            {
+                value = value.ToLowerInvariant();
+            }
+
+            if (!values.TryGetValue(field, out var v))
+            {
+                values[field] = v = (new HashSet<string>(StringComparer.Ordinal), []);
+            }
+
+            if (v.Seen.Add(value))
+            {
+                v.List.Add(value);
             }
         }
 
@@ -150,10 +165,14 @@ public static class DocumentBuilder
             }
         }
 
-        string? audit = verdicts.FirstOrDefault(v => v.Kind == "audit")?.Outcome;
-        string? replay = verdicts.FirstOrDefault(v => v.Kind == "replay")?.Outcome;
-        Keyword(Fields.Audit, audit);
-        Keyword(Fields.Replay, replay);
+        foreach ((string field, (_, List<string> list)) in values)
+        {
+            doc.Add(new Field(field, new ValuesTokenStream(list), KeywordType));
+        }
+
+        // Verdicts are numeric doc values, changed in place when the journal brings a newer one (no re-indexing).
+        doc.Add(new NumericDocValuesField(Fields.Audit, Verdicts.Code(verdicts.FirstOrDefault(v => v.Kind == "audit")?.Outcome)));
+        doc.Add(new NumericDocValuesField(Fields.Replay, Verdicts.Code(verdicts.FirstOrDefault(v => v.Kind == "replay")?.Outcome)));
 
         string text = string.Join(' ', new[] { f.Capsule, f.Title, f.Description, f.Experiment, f.Licence, f.OsDistribution, f.OsVersion, f.OsCodename, f.OsArchitecture, f.KernelRelease, f.Pin }
             .Concat(f.Creators).Concat(f.Software.Select(s => $"{s.Name} {s.Version}")).Concat(f.Run).Concat(f.Cvmfs.Select(r => r.Fqrn))
@@ -164,8 +183,6 @@ public static class DocumentBuilder
         Facet(doc, "facet.os", f.OsDistribution is null ? null : $"{f.OsDistribution} {f.OsVersion}".Trim());
         Facet(doc, "facet.arch", f.OsArchitecture);
         Facet(doc, "facet.dphep", f.DphepLevel?.ToString(CultureInfo.InvariantCulture));
-        Facet(doc, "facet.audit", audit);
-        Facet(doc, "facet.replay", replay);
         return doc;
     }
 

@@ -61,8 +61,6 @@ public static class Fields
         ("os", "facet.os"),
         ("architecture", "facet.arch"),
         ("dphepLevel", "facet.dphep"),
-        ("audit", "facet.audit"),
-        ("replay", "facet.replay"),
     ];
 
     /// <summary>Fields of words (<c>experiment:ALEPH</c> finds "ALEPH (demo)"); every other named field is a keyword field.</summary>
@@ -85,6 +83,11 @@ public static class Fields
             return new TokenStreamComponents(tokenizer, new LowerCaseFilter(Lucene, tokenizer));
         });
         var words = new StandardAnalyzer(Lucene, CharArraySet.Empty);
-        return new PerFieldAnalyzerWrapper(keyword, TextFields.ToDictionary(f => f, _ => (Analyzer)words));
+        Dictionary<string, Analyzer> perField = TextFields.ToDictionary(f => f, _ => (Analyzer)words);
+        perField[Path] = new KeywordAnalyzer(); // paths keep their case: a file system tells /Data from /data
+        return new PerFieldAnalyzerWrapper(keyword, perField);
     }
+
+    /// <summary>Whether a field's values are lower-cased (every keyword field but <see cref="Path"/>).</summary>
+    public static bool Lowercased(string field) => field != Path;
 }

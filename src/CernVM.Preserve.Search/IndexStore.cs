@@ -16,7 +16,7 @@ namespace CernVM.Preserve.Search;
 public sealed class IndexStore : IDisposable
 {
     /// <summary>The Lucene side's own schema; another value (older software's index) is rebuilt.</summary>
-    public const string LuceneSchema = "cvmpreserve-search-lucene-1";
+    public const string LuceneSchema = "cvmpreserve-search-lucene-2";
 
     private readonly FileStream _lock;
     private readonly LuceneDirectory _lucene;
@@ -218,14 +218,11 @@ public sealed class IndexStore : IDisposable
         w.UpdateDocument(new Term(Fields.Key, content.Facts.Key), DocumentBuilder.Build(content, verdicts));
     }
 
-    /// <summary>Rewrites a version's document from the registry alone (after a new verdict).</summary>
-    public void Refresh(string capsule, int version)
+    /// <summary>Sets a version's verdict of one kind in place (a numeric doc value; nothing is re-indexed).</summary>
+    public void SetVerdict(string capsule, int version, string kind, string outcome)
     {
         IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
-        if (Registry.Load(capsule, version) is ({ } content, { } verdicts))
-        {
-            w.UpdateDocument(new Term(Fields.Key, content.Facts.Key), DocumentBuilder.Build(content, verdicts));
-        }
+        w.UpdateNumericDocValue(new Term(Fields.Key, VersionKey.Of(capsule, version)), kind == "audit" ? Fields.Audit : Fields.Replay, Verdicts.Code(outcome));
     }
 
     public void Delete(string capsule, int version)

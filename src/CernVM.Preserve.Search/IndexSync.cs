@@ -106,7 +106,7 @@ public sealed class IndexSync(Archive archive, IndexStore store)
     /// <summary>Takes in each new event's verdict: an audit (<c>fixity check</c>) for every version it names, a replay for the version replayed.</summary>
     private async Task<int> ApplyJournalAsync(List<string> events, CancellationToken cancellationToken)
     {
-        var changed = new HashSet<(string, int)>();
+        var changed = new Dictionary<(string Capsule, int Version, string Kind), string>();
         foreach (string key in events)
         {
             byte[]? bytes = await archive.Store.TryGetAsync(key, cancellationToken).ConfigureAwait(false);
@@ -140,14 +140,14 @@ public sealed class IndexSync(Archive archive, IndexStore store)
             {
                 if (store.Registry.SetVerdict(o.Capsule, o.Version, o.ManifestSha256, new Verdict(kind, e.Outcome, e.DateTime)))
                 {
-                    changed.Add((o.Capsule, o.Version));
+                    changed[(o.Capsule, o.Version, kind)] = e.Outcome;
                 }
             }
         }
 
-        foreach ((string capsule, int version) in changed)
+        foreach (((string capsule, int version, string kind), string outcome) in changed)
         {
-            store.Refresh(capsule, version);
+            store.SetVerdict(capsule, version, kind, outcome);
         }
 
         return changed.Count;

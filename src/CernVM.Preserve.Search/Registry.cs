@@ -17,19 +17,15 @@ public sealed record PackageRow(string Key, string Capsule, int Version, string?
 
 /// <summary>
 /// The derived SQLite registry beside the Lucene index: the exact, structured half of the index (which
-/// versions it holds and from which manifest, every installed package as its fields, every path), for the
-/// questions a full-text index answers badly: version ranges compared by rpm's or dpkg's rules, exact paths
-/// and globs with the path that matched. Paths are kept once (<c>path_names</c>) and linked to the versions
-/// that hold them, since versions of one capsule share most of theirs.
+/// versions it holds and from which manifest, every installed package as its fields, the verdicts taken in),
+/// for the question a full-text index answers badly: version ranges compared by rpm's or dpkg's rules.
 /// </summary>
 public sealed class Registry : IDisposable
 {
     /// <summary>The registry's own schema; another value is a foreign index, rebuilt.</summary>
-    public const string Schema = "cvmpreserve-search-registry-1";
+    public const string Schema = "cvmpreserve-search-registry-2";
 
     private readonly SqliteConnection _db;
-    private readonly Dictionary<string, long> _pathIds = new(StringComparer.Ordinal);
-    private bool _pathIdsLoaded;
 
     private Registry(SqliteConnection db) => _db = db;
 
@@ -61,9 +57,6 @@ public sealed class Registry : IDisposable
             CREATE TABLE packages(version_id INTEGER NOT NULL, name TEXT NOT NULL, epoch INTEGER, version TEXT NOT NULL, release TEXT NOT NULL, arch TEXT);
             CREATE INDEX packages_name ON packages(name);
             CREATE INDEX packages_version ON packages(version_id);
-            CREATE TABLE path_names(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);
-            CREATE TABLE version_paths(path_id INTEGER NOT NULL, version_id INTEGER NOT NULL, PRIMARY KEY(path_id, version_id)) WITHOUT ROWID;
-            CREATE INDEX version_paths_version ON version_paths(version_id);
             CREATE TABLE verdicts(version_id INTEGER NOT NULL, kind TEXT NOT NULL, outcome TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY(version_id, kind));
             """);
         SetMeta("schema", Schema);
@@ -113,8 +106,6 @@ public sealed class Registry : IDisposable
             // no transaction was open
         }
 
-        _pathIds.Clear();
-        _pathIdsLoaded = false;
     }
 
     public IReadOnlyList<RegisteredVersion> Versions()
@@ -130,9 +121,10 @@ public sealed class Registry : IDisposable
         return list;
     }
 
-    public long PathNames()
+    /// <summary>Installed packages recorded, over every version.</summary>
+    public long PackageRows()
     {
-        using SqliteCommand c = Command("SELECT count(*) FROM path_names");
+        using SqliteCommand c = Command("SELECT count(*) FROM packages");
         return (long)c.ExecuteScalar()!;
     }
 
@@ -169,54 +161,14 @@ public sealed class Registry : IDisposable
             }
         }
 
-        LoadPathIds();
-        using SqliteCommand newPath = Command("INSERT INTO path_names(path) VALUES($p) RETURNING id");
-        SqliteParameter np = newPath.Parameters.Add("$p", SqliteType.Text);
-        newPath.Prepare();
-        using SqliteCommand link = Command("INSERT OR IGNORE INTO version_paths(path_id, version_id) VALUES($p, $v)");
-        SqliteParameter lp = link.Parameters.Add("$p", SqliteType.Integer);
-        link.Parameters.AddWithValue("$v", id);
-        link.Prepare();
-        foreach (string path in content.Paths)
-        {
-            if (!_pathIds.TryGetValue(path, out long pathId))
-            {
-                np.Value = path;
-                pathId = (long)newPath.ExecuteScalar()!;
-                _pathIds[path] = pathId;
-            }
-
-            lp.Value = pathId;
-            link.ExecuteNonQuery();
-        }
-
         return id;
     }
 
-    /// <summary>Path ids are looked up in memory while versions are added: one statement per path instead of two.</summary>
-    private void LoadPathIds()
-    {
-        if (_pathIdsLoaded)
-        {
-            return;
-        }
-
-        using SqliteCommand c = Command("SELECT id, path FROM path_names");
-        using SqliteDataReader r = c.ExecuteReader();
-        while (r.Read())
-        {
-            _pathIds[r.GetString(1)] = r.GetInt64(0);
-        }
-
-        _pathIdsLoaded = true;
-    }
-
-    /// <summary>Forgets a version (its packages, path links and verdicts); paths no version holds any more stay as names.</summary>
+    /// <summary>Forgets a version (its packages and verdicts).</summary>
     public void Remove(string capsule, int version)
     {
         using SqliteCommand c = Command("""
             DELETE FROM packages WHERE version_id IN (SELECT id FROM versions WHERE capsule = $c AND version = $v);
-            DELETE FROM version_paths WHERE version_id IN (SELECT id FROM versions WHERE capsule = $c AND version = $v);
             DELETE FROM verdicts WHERE version_id IN (SELECT id FROM versions WHERE capsule = $c AND version = $v);
             DELETE FROM versions WHERE capsule = $c AND version = $v;
             """);
@@ -243,65 +195,6 @@ public sealed class Registry : IDisposable
         return c.ExecuteNonQuery() > 0;
     }
 
-    /// <summary>A registered version's content and verdicts, read back from the registry alone.</summary>
-    public (VersionContent Content, IReadOnlyList<Verdict> Verdicts)? Load(string capsule, int version)
-    {
-        long id;
-        VersionFacts facts;
-        using (SqliteCommand c = Command("SELECT id, facts FROM versions WHERE capsule = $c AND version = $v"))
-        {
-            c.Parameters.AddWithValue("$c", capsule);
-            c.Parameters.AddWithValue("$v", version);
-            using SqliteDataReader r = c.ExecuteReader();
-            if (!r.Read())
-            {
-                return null;
-            }
-
-            id = r.GetInt64(0);
-            facts = JsonSerializer.Deserialize(r.GetString(1), SearchJsonContext.Default.VersionFacts)!;
-        }
-
-        var packages = new List<PackageListEntry>();
-        using (SqliteCommand c = Command("SELECT name, epoch, version, release, arch FROM packages WHERE version_id = $id ORDER BY rowid"))
-        {
-            c.Parameters.AddWithValue("$id", id);
-            using SqliteDataReader r = c.ExecuteReader();
-            while (r.Read())
-            {
-                packages.Add(new PackageListEntry { Name = r.GetString(0), Epoch = r.IsDBNull(1) ? null : r.GetInt32(1), Version = r.GetString(2), Release = r.GetString(3), Arch = r.IsDBNull(4) ? null : r.GetString(4) });
-            }
-        }
-
-        var paths = new List<string>();
-        using (SqliteCommand c = Command("SELECT p.path FROM version_paths vp JOIN path_names p ON p.id = vp.path_id WHERE vp.version_id = $id"))
-        {
-            c.Parameters.AddWithValue("$id", id);
-            using SqliteDataReader r = c.ExecuteReader();
-            while (r.Read())
-            {
-                paths.Add(r.GetString(0));
-            }
-        }
-
-        paths.Sort(StringComparer.Ordinal);
-        return (new VersionContent(facts, packages, paths), Verdicts(id));
-    }
-
-    private List<Verdict> Verdicts(long id)
-    {
-        using SqliteCommand c = Command("SELECT kind, outcome, time FROM verdicts WHERE version_id = $id ORDER BY kind");
-        c.Parameters.AddWithValue("$id", id);
-        using SqliteDataReader r = c.ExecuteReader();
-        var list = new List<Verdict>();
-        while (r.Read())
-        {
-            list.Add(new Verdict(r.GetString(0), r.GetString(1), r.GetString(2)));
-        }
-
-        return list;
-    }
-
     /// <summary>Every installed package of this name in every registered version.</summary>
     public IReadOnlyList<PackageRow> Packages(string name)
     {
@@ -318,28 +211,6 @@ public sealed class Registry : IDisposable
             int version = r.GetInt32(1);
             list.Add(new PackageRow(VersionKey.Of(capsule, version), capsule, version, r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3),
                 r.IsDBNull(4) ? null : r.GetInt32(4), r.GetString(5), r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7)));
-        }
-
-        return list;
-    }
-
-    /// <summary>
-    /// The versions holding a path that matches <paramref name="glob"/> (SQLite GLOB: <c>*</c> and <c>?</c>,
-    /// <c>[...]</c>; an exact path is a glob without them), with the first matching path and how many match.
-    /// A glob with a literal prefix is answered from the path index.
-    /// </summary>
-    public IReadOnlyList<(string Key, string FirstPath, long Count)> PathMatches(string glob)
-    {
-        bool exact = glob.IndexOfAny(['*', '?', '[']) < 0;
-        using SqliteCommand c = Command(exact
-            ? "SELECT v.capsule, v.version, p.path, 1 FROM path_names p JOIN version_paths vp ON vp.path_id = p.id JOIN versions v ON v.id = vp.version_id WHERE p.path = $g"
-            : "SELECT v.capsule, v.version, min(p.path), count(*) FROM path_names p JOIN version_paths vp ON vp.path_id = p.id JOIN versions v ON v.id = vp.version_id WHERE p.path GLOB $g GROUP BY v.id");
-        c.Parameters.AddWithValue("$g", glob);
-        using SqliteDataReader r = c.ExecuteReader();
-        var list = new List<(string, string, long)>();
-        while (r.Read())
-        {
-            list.Add((VersionKey.Of(r.GetString(0), r.GetInt32(1)), r.GetString(2), r.GetInt64(3)));
         }
 
         return list;

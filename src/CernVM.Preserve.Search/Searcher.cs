@@ -15,7 +15,7 @@ public sealed record SearchRequest
 
     public IReadOnlyList<PackageRange> Packages { get; init; } = [];
 
-    /// <summary>Exact paths or globs (<c>*</c>, <c>?</c>, <c>[…]</c>; <c>*</c> also crosses <c>/</c>).</summary>
+    /// <summary>Exact paths or globs (<c>*</c>, <c>?</c>; <c>*</c> also crosses <c>/</c>), case-sensitive.</summary>
     public IReadOnlyList<string> Files { get; init; } = [];
 
     /// <summary><c>FQRN</c> or <c>FQRN@REVISION</c>.</summary>
@@ -54,11 +54,7 @@ public static partial class Searcher
             return null;
         }
 
-        var parser = new QueryParser(Fields.Lucene, Fields.Text, Fields.CreateAnalyzer())
-        {
-            DefaultOperator = Operator.AND,
-            AllowLeadingWildcard = true,
-        };
+        var parser = new SearchQueryParser();
         try
         {
             return parser.Parse(query);
@@ -99,6 +95,13 @@ public static partial class Searcher
         Query? user = Parse(request.Query);
         var query = new BooleanQuery();
         query.Add(user ?? new MatchAllDocsQuery(), Occur.MUST);
+        foreach (string path in request.Files)
+        {
+            query.Add(path.IndexOfAny(['*', '?']) < 0
+                ? new TermQuery(new Term(Fields.Path, path))
+                : new WildcardQuery(new Term(Fields.Path, path)), Occur.MUST);
+        }
+
         foreach (string c in request.Cvmfs)
         {
             int at = c.LastIndexOf('@');
@@ -144,18 +147,6 @@ public static partial class Searcher
             allowed = allowed is null ? matched : [.. allowed.Intersect(matched)];
         }
 
-        foreach (string glob in request.Files)
-        {
-            var matched = new HashSet<string>(StringComparer.Ordinal);
-            foreach ((string key, string first, long count) in registry.PathMatches(glob))
-            {
-                matched.Add(key);
-                Reason(reasons, key, new MatchReason("path", first, count > 1 ? $"and {count - 1} more matching {glob}" : null));
-            }
-
-            allowed = allowed is null ? matched : [.. allowed.Intersect(matched)];
-        }
-
         if (allowed is not null)
         {
             candidates = [.. candidates.Where(c => allowed.Contains(VersionKey.Of(c.Capsule, c.Version)))];
@@ -166,6 +157,13 @@ public static partial class Searcher
         candidates = [.. candidates.OrderByDescending(c => user is null ? 0 : c.Score).ThenBy(c => c.Capsule, StringComparer.Ordinal).ThenByDescending(c => c.Version)];
 
         var facets = new Dictionary<string, IReadOnlyList<FacetCount>>(StringComparer.Ordinal);
+        foreach (string field in new[] { Fields.Audit, Fields.Replay })
+        {
+            NumericDocValues? values = MultiDocValues.GetNumericValues(reader, field);
+            facets[field] = [.. candidates.GroupBy(c => Verdicts.Name(values?.Get(c.Doc) ?? 0)).Select(g => new FacetCount(g.Key, g.Count()))
+                .OrderByDescending(f => f.Count).ThenBy(f => f.Value, StringComparer.Ordinal)];
+        }
+
         foreach ((string name, string field) in Fields.Facets)
         {
             SortedDocValues values = MultiDocValues.GetSortedValues(reader, field);
@@ -247,21 +245,28 @@ public static partial class Searcher
             return result;
         }
 
+        // Each leaf of the query on its own: one that stands for too many terms to name (a broad wildcard) is
+        // left out of the reasons, the others still give theirs.
         var terms = new HashSet<Term>();
-        try
+        foreach (Query leaf in Leaves(query))
         {
-            Query rewritten = Expand(query).Rewrite(searcher.IndexReader);
-            Query again;
-            while (!ReferenceEquals(again = rewritten.Rewrite(searcher.IndexReader), rewritten))
+            try
             {
-                rewritten = again;
-            }
+                Query rewritten = Expand(leaf).Rewrite(searcher.IndexReader);
+                Query again;
+                while (!ReferenceEquals(again = rewritten.Rewrite(searcher.IndexReader), rewritten))
+                {
+                    rewritten = again;
+                }
 
-            rewritten.ExtractTerms(terms);
-        }
-        catch (Exception e) when (e is BooleanQuery.TooManyClausesException or NotSupportedException or InvalidOperationException)
-        {
-            return result; // too many terms to name, or a query that names none
+                var found = new HashSet<Term>();
+                rewritten.ExtractTerms(found);
+                terms.UnionWith(found);
+            }
+            catch (Exception e) when (e is BooleanQuery.TooManyClausesException or NotSupportedException or InvalidOperationException)
+            {
+                // too many terms to name, or a query that names none
+            }
         }
 
         foreach (Term term in terms.Where(t => t.Field != Fields.Text).Take(4096))
@@ -292,6 +297,10 @@ public static partial class Searcher
 
         return result;
     }
+
+    private static IEnumerable<Query> Leaves(Query query) => query is BooleanQuery b
+        ? b.Clauses.Where(c => c.Occur != Occur.MUST_NOT).SelectMany(c => Leaves(c.Query))
+        : [query];
 
     /// <summary>A copy of the query whose multi-term parts (wildcards, prefixes, ranges) expand into their terms when rewritten.</summary>
     private static Query Expand(Query query)

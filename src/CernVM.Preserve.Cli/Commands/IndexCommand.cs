@@ -38,7 +38,7 @@ public static class IndexCommand
                     ["temporary"] = s.Temporary,
                     ["versions"] = s.Versions,
                     ["capsules"] = s.Capsules,
-                    ["pathNames"] = s.PathNames,
+                    ["packages"] = s.Packages,
                     ["generation"] = s.Generation,
                     ["bytes"] = s.SizeBytes,
                     ["journalThrough"] = s.JournalThrough,
@@ -49,7 +49,7 @@ public static class IndexCommand
 
             Output.Line($"index of {s.Location}{(s.Temporary ? " (temporary)" : "")}");
             Output.Line($"  at          {s.Path}");
-            Output.Line($"  holds       {s.Versions:N0} versions of {s.Capsules:N0} capsules, {s.PathNames:N0} distinct paths");
+            Output.Line($"  holds       {s.Versions:N0} versions of {s.Capsules:N0} capsules, {s.Packages:N0} installed packages");
             Output.Line($"  size        {Output.Size(s.SizeBytes)}");
             Output.Line($"  journal     {s.JournalThrough ?? "no audit or replay event yet"}");
             Output.Line($"  {(rebuild ? "rebuilt in" : "up to date,")} {Output.Duration(clock.Elapsed)}");
