@@ -209,14 +209,24 @@ public sealed class IndexStore : IDisposable
         Registry.Begin();
     }
 
-    /// <summary>Records one version (replacing an earlier record of it).</summary>
+    /// <summary>
+    /// Records one version (replacing an earlier record of it). Safe to call from several threads at once
+    /// between commits: the registry's rows are written one version at a time, the Lucene document (the costly
+    /// part: its analysis and inversion) on the caller's thread.
+    /// </summary>
     public void Put(VersionContent content, IReadOnlyList<Verdict> verdicts)
     {
         ArgumentNullException.ThrowIfNull(content);
         IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
-        Registry.Add(content);
+        lock (_registryLock)
+        {
+            Registry.Add(content);
+        }
+
         w.UpdateDocument(new Term(Fields.Key, content.Facts.Key), DocumentBuilder.Build(content, verdicts));
     }
+
+    private readonly System.Threading.Lock _registryLock = new();
 
     /// <summary>Sets a version's verdict of one kind in place (a numeric doc value; nothing is re-indexed).</summary>
     public void SetVerdict(string capsule, int version, string kind, string outcome)

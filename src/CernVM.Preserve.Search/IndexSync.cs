@@ -23,6 +23,9 @@ public sealed class IndexSync(Archive archive, IndexStore store)
     /// <summary>Versions read between two commits: an interrupted rebuild keeps what it committed.</summary>
     public int CommitEvery { get; init; } = 500;
 
+    /// <summary>Versions read and indexed at once.</summary>
+    public int Workers { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
+
     public async Task<SyncResult> RunAsync(CancellationToken cancellationToken)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -68,22 +71,22 @@ public sealed class IndexSync(Archive archive, IndexStore store)
                 store.Delete(v.Capsule, v.Version);
             }
 
-            // Versions are read two at a time (a store's latency overlaps the other's parsing) and written in order.
-            int sinceCommit = 0;
-            for (int i = 0; i < toAdd.Count; i += 2)
+            // Versions are read and indexed by two workers (one per core: a store's latency overlaps the other's
+            // work, and Lucene inverts two documents at once), committed every CommitEvery versions.
+            for (int start = 0; start < toAdd.Count; start += CommitEvery)
             {
-                Task<VersionContent>[] batch = [.. toAdd.Skip(i).Take(2).Select(p => ReadAsync(p.Capsule, p.Version, cancellationToken))];
-                foreach (Task<VersionContent> t in batch)
-                {
-                    VersionContent content = await t.ConfigureAwait(false);
-                    store.Put(content, []);
-                    Interlocked.Increment(ref _done);
-                    if (++sinceCommit >= CommitEvery)
+                var batch = new System.Collections.Concurrent.ConcurrentQueue<(CapsuleName Capsule, int Version)>(toAdd.Skip(start).Take(CommitEvery));
+                await Task.WhenAll(Enumerable.Range(0, Workers).Select(_ => Task.Run(
+                    async () =>
                     {
-                        store.Commit(null);
-                        sinceCommit = 0;
-                    }
-                }
+                        while (batch.TryDequeue(out (CapsuleName Capsule, int Version) next))
+                        {
+                            store.Put(await ReadAsync(next.Capsule, next.Version, cancellationToken).ConfigureAwait(false), []);
+                            Interlocked.Increment(ref _done);
+                        }
+                    },
+                    cancellationToken))).ConfigureAwait(false);
+                store.Commit(null);
             }
 
             verdicts = await ApplyJournalAsync(events, cancellationToken).ConfigureAwait(false);
@@ -100,7 +103,7 @@ public sealed class IndexSync(Archive archive, IndexStore store)
     private async Task<VersionContent> ReadAsync(CapsuleName capsule, int version, CancellationToken cancellationToken)
     {
         LoadedManifest m = await archive.ReadManifestAsync(capsule, version, cancellationToken).ConfigureAwait(false);
-        return await Task.Run(() => VersionReader.ReadAsync(archive, m, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await VersionReader.ReadAsync(archive, m, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Takes in each new event's verdict: an audit (<c>fixity check</c>) for every version it names, a replay for the version replayed.</summary>
