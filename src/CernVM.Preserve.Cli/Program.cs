@@ -36,6 +36,8 @@ root.SetAction(_ =>
 });
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(CarrierCommand.Create());
+root.Subcommands.Add(SearchCommand.Create());
+root.Subcommands.Add(IndexCommand.Create());
 
 ParseResult parse = root.Parse(args);
 if (parse.Errors.Count > 0)

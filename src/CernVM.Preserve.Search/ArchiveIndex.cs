@@ -1,0 +1,137 @@
+using System.Security.Cryptography;
+using System.Text;
+using CernVM.Preserve.Core;
+using CernVM.Preserve.Storage;
+
+namespace CernVM.Preserve.Search;
+
+/// <summary>The state of an archive's index, for <c>index status</c>.</summary>
+public sealed record IndexStatus(
+    string Path, bool Temporary, string ArchiveId, string Location, int Versions, int Capsules, long Packages, long Generation,
+    long SizeBytes, string? JournalThrough, string? RebuiltBecause);
+
+/// <summary>
+/// The search index of one archive: derived data under the user's cache directory
+/// (<c>$XDG_CACHE_HOME/cvmpreserve/index/&lt;archive id&gt;-&lt;location hash&gt;</c>, else <c>~/.cache/…</c>), never
+/// the truth. Opening it checks it (a damaged index, or one of another schema or archive, is rebuilt);
+/// <see cref="UpdateAsync"/> brings it up to date with the archive before it answers. When the cache cannot be
+/// written, the index is built in a temporary directory, used, and removed (<see cref="Notice"/> says so).
+/// </summary>
+public sealed class ArchiveIndex : IDisposable
+{
+    private readonly Archive _archive;
+    private readonly IndexStore _store;
+    private readonly IndexSync _sync;
+    private readonly string? _temporary;
+
+    private ArchiveIndex(Archive archive, IndexStore store, string? temporary, string? notice)
+    {
+        _archive = archive;
+        _store = store;
+        _temporary = temporary;
+        _sync = new IndexSync(archive, store);
+        Notice = notice;
+    }
+
+    /// <summary>What a user should know about where the answers come from: an index rebuilt and why, or a temporary one.</summary>
+    public string? Notice { get; }
+
+    public string Path => _store.Path;
+
+    public (string Phase, long Done, long Total) Progress => _sync.Progress;
+
+    /// <summary>The cache directory of every archive's index.</summary>
+    public static string CacheRoot()
+    {
+        string cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } x
+            ? x
+            : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return System.IO.Path.Combine(cache, "cvmpreserve", "index");
+    }
+
+    /// <summary>
+    /// Where the index of <paramref name="archiveId"/> at <paramref name="location"/> lives: the archive's id
+    /// (archive.json) and a hash of its location, so that two copies of one archive (a directory and its S3 twin)
+    /// each have their own and never mix versions.
+    /// </summary>
+    public static string PlaceOf(string archiveId, string location, string? cacheRoot = null)
+    {
+        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(location)))[..12];
+        return System.IO.Path.Combine(cacheRoot ?? CacheRoot(), $"{archiveId}-{hash}");
+    }
+
+    /// <summary>
+    /// Opens (checks, and if needed remakes) the index of <paramref name="archive"/>; <paramref name="rebuild"/> starts
+    /// it anew; <paramref name="cacheRoot"/> replaces <see cref="CacheRoot"/>.
+    /// </summary>
+    /// <exception cref="PreserveException">Neither the cache nor a temporary directory can be written (kind Environment), or another process holds the index too long (kind Conflict).</exception>
+    public static ArchiveIndex Open(Archive archive, bool rebuild, string? cacheRoot = null)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        string id = archive.Descriptor.Id;
+        string place = PlaceOf(id, archive.Location, cacheRoot);
+        TimeSpan wait = TimeSpan.FromMinutes(2);
+        string? cacheProblem;
+        try
+        {
+            IndexStore store = IndexStore.Open(place, id, archive.Location, rebuild, wait);
+            return new ArchiveIndex(archive, store, null,
+                store.RebuiltBecause is string why ? $"the search index at {place} was rebuilt: {why}." : null);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException || (e is IOException && !File.Exists(System.IO.Path.Combine(place, "lock"))) || e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 8 or 14 })
+        {
+            cacheProblem = e.Message;
+        }
+        catch (IOException e)
+        {
+            throw new PreserveException(FailureKind.Conflict, $"the search index at {place} is held by another process for more than {wait.TotalMinutes:0} minutes ({e.Message}); try again when it is done.", e);
+        }
+
+        string temporary = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"cvmpreserve-index-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            IndexStore store = IndexStore.Open(temporary, id, archive.Location, fresh: true, wait);
+            return new ArchiveIndex(archive, store, temporary,
+                $"the search index cannot be written at {place} ({cacheProblem}): answering from a rebuild in {temporary}, removed afterwards. Set XDG_CACHE_HOME to a writable directory to keep the index.");
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new PreserveException(FailureKind.Environment,
+                $"the search index can be written neither at {place} ({cacheProblem}) nor in {temporary} ({e.Message}). Set XDG_CACHE_HOME to a writable directory.", e);
+        }
+    }
+
+    /// <summary>Takes in what the archive committed since the index was last brought up to date.</summary>
+    public Task<SyncResult> UpdateAsync(CancellationToken cancellationToken) => _sync.RunAsync(cancellationToken);
+
+    public SearchResult Search(SearchRequest request)
+    {
+        using Lucene.Net.Index.DirectoryReader reader = _store.OpenReader();
+        return Searcher.Search(reader, _store.Registry, request);
+    }
+
+    public IndexStatus Status()
+    {
+        IReadOnlyList<RegisteredVersion> versions = _store.Registry.Versions();
+        string? journal = _store.Registry.Meta("journal");
+        return new IndexStatus(
+            _store.Path, _temporary is not null, _archive.Descriptor.Id, _archive.Location, versions.Count, versions.Select(v => v.Capsule).Distinct().Count(),
+            _store.Registry.PackageRows(), _store.Generation, _store.SizeOnDisk(), string.IsNullOrEmpty(journal) ? null : journal, _store.RebuiltBecause);
+    }
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        if (_temporary is not null)
+        {
+            try
+            {
+                Directory.Delete(_temporary, recursive: true);
+            }
+            catch (IOException)
+            {
+                // a temporary directory left behind is harmless; the next run makes its own
+            }
+        }
+    }
+}

@@ -1,0 +1,290 @@
+using System.Globalization;
+using CernVM.Preserve.Core;
+using Lucene.Net.Index;
+using Lucene.Net.Store;
+using Directory = System.IO.Directory;
+using LuceneDirectory = Lucene.Net.Store.Directory;
+
+namespace CernVM.Preserve.Search;
+
+/// <summary>
+/// The index of one archive on disk: a Lucene index (<c>lucene/</c>) and the SQLite registry
+/// (<c>registry.sqlite</c>) beside it, written together under one generation number (the Lucene commit's user
+/// data and the registry's meta table), so that a crash between the two commits shows as a mismatch and the
+/// index is rebuilt rather than trusted. One process at a time holds it (<c>lock</c>, an exclusive file).
+/// </summary>
+public sealed class IndexStore : IDisposable
+{
+    /// <summary>The Lucene side's own schema; another value (older software's index) is rebuilt.</summary>
+    public const string LuceneSchema = "cvmpreserve-search-lucene-2";
+
+    private readonly FileStream _lock;
+    private readonly LuceneDirectory _lucene;
+    private IndexWriter? _writer;
+
+    /// <summary>An index up to this size is verified in full on every open.</summary>
+    public const long FullCheckBelowBytes = 64L << 20;
+
+    /// <summary>A larger index is verified in full this often.</summary>
+    public static TimeSpan FullCheckEvery { get; } = TimeSpan.FromDays(1);
+
+    private IndexStore(string path, FileStream lockFile, LuceneDirectory lucene, Registry registry, string? rebuiltBecause)
+    {
+        Path = path;
+        _lock = lockFile;
+        _lucene = lucene;
+        Registry = registry;
+        RebuiltBecause = rebuiltBecause;
+    }
+
+    public string Path { get; }
+
+    public Registry Registry { get; }
+
+    /// <summary>Why the index found there was thrown away and started anew (damaged, foreign, another archive's); null when it was sound or new.</summary>
+    public string? RebuiltBecause { get; }
+
+    /// <summary>
+    /// Opens the index at <paramref name="path"/> for <paramref name="archiveId"/>, or makes it. An index that is
+    /// damaged, of another schema or another archive, or whose halves disagree, is removed and made anew.
+    /// </summary>
+    /// <exception cref="UnauthorizedAccessException">The place cannot be written.</exception>
+    /// <exception cref="IOException">The place cannot be written (read-only file system), or another process holds the index past the wait.</exception>
+    public static IndexStore Open(string path, string archiveId, string location, bool fresh, TimeSpan lockWait)
+    {
+        Directory.CreateDirectory(path);
+        FileStream lockFile = TakeLock(System.IO.Path.Combine(path, "lock"), lockWait);
+        try
+        {
+            string? problem = fresh ? "a rebuild was asked for" : Check(path, archiveId);
+            if (problem is not null)
+            {
+                Wipe(path);
+            }
+
+            string registryFile = System.IO.Path.Combine(path, "registry.sqlite");
+            bool created = !File.Exists(registryFile);
+            var registry = Registry.Open(registryFile, readOnly: false);
+            if (created)
+            {
+                registry.Create(archiveId, location);
+            }
+
+            LuceneDirectory lucene = FSDirectory.Open(System.IO.Path.Combine(path, "lucene"));
+            return new IndexStore(path, lockFile, lucene, registry, fresh ? null : problem);
+        }
+        catch
+        {
+            lockFile.Dispose();
+            throw;
+        }
+    }
+
+    private static FileStream TakeLock(string file, TimeSpan wait)
+    {
+        DateTime until = DateTime.UtcNow + wait;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < until && File.Exists(file))
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
+    /// <summary>What is wrong with the index at <paramref name="path"/>, or null when it can be trusted (or there is none yet).</summary>
+    public static string? Check(string path, string archiveId)
+    {
+        string registryFile = System.IO.Path.Combine(path, "registry.sqlite");
+        string luceneDir = System.IO.Path.Combine(path, "lucene");
+        if (!File.Exists(registryFile))
+        {
+            return Directory.Exists(luceneDir) ? "the registry is missing" : null;
+        }
+
+        try
+        {
+            using var registry = Registry.Open(registryFile, readOnly: true);
+            if (registry.Meta("schema") is string schema && schema != Registry.Schema)
+            {
+                return $"the registry is of another schema ({schema}, this software writes {Registry.Schema})";
+            }
+
+            if (registry.Meta("archive") != archiveId)
+            {
+                return "the index is of another archive";
+            }
+
+            using LuceneDirectory dir = FSDirectory.Open(luceneDir);
+            if (!DirectoryReader.IndexExists(dir))
+            {
+                return "the Lucene index is missing";
+            }
+
+            using DirectoryReader reader = DirectoryReader.Open(dir);
+            IDictionary<string, string> data = reader.IndexCommit.UserData;
+            if (!data.TryGetValue("schema", out string? luceneSchema) || luceneSchema != LuceneSchema)
+            {
+                return $"the Lucene index is of another schema ({luceneSchema ?? "none"})";
+            }
+
+            if (!data.TryGetValue("generation", out string? g) || g != registry.Generation.ToString(CultureInfo.InvariantCulture))
+            {
+                return $"the Lucene index (generation {g ?? "none"}) and the registry (generation {registry.Generation}) disagree: an update was interrupted";
+            }
+
+            int versions = registry.Versions().Count;
+            if (reader.NumDocs != versions)
+            {
+                return $"the Lucene index holds {reader.NumDocs} versions, the registry {versions}";
+            }
+
+            // Every segment file read in full against its checksum (Lucene's CheckIntegrity) and the registry's
+            // pages walked: on every open while the index is small (a few milliseconds), else once a day, since
+            // it reads the whole index (docs/ARCHITECTURE.md §Search index).
+            string stamp = System.IO.Path.Combine(path, "verified");
+            long size = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            if (size <= FullCheckBelowBytes || !File.Exists(stamp) || File.GetLastWriteTimeUtc(stamp) < DateTime.UtcNow - FullCheckEvery)
+            {
+                foreach (AtomicReaderContext leaf in reader.Leaves)
+                {
+                    if (leaf.Reader is SegmentReader segment)
+                    {
+                        segment.CheckIntegrity();
+                    }
+                }
+
+                if (!registry.QuickCheck())
+                {
+                    return "the registry is damaged (SQLite quick_check)";
+                }
+
+                File.WriteAllText(stamp, DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n");
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+        {
+            return $"the index cannot be read ({e.GetType().Name}: {e.Message})";
+        }
+    }
+
+    private static void Wipe(string path)
+    {
+        foreach (string f in Directory.EnumerateFiles(path))
+        {
+            if (System.IO.Path.GetFileName(f) != "lock")
+            {
+                File.Delete(f);
+            }
+        }
+
+        foreach (string d in Directory.EnumerateDirectories(path))
+        {
+            Directory.Delete(d, recursive: true);
+        }
+    }
+
+    /// <summary>The generation both halves were last committed at.</summary>
+    public long Generation => Registry.Generation;
+
+    /// <summary>Starts an update: the registry's transaction and the Lucene writer.</summary>
+    public void Begin()
+    {
+        if (_writer is not null)
+        {
+            throw new InvalidOperationException("An update is already open.");
+        }
+
+        _writer = new IndexWriter(_lucene, new IndexWriterConfig(Fields.Lucene, Fields.CreateAnalyzer())
+        {
+            OpenMode = OpenMode.CREATE_OR_APPEND,
+            RAMBufferSizeMB = 64,
+        });
+        Registry.Begin();
+    }
+
+    /// <summary>
+    /// Records one version (replacing an earlier record of it). Safe to call from several threads at once
+    /// between commits: the registry's rows are written one version at a time, the Lucene document (the costly
+    /// part: its analysis and inversion) on the caller's thread.
+    /// </summary>
+    public void Put(VersionContent content, IReadOnlyList<Verdict> verdicts)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
+        lock (_registryLock)
+        {
+            Registry.Add(content);
+        }
+
+        w.UpdateDocument(new Term(Fields.Key, content.Facts.Key), DocumentBuilder.Build(content, verdicts));
+    }
+
+    private readonly System.Threading.Lock _registryLock = new();
+
+    /// <summary>Sets a version's verdict of one kind in place (a numeric doc value; nothing is re-indexed).</summary>
+    public void SetVerdict(string capsule, int version, string kind, string outcome)
+    {
+        IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
+        w.UpdateNumericDocValue(new Term(Fields.Key, VersionKey.Of(capsule, version)), kind == "audit" ? Fields.Audit : Fields.Replay, Verdicts.Code(outcome));
+    }
+
+    public void Delete(string capsule, int version)
+    {
+        IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
+        Registry.Remove(capsule, version);
+        w.DeleteDocuments(new Term(Fields.Key, VersionKey.Of(capsule, version)));
+    }
+
+    /// <summary>Commits both halves under the next generation: Lucene first, then the registry.</summary>
+    public void Commit(string? journalKey)
+    {
+        IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
+        long next = Registry.Generation + 1;
+        w.SetCommitData(new Dictionary<string, string>
+        {
+            ["schema"] = LuceneSchema,
+            ["generation"] = next.ToString(CultureInfo.InvariantCulture),
+        });
+        w.Commit();
+        Registry.SetMeta("generation", next.ToString(CultureInfo.InvariantCulture));
+        if (journalKey is not null)
+        {
+            Registry.SetMeta("journal", journalKey);
+        }
+
+        Registry.Commit();
+        Registry.Begin();
+    }
+
+    /// <summary>Ends an update; what was not committed is dropped from both halves.</summary>
+    public void End()
+    {
+        if (_writer is IndexWriter w)
+        {
+            _writer = null;
+            w.Rollback(); // closes the writer too
+            Registry.Rollback();
+        }
+    }
+
+    /// <summary>Opens a reader of the last commit.</summary>
+    public DirectoryReader OpenReader() => DirectoryReader.Open(_lucene);
+
+    /// <summary>Bytes the index takes on disk (both halves).</summary>
+    public long SizeOnDisk() => Directory.EnumerateFiles(Path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+
+    public void Dispose()
+    {
+        End();
+        Registry.Dispose();
+        _lucene.Dispose();
+        _lock.Dispose();
+    }
+}

@@ -1,0 +1,335 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Lucene.Net.Index;
+using Lucene.Net.QueryParsers.Classic;
+using Lucene.Net.Search;
+using Lucene.Net.Util;
+
+namespace CernVM.Preserve.Search;
+
+/// <summary>What to look for; every part given must hold (AND).</summary>
+public sealed record SearchRequest
+{
+    /// <summary>Lucene's query syntax over the named fields (<see cref="Fields.Queryable"/>); null or empty: every version.</summary>
+    public string? Query { get; init; }
+
+    public IReadOnlyList<PackageRange> Packages { get; init; } = [];
+
+    /// <summary>Exact paths or globs (<c>*</c>, <c>?</c>; <c>*</c> also crosses <c>/</c>), case-sensitive.</summary>
+    public IReadOnlyList<string> Files { get; init; } = [];
+
+    /// <summary><c>FQRN</c> or <c>FQRN@REVISION</c>.</summary>
+    public IReadOnlyList<string> Cvmfs { get; init; } = [];
+
+    /// <summary>Every version of each capsule; by default only the latest version of each.</summary>
+    public bool AllVersions { get; init; }
+
+    /// <summary>Hits given in full; the count and the facets cover every hit.</summary>
+    public int Limit { get; init; } = 50;
+}
+
+/// <summary>Why a version matched: the field and the value of the version that did (<c>package</c>, <c>openssl-0.9.7a-43.el4.i386</c>).</summary>
+public sealed record MatchReason(string Field, string Value, string? Detail = null);
+
+public sealed record SearchHit(string Capsule, int Version, string? Title, string? Experiment, string? Os, string? Created, float Score, IReadOnlyList<MatchReason> Reasons)
+{
+    public string Key => VersionKey.Of(Capsule, Version);
+}
+
+public sealed record FacetCount(string Value, int Count);
+
+public sealed record SearchResult(int Total, IReadOnlyList<SearchHit> Hits, IReadOnlyDictionary<string, IReadOnlyList<FacetCount>> Facets, int VersionsSearched);
+
+/// <summary>Answers a <see cref="SearchRequest"/> from one committed state of an index (a Lucene reader and the registry).</summary>
+public static partial class Searcher
+{
+    private const int MaxReasonsPerHit = 12;
+
+    /// <summary>Checks the query's syntax and the ranges without an index: the errors a user can fix at once.</summary>
+    /// <exception cref="QuerySyntaxException">The query does not parse, naming the column.</exception>
+    public static Query? Parse(string? query)
+    {
+        if (string.IsNullOrWhiteSpace(query))
+        {
+            return null;
+        }
+
+        var parser = new SearchQueryParser();
+        try
+        {
+            return parser.Parse(query);
+        }
+        catch (ParseException e)
+        {
+            throw Syntax(query, e);
+        }
+        catch (TokenMgrError e)
+        {
+            throw Syntax(query, e);
+        }
+    }
+
+    [GeneratedRegex(@"column (\d+)")]
+    private static partial Regex ColumnOf();
+
+    private static QuerySyntaxException Syntax(string query, Exception e)
+    {
+        string message = (e.InnerException ?? e).Message;
+        Match m = ColumnOf().Match(message);
+        int column = m.Success ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : query.Length + 1;
+        string reason = message.Replace("\r", "", StringComparison.Ordinal).Split('\n')[0];
+        int cut = reason.IndexOf("': ", StringComparison.Ordinal);
+        if (reason.StartsWith("Cannot parse '", StringComparison.Ordinal) && cut > 0)
+        {
+            reason = reason[(cut + 3)..];
+        }
+
+        return new QuerySyntaxException("query", query, Math.Clamp(column, 1, query.Length + 1), reason.TrimEnd('.'));
+    }
+
+    public static SearchResult Search(DirectoryReader reader, Registry registry, SearchRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(request);
+        Query? user = Parse(request.Query);
+        var query = new BooleanQuery();
+        query.Add(user ?? new MatchAllDocsQuery(), Occur.MUST);
+        foreach (string path in request.Files)
+        {
+            query.Add(path.IndexOfAny(['*', '?']) < 0
+                ? new TermQuery(new Term(Fields.Path, path))
+                : new WildcardQuery(new Term(Fields.Path, path)), Occur.MUST);
+        }
+
+        foreach (string c in request.Cvmfs)
+        {
+            int at = c.LastIndexOf('@');
+            query.Add(at < 0
+                ? new TermQuery(new Term(Fields.Cvmfs, c.ToLowerInvariant()))
+                : new TermQuery(new Term(Fields.CvmfsRevision, c.ToLowerInvariant())), Occur.MUST);
+        }
+
+        var searcher = new IndexSearcher(reader);
+        TopDocs top = searcher.Search(query, Math.Max(1, reader.MaxDoc));
+        SortedDocValues keys = MultiDocValues.GetSortedValues(reader, DocumentBuilder.DvCapsule);
+        NumericDocValues versions = MultiDocValues.GetNumericValues(reader, DocumentBuilder.DvVersion);
+        Dictionary<string, long>? latest = request.AllVersions ? null : Latest(reader, keys, versions);
+        var scratch = new BytesRef();
+        var candidates = new List<(int Doc, float Score, string Capsule, int Version)>();
+        foreach (ScoreDoc sd in top.ScoreDocs)
+        {
+            keys.Get(sd.Doc, scratch);
+            string capsule = scratch.Utf8ToString();
+            long version = versions.Get(sd.Doc);
+            if (latest is null || latest[capsule] == version)
+            {
+                candidates.Add((sd.Doc, sd.Score, capsule, (int)version));
+            }
+        }
+
+        // The registry's exact answers: packages by their database's rules, paths exactly or by glob.
+        var reasons = new Dictionary<string, List<MatchReason>>(StringComparer.Ordinal);
+        HashSet<string>? allowed = null;
+        foreach (PackageRange range in request.Packages)
+        {
+            var matched = new HashSet<string>(StringComparer.Ordinal);
+            foreach (PackageRow row in registry.Packages(range.Name))
+            {
+                if (range.Matches(row))
+                {
+                    matched.Add(row.Key);
+                    Reason(reasons, row.Key, new MatchReason("package", DocumentBuilder.Nevra(new() { Name = row.Name, Epoch = row.Epoch, Version = row.PackageVersion, Release = row.Release, Arch = row.Arch }, row.Format == "dpkg"),
+                        range.Bounds.Count == 0 ? null : $"{string.Join(',', range.Bounds)} by {PackageRange.RulesOf(row.Format)} rules"));
+                }
+            }
+
+            allowed = allowed is null ? matched : [.. allowed.Intersect(matched)];
+        }
+
+        if (allowed is not null)
+        {
+            candidates = [.. candidates.Where(c => allowed.Contains(VersionKey.Of(c.Capsule, c.Version)))];
+        }
+
+        // Best first; equal scores (every hit without a query) by capsule and newest version, so that an index
+        // rebuilt from scratch lists hits in the same order as one updated version by version.
+        candidates = [.. candidates.OrderByDescending(c => user is null ? 0 : c.Score).ThenBy(c => c.Capsule, StringComparer.Ordinal).ThenByDescending(c => c.Version)];
+
+        var facets = new Dictionary<string, IReadOnlyList<FacetCount>>(StringComparer.Ordinal);
+        foreach (string field in new[] { Fields.Audit, Fields.Replay })
+        {
+            NumericDocValues? values = MultiDocValues.GetNumericValues(reader, field);
+            facets[field] = [.. candidates.GroupBy(c => Verdicts.Name(values?.Get(c.Doc) ?? 0)).Select(g => new FacetCount(g.Key, g.Count()))
+                .OrderByDescending(f => f.Count).ThenBy(f => f.Value, StringComparer.Ordinal)];
+        }
+
+        foreach ((string name, string field) in Fields.Facets)
+        {
+            SortedDocValues values = MultiDocValues.GetSortedValues(reader, field);
+            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach ((int doc, _, _, _) in candidates)
+            {
+                values.Get(doc, scratch);
+                string v = scratch.Utf8ToString();
+                counts[v] = counts.GetValueOrDefault(v) + 1;
+            }
+
+            facets[name] = [.. counts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => new FacetCount(p.Key, p.Value))];
+        }
+
+        List<(int Doc, float Score, string Capsule, int Version)> shown = [.. candidates.Take(Math.Max(0, request.Limit))];
+        Dictionary<int, List<MatchReason>> termReasons = TermReasons(searcher, query, shown.Select(s => s.Doc).ToHashSet());
+        var hits = new List<SearchHit>(shown.Count);
+        foreach ((int doc, float score, string capsule, int version) in shown)
+        {
+            Lucene.Net.Documents.Document d = searcher.Doc(doc);
+            var why = new List<MatchReason>();
+            why.AddRange(termReasons.GetValueOrDefault(doc) ?? []);
+            why.AddRange(reasons.GetValueOrDefault(VersionKey.Of(capsule, version)) ?? []);
+            hits.Add(new SearchHit(capsule, version, d.Get(DocumentBuilder.ShowTitle), d.Get(DocumentBuilder.ShowExperiment), d.Get(DocumentBuilder.ShowOs),
+                d.Get(DocumentBuilder.ShowCreated), user is null ? 0 : score, [.. why.Take(MaxReasonsPerHit)]));
+        }
+
+        return new SearchResult(candidates.Count, hits, facets, latest?.Count ?? reader.NumDocs);
+    }
+
+    private static void Reason(Dictionary<string, List<MatchReason>> reasons, string key, MatchReason reason)
+    {
+        if (!reasons.TryGetValue(key, out List<MatchReason>? list))
+        {
+            reasons[key] = list = [];
+        }
+
+        if (list.Count < MaxReasonsPerHit)
+        {
+            list.Add(reason);
+        }
+    }
+
+    /// <summary>The newest version of each capsule the index holds.</summary>
+    private static Dictionary<string, long> Latest(DirectoryReader reader, SortedDocValues capsules, NumericDocValues versions)
+    {
+        IBits? live = MultiFields.GetLiveDocs(reader);
+        var latest = new Dictionary<string, long>(StringComparer.Ordinal);
+        var scratch = new BytesRef();
+        for (int doc = 0; doc < reader.MaxDoc; doc++)
+        {
+            if (live is not null && !live.Get(doc))
+            {
+                continue;
+            }
+
+            capsules.Get(doc, scratch);
+            string c = scratch.Utf8ToString();
+            long v = versions.Get(doc);
+            if (!latest.TryGetValue(c, out long held) || v > held)
+            {
+                latest[c] = v;
+            }
+        }
+
+        return latest;
+    }
+
+    /// <summary>
+    /// Which terms of the query each shown hit holds: the query rewritten against the index (wildcards and
+    /// prefixes become the terms they stand for, at most 1,024 of them: beyond, only the count is reported)
+    /// and each term's postings looked up for the shown hits.
+    /// </summary>
+    private static Dictionary<int, List<MatchReason>> TermReasons(IndexSearcher searcher, Query query, HashSet<int> docs)
+    {
+        var result = new Dictionary<int, List<MatchReason>>();
+        if (docs.Count == 0)
+        {
+            return result;
+        }
+
+        // Each leaf of the query on its own: one that stands for too many terms to name (a broad wildcard) is
+        // left out of the reasons, the others still give theirs.
+        var terms = new HashSet<Term>();
+        foreach (Query leaf in Leaves(query))
+        {
+            try
+            {
+                Query rewritten = Expand(leaf).Rewrite(searcher.IndexReader);
+                Query again;
+                while (!ReferenceEquals(again = rewritten.Rewrite(searcher.IndexReader), rewritten))
+                {
+                    rewritten = again;
+                }
+
+                var found = new HashSet<Term>();
+                rewritten.ExtractTerms(found);
+                terms.UnionWith(found);
+            }
+            catch (Exception e) when (e is BooleanQuery.TooManyClausesException or NotSupportedException or InvalidOperationException)
+            {
+                // too many terms to name, or a query that names none
+            }
+        }
+
+        foreach (Term term in terms.Where(t => t.Field != Fields.Text).Take(4096))
+        {
+            DocsEnum? postings = MultiFields.GetTermDocsEnum(searcher.IndexReader, MultiFields.GetLiveDocs(searcher.IndexReader), term.Field, term.Bytes);
+            if (postings is null)
+            {
+                continue;
+            }
+
+            int doc;
+            while ((doc = postings.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
+            {
+                if (docs.Contains(doc))
+                {
+                    if (!result.TryGetValue(doc, out List<MatchReason>? list))
+                    {
+                        result[doc] = list = [];
+                    }
+
+                    if (list.Count < MaxReasonsPerHit)
+                    {
+                        list.Add(new MatchReason(term.Field, term.Text));
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static IEnumerable<Query> Leaves(Query query) => query is BooleanQuery b
+        ? b.Clauses.Where(c => c.Occur != Occur.MUST_NOT).SelectMany(c => Leaves(c.Query))
+        : [query];
+
+    /// <summary>A copy of the query whose multi-term parts (wildcards, prefixes, ranges) expand into their terms when rewritten.</summary>
+    private static Query Expand(Query query)
+    {
+        switch (query)
+        {
+            case MultiTermQuery m:
+            {
+                var copy = (MultiTermQuery)m.Clone();
+                copy.MultiTermRewriteMethod = MultiTermQuery.SCORING_BOOLEAN_QUERY_REWRITE;
+                return copy;
+            }
+
+            case BooleanQuery b:
+            {
+                var copy = new BooleanQuery(b.CoordDisabled);
+                foreach (BooleanClause c in b.Clauses)
+                {
+                    if (c.Occur != Occur.MUST_NOT)
+                    {
+                        copy.Add(Expand(c.Query), c.Occur);
+                    }
+                }
+
+                return copy;
+            }
+
+            default:
+                return query;
+        }
+    }
+}
