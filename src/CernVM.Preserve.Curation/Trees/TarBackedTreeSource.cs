@@ -192,7 +192,8 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
         Populate(entries, cancellationToken);
 
         // Parents that the tar files do not list become plain directories.
-        foreach (byte[] path in entries.Keys.ToList())
+        List<byte[]> members = [.. entries.Keys];
+        foreach (byte[] path in members)
         {
             for (int slash = path.AsSpan().LastIndexOf((byte)'/'); slash > 0; slash = path.AsSpan(0, slash).LastIndexOf((byte)'/'))
             {
@@ -203,6 +204,8 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
                 }
             }
         }
+
+        RefuseMembersBelowNonDirectories(entries, members);
 
         // Exclusions as for a directory: the entry is recorded as excluded, nothing below or inside it kept.
         var excluded = new List<byte[]>();
@@ -299,6 +302,32 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
         _members = list.ToDictionary(m => m.Path, PathBytes.EqualityComparer);
         _walked = TreeOrdering.Number([.. asEntry.Values], links);
         return _walked;
+    }
+
+    /// <summary>
+    /// Refuses a member that lies below a symlink or another non-directory of the tree (<c>link -&gt; /somewhere</c>
+    /// then <c>link/file</c>): unpacked by tar, it would be written through the link, outside the tree, or
+    /// fail; captured as it is, it would make a tree that restore refuses (FORMAT.md §6: a parent is a
+    /// directory). Refused by name, before anything is stored.
+    /// </summary>
+    private void RefuseMembersBelowNonDirectories(Dictionary<byte[], TarMember> entries, List<byte[]> members)
+    {
+        foreach (byte[] path in members.OrderBy(p => p, Comparer<byte[]>.Create(TreeOrdering.Compare)))
+        {
+            for (int slash = path.AsSpan().IndexOf((byte)'/'); slash > 0; slash = path.AsSpan(slash + 1).IndexOf((byte)'/') is int next and >= 0 ? slash + 1 + next : -1)
+            {
+                TarMember parent = entries[path[..slash]];
+                if (parent.Kind != EntryKind.Directory)
+                {
+                    string what = parent.Kind == EntryKind.Symlink
+                        ? $"a symbolic link to '{System.Text.Encoding.UTF8.GetString(parent.LinkTarget ?? [])}'"
+                        : $"a {parent.Kind.ToString().ToLowerInvariant()}, not a directory";
+                    throw new PreserveException(
+                        FailureKind.Usage,
+                        $"{Description}: member '{PathBytes.ToDisplay(path)}' lies below '{parent.DisplayPath}', which is {what}; a member written through a link could land outside the tree, refusing it.");
+                }
+            }
+        }
     }
 
     private Dictionary<long, string> ReadAccountFile(Dictionary<byte[], TarMember> entries, string path)
