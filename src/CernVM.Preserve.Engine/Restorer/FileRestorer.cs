@@ -123,7 +123,7 @@ internal sealed class FileRestorer
         _run.MetadataSet(e.Id);
         try
         {
-            EntryMetadata.Apply(handle, path, e, _run.Privileged, _problems.Add);
+            EntryMetadata.Apply(handle, path, e, _run.Privileged, _run.RestoreOwners, _problems.Add);
         }
         catch (PosixException ex) when (!ex.IsNoSpace)
         {
