@@ -28,7 +28,13 @@ public sealed class LocalTar : IDisposable
     /// <summary>The compression it had (<see cref="Curation.Compression.Detect"/>), or null.</summary>
     public string? Compression { get; }
 
-    public static LocalTar Open(string path, CancellationToken cancellationToken)
+    public static LocalTar Open(string path, CancellationToken cancellationToken) => Open(path, cancellationToken, null);
+
+    /// <summary>
+    /// Opens the tar; a compressed one is decompressed into a temporary file of at most <paramref name="room"/>
+    /// bytes (default: the free space of the temporary directory less 1 GiB, <see cref="Curation.Compression.TemporarySpace"/>).
+    /// </summary>
+    public static LocalTar Open(string path, CancellationToken cancellationToken, long? room)
     {
         string full = System.IO.Path.GetFullPath(path);
         byte[] magic = new byte[8];
@@ -50,7 +56,11 @@ public sealed class LocalTar : IDisposable
         {
             using FileStream input = File.OpenRead(full);
             using FileStream output = File.Create(temp);
-            Curation.Compression.Decompress(compression, input, output, full, cancellationToken: cancellationToken);
+            string temporary = System.IO.Path.GetTempPath();
+            long compressed = input.Length;
+            string format = compression;
+            Func<long, PreserveException> tooLarge = limit => TooLarge(full, format, compressed, limit, temporary);
+            Curation.Compression.Decompress(compression, input, output, full, null, null, (room ?? Curation.Compression.TemporarySpace(temporary), tooLarge), cancellationToken);
         }
         catch
         {
@@ -70,6 +80,11 @@ public sealed class LocalTar : IDisposable
 
         return new LocalTar(temp, full, compression);
     }
+
+    /// <summary>The error of a compressed tar that expands past the temporary space (<see cref="Curation.Compression.TemporarySpace"/>).</summary>
+    internal static PreserveException TooLarge(string file, string compression, long compressed, long room, string temporary) =>
+        new(FailureKind.Environment, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{file}: {compressed} bytes of {compression} expand past {room} bytes, the free space of {temporary} (less a reserve of 1 GiB): a decompression bomb, or a tree larger than that disk; nothing was stored. Set TMPDIR to a larger file system to capture a tree this large."));
 
     /// <summary>
     /// Fails unless the file starts with a tar header (POSIX, GNU or v7: the checksum at offset 148 matches) or
@@ -417,7 +432,7 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             TarEntry? t = reader.GetNextEntry();
             if (t is not null)
             {
-                if (t.DataOffset >= 0 && t.DataOffset + t.Length > file.Length)
+                if (t.DataOffset >= 0 && (t.Length < 0 || t.Length > file.Length - t.DataOffset)) // no sum: a size of 2^63 would overflow it
                 {
                     throw new PreserveException(FailureKind.Usage, $"{displayName}: the tar archive is truncated after offset {file.Length}, inside member '{t.Name}'.");
                 }

@@ -87,7 +87,7 @@ internal sealed class FileRestorer
 
     private void WriteExtent(TreeEntry e, Extent x, RentedBytes blob)
     {
-        if (x.BlobOffset + x.Length > blob.Length)
+        if (x.BlobOffset < 0 || x.Length < 0 || x.BlobOffset > blob.Length - x.Length) // no sum: a hostile catalog's offsets may overflow it
         {
             Fail(e, ReportCode.ContentMismatch.Code, $"the catalog's extent reaches past the end of blob {x.Blob}");
             return;
