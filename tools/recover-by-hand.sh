@@ -58,6 +58,11 @@ db="$work/blob-$catalog"
 [ "$(sqlite3 -readonly "$db" "SELECT value FROM catalog_info WHERE key = 'format'")" = 1 ] || die "the catalog is not a format-1 tree catalog"
 # Fields are separated by '|': hex and numbers never contain it, and empty fields survive `read`.
 sql() { sqlite3 -readonly -separator '|' "$db" "$1"; }
+# Entry 1 is the root and the only entry with the empty path; no id is smaller (§6.2): what is named below
+# is then always an entry checked before anything is made for it.
+[ "$(sql "SELECT count(*) FROM entries WHERE id = 1 AND path = X'' AND kind = 'dir' AND parent IS NULL")" = 1 ] &&
+  [ "$(sql "SELECT count(*) FROM entries WHERE id < 1 OR (id > 1 AND path = X'')")" = 0 ] ||
+  die "the catalog's first entry is not the root (id 1, the empty path, a directory without parent), or another entry has its path; refusing it"
 
 # Step 4 (§6.2): paths are raw bytes; they travel as hex and become bytes with the \xHH escapes of
 # coreutils' printf (`env printf`: the shell's own printf may lack \x). A trailing '/' is appended and
@@ -126,7 +131,7 @@ done < "$work/entries"
 
 # A hard link names the first name of its inode: an entry listed before it that is no hard link itself.
 sql "SELECT e.id, e.hardlink_to FROM entries e LEFT JOIN entries f ON f.id = e.hardlink_to
-     WHERE e.hardlink_to IS NOT NULL AND (f.id IS NULL OR f.id >= e.id OR f.hardlink_to IS NOT NULL OR f.kind = 'dir')
+     WHERE e.hardlink_to IS NOT NULL AND (f.id IS NULL OR f.id <= 1 OR f.id >= e.id OR f.hardlink_to IS NOT NULL OR f.kind = 'dir')
      LIMIT 1" > "$work/badlinks"
 if [ -s "$work/badlinks" ]; then
   IFS='|' read -r id link < "$work/badlinks"

@@ -74,6 +74,7 @@ public sealed class HostileArchiveTests
         { "a directory swapped for a symlink", "UPDATE entries SET kind = 'symlink', target = CAST('../outside' AS BLOB), size = 10 WHERE path = CAST('d' AS BLOB)", "its parent 'd' is a symlink", "'d/x' does not lie in a directory made before it" },
         { "a hard link outside the tree", $"DELETE FROM extents WHERE entry = {F}; UPDATE entries SET hardlink_to = 999, content = NULL WHERE id = {F}", "a hard link to entry 999, which is not listed before it", "a hard link to entry 999" },
         { "an extent beyond its blob", $"UPDATE extents SET blob_offset = blob_offset + 1000000 WHERE entry = {F}", "reaches past the end of blob", "beyond the end of blob" },
+        { "a root entry naming a file outside", "UPDATE entries SET path = CAST('../../escape' AS BLOB), kind = 'file' WHERE id = 1", "the first entry must be the root", "the catalog's first entry is not the root" },
         { "an extent whose offsets overflow", $"UPDATE extents SET blob_offset = 9223372036854775807 WHERE entry = {F}", "reaches past the end of blob", "beyond the end of blob" },
     };
 

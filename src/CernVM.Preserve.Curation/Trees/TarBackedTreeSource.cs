@@ -451,6 +451,11 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
 
             throw new PreserveException(FailureKind.Usage, $"{displayName}: the tar archive is truncated after offset {end}.", e);
         }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // The reader seeks past a member's data by its size field: a size near 2^63 (GNU base-256) overflows it.
+            throw new PreserveException(FailureKind.Usage, $"{displayName}: the member after offset {end} claims a size past the end of the file (the tar archive is truncated or forged).", e);
+        }
     }
 
     /// <summary>
