@@ -17,7 +17,7 @@ public sealed class CatalogLimitsTests
         try
         {
             File.WriteAllBytes(file, TreeCatalog.Write(TreeCatalogTests.Sample()));
-            using (var c = new SqliteConnection($"Data Source={file};Pooling=False"))
+            using (var c = new SqliteConnection($"Data Source={file};Pooling=False;Foreign Keys=False"))
             {
                 c.Open();
                 using SqliteCommand cmd = c.CreateCommand();
@@ -53,7 +53,7 @@ public sealed class CatalogLimitsTests
         PreserveException e = Assert.Throws<PreserveException>(() => TreeCatalog.ReadAll(catalog, "catalog"));
 
         Assert.Equal(FailureKind.Integrity, e.Kind);
-        Assert.Contains("catalog: not a valid tree", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("catalog: ", e.Message, StringComparison.Ordinal); // an extent or a row naming an entry that is not there
     }
 
     /// <summary>A file claiming 2^62 bytes with one extent: a catalog may say so (a sparse file); a reader sizes nothing by it.</summary>
