@@ -69,12 +69,12 @@ public sealed class HostileArchiveTests
     {
         // case, SQL, what restore and cat say, what recover-by-hand says
         { "a name holding '/'", "UPDATE entries SET path = CAST('d/f' AS BLOB) WHERE id = " + F, "'d/f': not inside its parent ''", "'d/f' is not inside its parent entry" },
-        { "a name that is '..'", "UPDATE entries SET path = CAST('../escape' AS BLOB) WHERE id = " + F, "'../escape': the path has an empty, '.' or '..' segment", "path '../escape' has an empty, '.' or '..' segment" },
-        { "a name holding NUL", "UPDATE entries SET path = CAST('f' AS BLOB) || X'00' || CAST('x' AS BLOB) WHERE id = " + F, "a NUL byte", "its path holds a NUL byte" },
+        { "a name that is '..'", "UPDATE entries SET path = CAST('../escape' AS BLOB) WHERE id = " + F, "has the unsafe path '../escape'", "path '../escape' has an empty, '.' or '..' segment" },
+        { "a name holding NUL", "UPDATE entries SET path = CAST('f' AS BLOB) || X'00' || CAST('x' AS BLOB) WHERE id = " + F, "has the unsafe path 'f", "its path holds a NUL byte" },
         { "a directory swapped for a symlink", "UPDATE entries SET kind = 'symlink', target = CAST('../outside' AS BLOB), size = 10 WHERE path = CAST('d' AS BLOB)", "its parent 'd' is a symlink", "'d/x' does not lie in a directory made before it" },
         { "a hard link outside the tree", $"DELETE FROM extents WHERE entry = {F}; UPDATE entries SET hardlink_to = 999, content = NULL WHERE id = {F}", "a hard link to entry 999, which is not listed before it", "a hard link to entry 999" },
         { "an extent beyond its blob", $"UPDATE extents SET blob_offset = blob_offset + 1000000 WHERE entry = {F}", "reaches past the end of blob", "beyond the end of blob" },
-        { "a root entry naming a file outside", "UPDATE entries SET path = CAST('../../escape' AS BLOB), kind = 'file' WHERE id = 1", "the first entry must be the root", "the catalog's first entry is not the root" },
+        { "a root entry naming a file outside", "UPDATE entries SET path = CAST('../../escape' AS BLOB), kind = 'file' WHERE id = 1", "entry 1 has the unsafe path '../../escape'", "the catalog's first entry is not the root" },
         { "an extent whose offsets overflow", $"UPDATE extents SET blob_offset = 9223372036854775807 WHERE entry = {F}", "reaches past the end of blob", "beyond the end of blob" },
     };
 
