@@ -477,7 +477,7 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             if (e.Kind == EntryKind.Symlink)
             {
-                File.CreateSymbolicLink(target, System.Text.Encoding.UTF8.GetString(e.LinkTarget ?? []));
+                File.CreateSymbolicLink(target, Path.Combine(directory, InsideRoot(rel, System.Text.Encoding.UTF8.GetString(e.LinkTarget ?? []))));
             }
             else if (e.Kind == EntryKind.File && _members.TryGetValue(e.Path, out TarMember? m) && _data.TryGetValue(_links.GetValueOrDefault(m) ?? m, out var d))
             {
@@ -497,6 +497,43 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Where the symlink <paramref name="link"/> (a path of the tree) points when the tree's root is the root, as
+    /// chroot would resolve it: an absolute target starts at the tree's root and '..' never climbs above it. The
+    /// extracted link points there inside the extraction directory, so that reading etc/os-release (or a link
+    /// made to read /etc/shadow) reads the tree's file, never the host's.
+    /// </summary>
+    public static string InsideRoot(string link, string target)
+    {
+        var parts = new List<string>();
+        if (!target.StartsWith('/'))
+        {
+            parts.AddRange(link.Split('/')[..^1]);
+        }
+
+        foreach (string segment in target.Split('/'))
+        {
+            if (segment is "" or ".")
+            {
+                continue;
+            }
+
+            if (segment == "..")
+            {
+                if (parts.Count > 0)
+                {
+                    parts.RemoveAt(parts.Count - 1);
+                }
+
+                continue;
+            }
+
+            parts.Add(segment);
+        }
+
+        return string.Join('/', parts);
     }
 
     public IFileContent Open(TreeEntry entry) =>

@@ -161,4 +161,40 @@ public sealed class HostileTarTests : IDisposable
         Assert.Equal("/etc/shadow"u8.ToArray(), entries.Single(e => e.DisplayPath == "shadow").LinkTarget);
         Assert.Throws<IOException>(() => source.Open(entries.Single(e => e.DisplayPath == "shadow")));
     }
+
+    /// <summary>
+    /// The files a spec's detection reads (os-release, release files, the package database) are extracted with
+    /// their symlinks; a link is resolved inside the tree as chroot would, never on the host: an absolute
+    /// target or one climbing with '..' reads the tree's file (or nothing), not the host's.
+    /// </summary>
+    [Fact]
+    public void ExtractTo_SymlinksToAbsoluteOrClimbingTargets_ResolveInsideTheTree()
+    {
+        string tar = Tar(
+            File("usr/lib/os-release", "ID=fromthetar\n"),
+            Symlink("etc/os-release", "/usr/lib/os-release"),
+            Symlink("etc/redhat-release", "../../../../../../../../etc/hostname"),
+            Symlink("etc/relative", "../usr/lib/os-release"));
+        using var source = new TarTreeSource(tar);
+        source.Walk(CancellationToken.None);
+        string probe = Path.Combine(_work.Path, "probe");
+
+        source.ExtractTo(probe, _ => true);
+
+        Assert.Equal("ID=fromthetar\n", System.IO.File.ReadAllText(Path.Combine(probe, "etc/os-release")));
+        Assert.Equal("ID=fromthetar\n", System.IO.File.ReadAllText(Path.Combine(probe, "etc/relative")));
+        Assert.Equal(Path.Combine(probe, "etc/hostname"), new FileInfo(Path.Combine(probe, "etc/redhat-release")).LinkTarget);
+        Assert.Throws<FileNotFoundException>(() => System.IO.File.ReadAllText(Path.Combine(probe, "etc/redhat-release"))); // not the host's /etc/hostname
+    }
+
+    [Theory]
+    [InlineData("etc/os-release", "/usr/lib/os-release", "usr/lib/os-release")]
+    [InlineData("etc/os-release", "../usr/lib/os-release", "usr/lib/os-release")]
+    [InlineData("etc/x", "../../../../etc/shadow", "etc/shadow")]
+    [InlineData("a/b/c", "./../d/./e/", "a/d/e")]
+    [InlineData("top", "/", "")]
+    public void InsideRoot_ResolvesAsChrootWould(string link, string target, string expected)
+    {
+        Assert.Equal(expected, TarBackedTreeSource.InsideRoot(link, target));
+    }
 }
