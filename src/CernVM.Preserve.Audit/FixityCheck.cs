@@ -117,7 +117,7 @@ internal sealed class FixityCheck(AuditContext ctx)
     {
         // FORMAT.md §6.3: a file held whole by one extent; when it is the whole blob and the content is the
         // blob's id, the blob's own hash has just checked it.
-        if (f.BlobOffset < 0 || f.BlobOffset + f.Length > content.Length)
+        if (f.BlobOffset < 0 || f.Length < 0 || f.BlobOffset > content.Length - f.Length) // no sum: a hostile catalog's offsets may overflow it
         {
             ContentMismatch(v, f.Entry, $"its extent reaches past the end of blob {blob} ({content.Length} bytes)");
             return;
@@ -187,7 +187,7 @@ internal sealed class FixityCheck(AuditContext ctx)
             }
 
             Verified(id, blob, content);
-            if (blobOffset < 0 || blobOffset + length > content.Length)
+            if (blobOffset < 0 || length < 0 || blobOffset > content.Length - length) // no sum: hostile offsets may overflow it
             {
                 ContentMismatch(v, entry, $"an extent reaches past the end of blob {blob}");
                 return;

@@ -77,6 +77,8 @@ public sealed record ReportCode
 
     public static ReportCode UnreadableDirectoryRestoredEmpty { get; } = new("RST008", ReportSeverity.Warning, "a directory that was unreadable at capture, restored empty (what it held is not in the archive)");
 
+    public static ReportCode LeftOutOnRequest { get; } = new("RST009", ReportSeverity.Warning, "left out as an option asked (--no-devices: device node not made; --no-setuid: setuid, setgid or file capability dropped; --no-owners: owners not set)");
+
     public static ReportCode BlobMissing { get; } = new("RST010", ReportSeverity.Error, "blob missing (the message names the blob and the affected paths)");
 
     public static ReportCode BlobCorrupt { get; } = new("RST011", ReportSeverity.Error, "blob corrupt (the message names the blob and the affected paths)");
@@ -90,7 +92,7 @@ public sealed record ReportCode
         NoPackageDatabase, PinDeviation, PinnedPackageMissing, DistributionUnknown, CvmfsRemark,
         BootDefaultUndecided, BootImageUnrecognised, BootFileMissing,
         DeviceNotMade, EntryNotRestored, NotCapturedNotRestored, HardLinkTargetMissing, OwnersNotRestored, XattrNotRestored,
-        UnreadableDirectoryRestoredEmpty,
+        UnreadableDirectoryRestoredEmpty, LeftOutOnRequest,
         BlobMissing, BlobCorrupt, ContentMismatch,
     ];
 

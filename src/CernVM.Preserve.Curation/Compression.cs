@@ -53,7 +53,26 @@ public static class Compression
     /// </summary>
     /// <returns>The number of bytes written to <paramref name="output"/>.</returns>
     /// <exception cref="PreserveException">The tool is not installed (Environment) or reports an error on a full decompression (Usage), naming <paramref name="what"/>.</exception>
-    public static long Decompress(string format, Stream input, Stream output, string what, long? maxOutput = null, IncrementalHash? inputHash = null, CancellationToken cancellationToken = default)
+    public static long Decompress(string format, Stream input, Stream output, string what, long? maxOutput = null, IncrementalHash? inputHash = null, CancellationToken cancellationToken = default) =>
+        Decompress(format, input, output, what, maxOutput, inputHash, null, cancellationToken);
+
+    /// <summary>
+    /// The bytes a full decompression into a temporary file may write: the free space of the file system holding
+    /// <paramref name="directory"/>, less <see cref="TemporarySpaceReserve"/>. A small input that expands past it
+    /// (a decompression bomb: a few kilobytes of bzip2 or zstd can claim terabytes of zeros) is stopped there
+    /// with an error, rather than filling the disk; a real tree that large needs TMPDIR on a larger file system.
+    /// </summary>
+    public static long TemporarySpace(string directory) =>
+        Math.Max(0, new DriveInfo(Path.GetFullPath(directory)).AvailableFreeSpace - TemporarySpaceReserve);
+
+    /// <summary>Free space a decompression into a temporary file leaves untouched (1 GiB).</summary>
+    public const long TemporarySpaceReserve = 1L << 30;
+
+    /// <summary>
+    /// Decompresses like the overload above; with <paramref name="limit"/>, a decompression whose output grows
+    /// past that many bytes is ended and fails with the exception <paramref name="limit"/> makes.
+    /// </summary>
+    public static long Decompress(string format, Stream input, Stream output, string what, long? maxOutput, IncrementalHash? inputHash, (long Bytes, Func<long, PreserveException> Error)? limit, CancellationToken cancellationToken)
     {
         (string tool, string[] args) = Command(format);
         var psi = new ProcessStartInfo(tool)
@@ -123,6 +142,21 @@ public static class Compression
                 if (n == 0)
                 {
                     break;
+                }
+
+                if (limit is { } l && written + n > l.Bytes)
+                {
+                    try
+                    {
+                        p.Kill();
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // It ended by itself.
+                    }
+
+                    p.WaitForExit();
+                    throw l.Error(l.Bytes);
                 }
 
                 output.Write(chunk, 0, n);

@@ -89,6 +89,13 @@ public sealed class TreeBuilder
     public TreeEntry Fifo(string path) =>
         Add(new TreeEntry { Path = Bytes(path), ParentId = ParentOf(path), Kind = EntryKind.Fifo, Mode = Octal("640"), MtimeSeconds = 1_500_000_000 });
 
+    public TreeEntry Device(string path, int major, int minor, string mode = "660") =>
+        Add(new TreeEntry { Path = Bytes(path), ParentId = ParentOf(path), Kind = EntryKind.CharDevice, Mode = Octal(mode), DeviceMajor = major, DeviceMinor = minor, MtimeSeconds = 1_500_000_000 });
+
+    /// <summary>Gives a file an extended attribute (xattrs are kept in name order, FORMAT.md §6.4).</summary>
+    public void AddXAttr(string path, string name, byte[] value) =>
+        Replace(path, e => e with { XAttrs = [.. e.XAttrs.Append(new XAttr(Bytes(name), value)).OrderBy(x => x.Name, Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b)))] });
+
     /// <summary>An entry recorded without its content: excluded, pseudo or unreadable at capture.</summary>
     public TreeEntry NotCaptured(string path, EntryKind kind, EntryState state, string note, string mode = "644") =>
         Add(new TreeEntry { Path = Bytes(path), ParentId = ParentOf(path), Kind = kind, State = state, Note = note, Mode = Octal(mode) });

@@ -89,6 +89,37 @@ public sealed class TreeRestorerSafetyTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// An extent whose blob offset is near 2^63: its end overflows a sum, so the bound is checked without one;
+    /// the file is reported (RST012) and removed, restore and cat end on named errors, not on an exception.
+    /// </summary>
+    [Fact]
+    public async Task RestoreAndCat_ExtentWhoseBlobOffsetOverflows_ReportedNotThrown()
+    {
+        byte[] content = "hello"u8.ToArray();
+        List<TreeEntry> entries =
+        [
+            new TreeEntry { Id = 1, Path = [], Kind = EntryKind.Directory, Mode = 0x1ED },
+            new TreeEntry { Id = 2, ParentId = 1, Path = "a"u8.ToArray(), Kind = EntryKind.File, Mode = 0x1A4, Size = 5, Content = BlobId.Of(content), Extents = [new Extent(0, 5, BlobId.Of(content), long.MaxValue - 2)] },
+        ];
+        (Archive archive, LoadedManifest m) = await CommitAsync(entries);
+        await using (archive)
+        {
+            await archive.Blobs.PutAsync(content, default);
+            await archive.Store.FlushAsync(default);
+
+            RestoreResult r = await new TreeRestorer(archive).RestoreAsync(m, new RestoreOptions { Target = Path.Combine(_dir, "out") }, default);
+            RestoreProblem p = Assert.Single(r.Problems, x => x.IsError);
+            Assert.Equal(("RST012", "a"), (p.Code, p.Path));
+            Assert.Contains("reaches past the end of blob", p.Message);
+            Assert.False(File.Exists(Path.Combine(_dir, "out", "a")));
+
+            Engine.Trees.LoadedTree tree = await Engine.Trees.TreeLoader.LoadAsync(archive, m, default);
+            PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => new Engine.Trees.TreeFileReader(archive).CopyToAsync(tree, tree.Resolve("/a"), Stream.Null, default));
+            Assert.Contains("reaches past the end of blob", e.Message);
+        }
+    }
+
     // Every restored byte comes from a blob verified against its SHA-256, at the offsets a verified catalog
     // names. --verify-files also checks each file against its own recorded hash: a catalog whose hash and
     // extents disagree (a defect of the software that wrote it) is then caught, the file not left behind.

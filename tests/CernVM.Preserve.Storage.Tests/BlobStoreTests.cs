@@ -45,6 +45,29 @@ public sealed class BlobStoreTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_root, id.Key)));
     }
 
+    /// <summary>
+    /// A zstd frame of 21 bytes whose header claims 2^40 bytes of content (a raw block of 5 bytes follows):
+    /// refused by the claim, before any buffer of that size is made (docs/security.md, "Limits").
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Get_FrameClaimingATebibyte_IsCorruptWithoutAllocatingIt(bool leased)
+    {
+        BlobId id = BlobId.Of("hello"u8);
+        byte[] frame = [0x28, 0xB5, 0x2F, 0xFD, 0xE0, 0, 0, 0, 0, 0, 1, 0, 0, 0x29, 0, 0, .. "hello"u8];
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_root, id.Key))!);
+        await File.WriteAllBytesAsync(Path.Combine(_root, id.Key), frame);
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        BlobCorruptException e = await Assert.ThrowsAsync<BlobCorruptException>(() => ReadAsync(blobs, id, leased));
+
+        Assert.Contains(id.Key, e.Message);
+        Assert.Contains("the zstd frame claims 1099511627776 bytes, more than a blob may hold", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < BlobStore.MaxBlobSize);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

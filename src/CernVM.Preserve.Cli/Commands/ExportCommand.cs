@@ -39,12 +39,14 @@ public static class ExportCommand
                     : $"{m.Capsule}@v{m.Version} holds no CernVM-FS revision of {only}.");
             }
 
+            string where = $"{archive.Location}/{ArchiveLayout.Manifest(m.Capsule, m.Version)}";
+            List<string> directories = revisions.Select(c => CvmfsStratumExporter.RepositoryDirectory(parse.GetValue(stratum)!, c.Fqrn, where)).ToList();
             List<TreeEntry> entries = (await TreeLoader.LoadAsync(archive, m, ct)).Entries;
             var exporter = new CvmfsStratumExporter(archive);
             var results = new JsonArray();
-            foreach (CvmfsComponent c in revisions)
+            foreach ((CvmfsComponent c, string directory) in revisions.Zip(directories))
             {
-                CvmfsExportResult r = await exporter.ExportAsync(entries, c, Path.Combine(parse.GetValue(stratum)!, c.Fqrn), ct);
+                CvmfsExportResult r = await exporter.ExportAsync(entries, c, directory, ct);
                 results.Add((JsonNode)new JsonObject
                 {
                     ["fqrn"] = r.Fqrn,

@@ -22,8 +22,11 @@ public static class RestoreCommand
         var workers = new Option<int>("--workers") { Description = "Parallel blob readers.", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
         var verifyFiles = new Option<bool>("--verify-files") { Description = "Also check every restored file against its own SHA-256 (bundled files in memory; files of several blobs are read back)." };
         var allProblems = new Option<bool>("--all-problems") { Description = "List every entry's problem on its own line (default: one line per code, with a count and the first paths)." };
+        var noDevices = new Option<bool>("--no-devices") { Description = "Make no character or block device node (each reported, RST009): for an archive from elsewhere restored as root." };
+        var noSetuid = new Option<bool>("--no-setuid") { Description = "Clear setuid and setgid bits and leave out file capabilities (each reported, RST009)." };
+        var noOwners = new Option<bool>("--no-owners") { Description = "Do not set the recorded owners, even as root: everything belongs to the restoring user (RST009)." };
         Option<bool> json = CommonOptions.Json();
-        var cmd = new Command("restore", "Give back the exact tree of a capsule version, verifying every blob.") { reference, to, workers, verifyFiles, allProblems, json };
+        var cmd = new Command("restore", "Give back the exact tree of a capsule version, verifying every blob.") { reference, to, workers, verifyFiles, allProblems, noDevices, noSetuid, noOwners, json };
         cmd.SetAction(async (parse, ct) =>
         {
             string target = parse.GetValue(to) ?? throw new PreserveException(FailureKind.Usage, "restore needs --to DIR (a new or empty directory).");
@@ -36,7 +39,15 @@ public static class RestoreCommand
             var clock = System.Diagnostics.Stopwatch.StartNew();
             RestoreResult r = await ProgressDisplay.RunAsync(
                 $"restore {m.Capsule}@v{m.Version}",
-                new TreeRestorer(archive, monitor).RestoreAsync(tree, new RestoreOptions { Target = target, Workers = Math.Max(1, parse.GetValue(workers)), VerifyWrittenFiles = parse.GetValue(verifyFiles) }, ct),
+                new TreeRestorer(archive, monitor).RestoreAsync(tree, new RestoreOptions
+                {
+                    Target = target,
+                    Workers = Math.Max(1, parse.GetValue(workers)),
+                    VerifyWrittenFiles = parse.GetValue(verifyFiles),
+                    NoDevices = parse.GetValue(noDevices),
+                    NoSetuid = parse.GetValue(noSetuid),
+                    NoOwners = parse.GetValue(noOwners),
+                }, ct),
                 () => ("writing", monitor.BytesDone, monitor.BytesTotal),
                 parse.GetValue(json));
             clock.Stop();

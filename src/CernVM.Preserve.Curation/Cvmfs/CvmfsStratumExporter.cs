@@ -33,6 +33,28 @@ public sealed class CvmfsStratumExporter
     /// <param name="directory">Where the repository goes; it must not exist yet.</param>
     /// <param name="cancellationToken">Stops the export; the partial directory is removed.</param>
     /// <exception cref="PreserveException">The directory exists, a kept artefact is missing or corrupt, or a rebuilt object does not match its name.</exception>
+    /// <summary>
+    /// Where the repository <paramref name="fqrn"/> is written under <paramref name="stratum"/>: DIR/&lt;fqrn&gt;. The
+    /// name comes from a manifest, which an archive from elsewhere may hold made by hand: anything but a
+    /// repository name (letters, digits, '.', '-', '_'; not '.' or '..') is refused, so that no name such as
+    /// '../x' or '/etc' makes export write outside DIR.
+    /// </summary>
+    /// <exception cref="PreserveException">The name is not a repository name (kind Integrity).</exception>
+    public static string RepositoryDirectory(string stratum, string fqrn, string manifest)
+    {
+        ArgumentNullException.ThrowIfNull(fqrn);
+        bool valid = fqrn.Length is > 0 and <= 255 && fqrn is not ("." or "..") &&
+            fqrn.All(c => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '.' or '-' or '_');
+        if (!valid)
+        {
+            throw new PreserveException(
+                FailureKind.Integrity,
+                $"{manifest}: names the CernVM-FS repository '{fqrn.ReplaceLineEndings("\\n")}', which is not a repository name (letters, digits, '.', '-', '_'); refusing to export it, it could be written outside {stratum}.");
+        }
+
+        return Path.Combine(stratum, fqrn);
+    }
+
     public async Task<CvmfsExportResult> ExportAsync(IReadOnlyList<TreeEntry> entries, CvmfsComponent component, string directory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entries);

@@ -322,7 +322,11 @@ public sealed class ImageTreeSource : TarBackedTreeSource
             {
                 try
                 {
-                    Compression.Decompress(compression, input, output, name, null, blobHash, cancellationToken);
+                    string temporary = Path.GetTempPath();
+                    long compressed = input.Length;
+                    string format = compression;
+                    Func<long, PreserveException> tooLarge = room => LocalTar.TooLarge(name, format, compressed, room, temporary);
+                    Compression.Decompress(compression, input, output, name, null, blobHash, (Compression.TemporarySpace(temporary), tooLarge), cancellationToken);
                 }
                 catch (PreserveException e) when (e.Kind == FailureKind.Usage && digest is not null && !Matches(blobHash, digest, out _))
                 {

@@ -28,7 +28,13 @@ public sealed class LocalTar : IDisposable
     /// <summary>The compression it had (<see cref="Curation.Compression.Detect"/>), or null.</summary>
     public string? Compression { get; }
 
-    public static LocalTar Open(string path, CancellationToken cancellationToken)
+    public static LocalTar Open(string path, CancellationToken cancellationToken) => Open(path, cancellationToken, null);
+
+    /// <summary>
+    /// Opens the tar; a compressed one is decompressed into a temporary file of at most <paramref name="room"/>
+    /// bytes (default: the free space of the temporary directory less 1 GiB, <see cref="Curation.Compression.TemporarySpace"/>).
+    /// </summary>
+    public static LocalTar Open(string path, CancellationToken cancellationToken, long? room)
     {
         string full = System.IO.Path.GetFullPath(path);
         byte[] magic = new byte[8];
@@ -50,7 +56,11 @@ public sealed class LocalTar : IDisposable
         {
             using FileStream input = File.OpenRead(full);
             using FileStream output = File.Create(temp);
-            Curation.Compression.Decompress(compression, input, output, full, cancellationToken: cancellationToken);
+            string temporary = System.IO.Path.GetTempPath();
+            long compressed = input.Length;
+            string format = compression;
+            Func<long, PreserveException> tooLarge = limit => TooLarge(full, format, compressed, limit, temporary);
+            Curation.Compression.Decompress(compression, input, output, full, null, null, (room ?? Curation.Compression.TemporarySpace(temporary), tooLarge), cancellationToken);
         }
         catch
         {
@@ -70,6 +80,11 @@ public sealed class LocalTar : IDisposable
 
         return new LocalTar(temp, full, compression);
     }
+
+    /// <summary>The error of a compressed tar that expands past the temporary space (<see cref="Curation.Compression.TemporarySpace"/>).</summary>
+    internal static PreserveException TooLarge(string file, string compression, long compressed, long room, string temporary) =>
+        new(FailureKind.Environment, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{file}: {compressed} bytes of {compression} expand past {room} bytes, the free space of {temporary} (less a reserve of 1 GiB): a decompression bomb, or a tree larger than that disk; nothing was stored. Set TMPDIR to a larger file system to capture a tree this large."));
 
     /// <summary>
     /// Fails unless the file starts with a tar header (POSIX, GNU or v7: the checksum at offset 148 matches) or
@@ -192,7 +207,8 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
         Populate(entries, cancellationToken);
 
         // Parents that the tar files do not list become plain directories.
-        foreach (byte[] path in entries.Keys.ToList())
+        List<byte[]> members = [.. entries.Keys];
+        foreach (byte[] path in members)
         {
             for (int slash = path.AsSpan().LastIndexOf((byte)'/'); slash > 0; slash = path.AsSpan(0, slash).LastIndexOf((byte)'/'))
             {
@@ -203,6 +219,8 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
                 }
             }
         }
+
+        RefuseMembersBelowNonDirectories(entries, members);
 
         // Exclusions as for a directory: the entry is recorded as excluded, nothing below or inside it kept.
         var excluded = new List<byte[]>();
@@ -301,6 +319,32 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
         return _walked;
     }
 
+    /// <summary>
+    /// Refuses a member that lies below a symlink or another non-directory of the tree (<c>link -&gt; /somewhere</c>
+    /// then <c>link/file</c>): unpacked by tar, it would be written through the link, outside the tree, or
+    /// fail; captured as it is, it would make a tree that restore refuses (FORMAT.md §6: a parent is a
+    /// directory). Refused by name, before anything is stored.
+    /// </summary>
+    private void RefuseMembersBelowNonDirectories(Dictionary<byte[], TarMember> entries, List<byte[]> members)
+    {
+        foreach (byte[] path in members.OrderBy(p => p, Comparer<byte[]>.Create(TreeOrdering.Compare)))
+        {
+            for (int slash = path.AsSpan().IndexOf((byte)'/'); slash > 0; slash = path.AsSpan(slash + 1).IndexOf((byte)'/') is int next and >= 0 ? slash + 1 + next : -1)
+            {
+                TarMember parent = entries[path[..slash]];
+                if (parent.Kind != EntryKind.Directory)
+                {
+                    string what = parent.Kind == EntryKind.Symlink
+                        ? $"a symbolic link to '{System.Text.Encoding.UTF8.GetString(parent.LinkTarget ?? [])}'"
+                        : $"a {parent.Kind.ToString().ToLowerInvariant()}, not a directory";
+                    throw new PreserveException(
+                        FailureKind.Usage,
+                        $"{Description}: member '{PathBytes.ToDisplay(path)}' lies below '{parent.DisplayPath}', which is {what}; a member written through a link could land outside the tree, refusing it.");
+                }
+            }
+        }
+    }
+
     private Dictionary<long, string> ReadAccountFile(Dictionary<byte[], TarMember> entries, string path)
     {
         if (!entries.TryGetValue(System.Text.Encoding.UTF8.GetBytes(path), out TarMember? e) || e.Kind != EntryKind.File || e.State != EntryState.Captured)
@@ -388,7 +432,7 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             TarEntry? t = reader.GetNextEntry();
             if (t is not null)
             {
-                if (t.DataOffset >= 0 && t.DataOffset + t.Length > file.Length)
+                if (t.DataOffset >= 0 && (t.Length < 0 || t.Length > file.Length - t.DataOffset)) // no sum: a size of 2^63 would overflow it
                 {
                     throw new PreserveException(FailureKind.Usage, $"{displayName}: the tar archive is truncated after offset {file.Length}, inside member '{t.Name}'.");
                 }
@@ -406,6 +450,11 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             }
 
             throw new PreserveException(FailureKind.Usage, $"{displayName}: the tar archive is truncated after offset {end}.", e);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // The reader seeks past a member's data by its size field: a size near 2^63 (GNU base-256) overflows it.
+            throw new PreserveException(FailureKind.Usage, $"{displayName}: the member after offset {end} claims a size past the end of the file (the tar archive is truncated or forged).", e);
         }
     }
 
@@ -428,7 +477,7 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             if (e.Kind == EntryKind.Symlink)
             {
-                File.CreateSymbolicLink(target, System.Text.Encoding.UTF8.GetString(e.LinkTarget ?? []));
+                File.CreateSymbolicLink(target, Path.Combine(directory, InsideRoot(rel, System.Text.Encoding.UTF8.GetString(e.LinkTarget ?? []))));
             }
             else if (e.Kind == EntryKind.File && _members.TryGetValue(e.Path, out TarMember? m) && _data.TryGetValue(_links.GetValueOrDefault(m) ?? m, out var d))
             {
@@ -448,6 +497,43 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Where the symlink <paramref name="link"/> (a path of the tree) points when the tree's root is the root, as
+    /// chroot would resolve it: an absolute target starts at the tree's root and '..' never climbs above it. The
+    /// extracted link points there inside the extraction directory, so that reading etc/os-release (or a link
+    /// made to read /etc/shadow) reads the tree's file, never the host's.
+    /// </summary>
+    public static string InsideRoot(string link, string target)
+    {
+        var parts = new List<string>();
+        if (!target.StartsWith('/'))
+        {
+            parts.AddRange(link.Split('/')[..^1]);
+        }
+
+        foreach (string segment in target.Split('/'))
+        {
+            if (segment is "" or ".")
+            {
+                continue;
+            }
+
+            if (segment == "..")
+            {
+                if (parts.Count > 0)
+                {
+                    parts.RemoveAt(parts.Count - 1);
+                }
+
+                continue;
+            }
+
+            parts.Add(segment);
+        }
+
+        return string.Join('/', parts);
     }
 
     public IFileContent Open(TreeEntry entry) =>

@@ -15,9 +15,9 @@ internal static class EntryMetadata
 
     /// <summary>By path, without following symlinks.</summary>
     /// <exception cref="PosixException">The owner, mode or time could not be set.</exception>
-    public static void Apply(byte[] path, TreeEntry e, bool privileged, Action<RestoreProblem> report)
+    public static void Apply(byte[] path, TreeEntry e, bool privileged, bool owners, Action<RestoreProblem> report)
     {
-        if (privileged)
+        if (owners)
         {
             PosixFs.LChown(path, e.Uid, e.Gid);
         }
@@ -44,9 +44,9 @@ internal static class EntryMetadata
 
     /// <summary>Through the descriptor a file's content was just written with.</summary>
     /// <exception cref="PosixException">The owner, mode or time could not be set.</exception>
-    public static void Apply(SafeFileHandle handle, byte[] path, TreeEntry e, bool privileged, Action<RestoreProblem> report)
+    public static void Apply(SafeFileHandle handle, byte[] path, TreeEntry e, bool privileged, bool owners, Action<RestoreProblem> report)
     {
-        PosixFs.SetMetadata(handle, path, privileged ? (e.Uid, e.Gid) : null, e.Mode, e.XAttrs.Select(a => (a.Name, a.Value)).ToList(), e.MtimeSeconds, e.MtimeNanoseconds, (_, ex) =>
+        PosixFs.SetMetadata(handle, path, owners ? (e.Uid, e.Gid) : null, e.Mode, e.XAttrs.Select(a => (a.Name, a.Value)).ToList(), e.MtimeSeconds, e.MtimeNanoseconds, (_, ex) =>
         {
             if (privileged && ex.Errno != NotSupported)
             {

@@ -87,7 +87,7 @@ internal sealed class FileRestorer
 
     private void WriteExtent(TreeEntry e, Extent x, RentedBytes blob)
     {
-        if (x.BlobOffset + x.Length > blob.Length)
+        if (x.BlobOffset < 0 || x.Length < 0 || x.BlobOffset > blob.Length - x.Length) // no sum: a hostile catalog's offsets may overflow it
         {
             Fail(e, ReportCode.ContentMismatch.Code, $"the catalog's extent reaches past the end of blob {x.Blob}");
             return;
@@ -123,7 +123,7 @@ internal sealed class FileRestorer
         _run.MetadataSet(e.Id);
         try
         {
-            EntryMetadata.Apply(handle, path, e, _run.Privileged, _problems.Add);
+            EntryMetadata.Apply(handle, path, e, _run.Privileged, _run.RestoreOwners, _problems.Add);
         }
         catch (PosixException ex) when (!ex.IsNoSpace)
         {

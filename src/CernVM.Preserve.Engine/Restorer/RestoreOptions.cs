@@ -17,4 +17,19 @@ public sealed record RestoreOptions
     /// catalog, at the cost of hashing every byte a second time and reading large files again.
     /// </summary>
     public bool VerifyWrittenFiles { get; init; }
+
+    /// <summary>
+    /// Make no character or block device node (reported, RST009): a device node of the archive, restored as
+    /// root, gives whoever can open it the device (/dev/sda, /dev/mem, …) whatever the target's owner.
+    /// </summary>
+    public bool NoDevices { get; init; }
+
+    /// <summary>
+    /// Clear the setuid and setgid bits and leave out <c>security.capability</c> (file capabilities), each
+    /// reported (RST009): restored as root, such a file runs with privileges for whoever may execute it.
+    /// </summary>
+    public bool NoSetuid { get; init; }
+
+    /// <summary>Do not set recorded owners, even as root: everything belongs to the restoring user (reported once, RST009).</summary>
+    public bool NoOwners { get; init; }
 }

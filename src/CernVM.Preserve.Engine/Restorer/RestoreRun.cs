@@ -14,11 +14,13 @@ internal sealed class RestoreRun
     private readonly HashSet<long> _made = [];
     private readonly ConcurrentDictionary<long, byte> _metadataSet = new();
 
-    public RestoreRun(LoadedTree tree, RestoreTarget target, bool privileged)
+    public RestoreRun(LoadedTree tree, RestoreTarget target, bool privileged, RestoreOptions? options = null)
     {
         Tree = tree;
         Target = target;
         Privileged = privileged;
+        RestoreOwners = privileged && !(options?.NoOwners ?? false);
+        NoDevices = options?.NoDevices ?? false;
     }
 
     public LoadedTree Tree { get; }
@@ -27,6 +29,12 @@ internal sealed class RestoreRun
 
     /// <summary>Running as root: owners are restored and device nodes made.</summary>
     public bool Privileged { get; }
+
+    /// <summary>Owners are set: running as root and not asked otherwise (--no-owners).</summary>
+    public bool RestoreOwners { get; }
+
+    /// <summary>Device nodes are not made, as asked (--no-devices).</summary>
+    public bool NoDevices { get; }
 
     public List<RestoreProblem> Problems { get; } = [];
 

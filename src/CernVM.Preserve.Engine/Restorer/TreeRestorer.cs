@@ -46,7 +46,14 @@ public sealed class TreeRestorer
     {
         ArgumentNullException.ThrowIfNull(tree);
         ArgumentNullException.ThrowIfNull(options);
-        var run = new RestoreRun(tree, RestoreTarget.Prepare(options.Target), PosixFs.IsPrivileged);
+        var dropped = new List<RestoreProblem>();
+        if (options.NoSetuid)
+        {
+            tree = WithoutPrivilegeBits(tree, dropped);
+        }
+
+        var run = new RestoreRun(tree, RestoreTarget.Prepare(options.Target), PosixFs.IsPrivileged, options);
+        run.Problems.AddRange(dropped);
 
         MakeDirectoriesFilesAndNodes(run, cancellationToken);
         Timeline.Mark("restore: pass 1 (directories) done");
@@ -123,6 +130,10 @@ public sealed class TreeRestorer
 
             run.Made(e);
         }
+        else if (e.Kind is EntryKind.CharDevice or EntryKind.BlockDevice && run.NoDevices)
+        {
+            run.Report(ReportCode.LeftOutOnRequest.Code, e, $"device node {e.DeviceMajor}:{e.DeviceMinor} not made (--no-devices)", false);
+        }
         else if (e.Kind is EntryKind.CharDevice or EntryKind.BlockDevice && !run.Privileged)
         {
             run.Report(ReportCode.DeviceNotMade.Code, e, "device node not made: only root can (restore as root to get it)", false);
@@ -190,6 +201,10 @@ public sealed class TreeRestorer
         {
             run.Report(ReportCode.OwnersNotRestored.Code, null, "not running as root: owners are not restored (files belong to the restoring user)", false);
         }
+        else if (!run.RestoreOwners)
+        {
+            run.Report(ReportCode.LeftOutOnRequest.Code, null, "owners not set (--no-owners): files belong to the restoring user", false);
+        }
 
         List<TreeEntry> entries = run.Tree.Entries;
         for (int i = entries.Count - 1; i >= 0; i--)
@@ -203,13 +218,50 @@ public sealed class TreeRestorer
 
             try
             {
-                EntryMetadata.Apply(run.PathOf(e), e, run.Privileged, run.Problems.Add);
+                EntryMetadata.Apply(run.PathOf(e), e, run.Privileged, run.RestoreOwners, run.Problems.Add);
             }
             catch (PosixException ex)
             {
                 run.Report(ReportCode.EntryNotRestored.Code, e, ex.Message, true);
             }
         }
+    }
+
+    private const int SetuidSetgid = 0b110_000_000_000; // 06000
+    private static readonly byte[] FileCapabilities = "security.capability"u8.ToArray();
+
+    /// <summary>
+    /// The tree with every setuid and setgid bit cleared and every file capability left out (--no-setuid),
+    /// each entry that had one reported. The sticky bit stays: it grants nothing.
+    /// </summary>
+    private static LoadedTree WithoutPrivilegeBits(LoadedTree tree, List<RestoreProblem> report)
+    {
+        var entries = new List<TreeEntry>(tree.Entries.Count);
+        foreach (TreeEntry e in tree.Entries)
+        {
+            bool bits = (e.Mode & SetuidSetgid) != 0 && e.Kind != EntryKind.Directory;
+            bool caps = e.XAttrs.Any(x => x.Name.AsSpan().SequenceEqual(FileCapabilities));
+            if (!bits && !caps)
+            {
+                entries.Add(e);
+                continue;
+            }
+
+            entries.Add(e with
+            {
+                Mode = bits ? e.Mode & ~SetuidSetgid : e.Mode,
+                XAttrs = caps ? [.. e.XAttrs.Where(x => !x.Name.AsSpan().SequenceEqual(FileCapabilities))] : e.XAttrs,
+            });
+            string what = (bits, caps) switch
+            {
+                (true, true) => "setuid/setgid bits and file capabilities",
+                (true, false) => "setuid/setgid bits",
+                _ => "file capabilities",
+            };
+            report.Add(new RestoreProblem(ReportCode.LeftOutOnRequest.Code, e.DisplayPath, $"{what} dropped (--no-setuid): mode {Convert.ToString(e.Mode, 8)} restored as {Convert.ToString(bits ? e.Mode & ~SetuidSetgid : e.Mode, 8)}", false));
+        }
+
+        return new LoadedTree(tree.Capsule, tree.Version, tree.Catalog, entries);
     }
 
     private static RestoreResult Count(RestoreRun run)

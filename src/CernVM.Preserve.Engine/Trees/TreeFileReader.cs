@@ -60,7 +60,7 @@ public sealed class TreeFileReader
         {
             pos += await WriteZerosAsync(destination, hash, x.Offset - pos, cancellationToken).ConfigureAwait(false);
             byte[] blob = await _archive.Blobs.GetAsync(x.Blob, cancellationToken).ConfigureAwait(false);
-            if (x.BlobOffset < 0 || x.Length < 0 || x.BlobOffset + x.Length > blob.Length)
+            if (x.BlobOffset < 0 || x.Length < 0 || x.BlobOffset > blob.Length - x.Length) // no sum: it may overflow
             {
                 throw new PreserveException(FailureKind.Integrity, $"'/{e.DisplayPath}': the catalog's extent reaches past the end of blob {x.Blob}.");
             }

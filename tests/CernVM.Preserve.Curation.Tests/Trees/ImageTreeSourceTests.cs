@@ -95,6 +95,47 @@ public sealed class ImageTreeSourceTests : IDisposable
         Assert.Equal(("oci", "v1", "amd64", "linux", 3), (source.Image!.Format, source.Image.Reference, source.Image.Architecture, source.Image.Os, source.Image.Layers.Count));
     }
 
+    /// <summary>Whiteouts of '..' and '.' (<c>.wh...</c>, <c>.wh..</c>) would delete the directory above or the one they are in: refused by name.</summary>
+    [Theory]
+    [InlineData(".wh...")]
+    [InlineData(".wh..")]
+    public void Walk_WhiteoutOfDotDot_RefusedNamingTheWhiteout(string whiteout)
+    {
+        Shell.Require("tar", "sha256sum");
+        Shell.Run($"""
+            mkdir -p l1/etc l2/etc
+            echo keep > l1/etc/passwd
+            touch 'l2/etc/{whiteout}'
+            """, _work.Path);
+        using var source = new ImageTreeSource(Layout("none", "none"));
+
+        PreserveException e = Assert.Throws<PreserveException>(() => source.Walk(CancellationToken.None));
+
+        Assert.Equal(FailureKind.Usage, e.Kind);
+        Assert.Contains($"whiteout 'etc/{whiteout}' names no entry", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A lower layer's symlink (var -> /etc) and an upper layer holding the directory var with a file in it: the
+    /// directory replaces the link, as tar -x does, and the file lands inside the tree, never in /etc.
+    /// </summary>
+    [Fact]
+    public void Walk_UpperLayerDirectoryOverALowerLayersSymlink_ReplacesTheLinkInsideTheTree()
+    {
+        Shell.Require("tar", "sha256sum");
+        Shell.Run("""
+            mkdir -p l1 l2/var/run
+            ln -s /etc l1/var
+            echo evil > l2/var/run/passwd
+            """, _work.Path);
+        using var source = new ImageTreeSource(Layout("none", "none"));
+
+        var byPath = source.Walk(CancellationToken.None).ToDictionary(e => e.DisplayPath);
+
+        Assert.Equal(EntryKind.Directory, byPath["var"].Kind);
+        Assert.Equal("evil\n", Content(source, byPath["var/run/passwd"]));
+    }
+
     [Fact]
     public void Walk_ConfigDiffIdNotMatchingTheLayer_IntegrityErrorNamingTheLayer()
     {

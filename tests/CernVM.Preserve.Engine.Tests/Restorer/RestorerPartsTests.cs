@@ -126,7 +126,7 @@ public sealed class RestorerPartsTests : IDisposable
         Directory.CreateDirectory(dir);
         var problems = new List<RestoreProblem>();
 
-        EntryMetadata.Apply(PosixFs.FromString(dir), e, PosixFs.IsPrivileged, problems.Add);
+        EntryMetadata.Apply(PosixFs.FromString(dir), e, PosixFs.IsPrivileged, PosixFs.IsPrivileged, problems.Add);
 
         FileStatus s = PosixFs.LStat(PosixFs.FromString(dir));
         Assert.Equal(TreeBuilder.Octal("2750"), s.Mode & 0xFFF);
