@@ -250,6 +250,10 @@ for b in $(find $a/blobs -type f); do
   if head -c 15 "$work/blob" | grep -q 'SQLite format 3'; then [[ -s "$out/tree-catalog/catalog" ]] || seed tree-catalog catalog < "$work/blob"
   elif head -c 1 "$work/blob" | grep -q '\['; then seed package-list "$(basename "$b" | head -c 12)" < "$work/blob"; fi
 done
+# A package list blob as a snapshot writes it (canonical JSON, the database's order).
+seed package-list el-two <<'TXT'
+[{"arch":"x86_64","epoch":1,"installTime":1700000000,"name":"bash","release":"2.el9","size":7738634,"version":"5.1.8"},{"arch":"noarch","name":"tzdata","release":"1.el9","version":"2023c"}]
+TXT
 openssl genpkey -algorithm ed25519 -out "$work/key.pem" 2>/dev/null
 openssl pkey -in "$work/key.pem" -pubout -outform DER -out "$work/pub.der"
 openssl pkeyutl -sign -rawin -inkey "$work/key.pem" -in $a/capsules/fixture/v1/manifest.json -out "$work/sig"

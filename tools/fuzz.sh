@@ -13,7 +13,7 @@ bin=out/fuzz/bin
 dll=$bin/CernVM.Preserve.Fuzz.dll
 
 build() {
-  if [[ ! -f $bin/.instrumented || -n $(find src fuzz/CernVM.Preserve.Fuzz -name '*.cs' -newer $bin/.instrumented -print -quit) ]]; then
+  if [[ ! -f $bin/.instrumented || -n $(find src fuzz/CernVM.Preserve.Fuzz -name '*.cs' -not -path '*/obj/*' -newer $bin/.instrumented -print -quit) ]]; then
     rm -rf "$bin"
     dotnet publish fuzz/CernVM.Preserve.Fuzz -c Release -o "$bin" -nologo -v quiet >&2
     dotnet tool restore >/dev/null
@@ -55,6 +55,11 @@ found=("$findings"/default/crashes/id:* "$findings"/default/hangs/id:*)
 if ((${#found[@]} > 0)); then
   echo "replaying ${#found[@]} crash/hang inputs (first line of each outcome):"
   for f in "${found[@]}"; do
-    timeout 60 dotnet "$dll" "$target" "$f" 2>&1 | head -2 || echo "$f: still hangs after 60 s"
+    set +e
+    timeout 60 dotnet "$dll" "$target" "$f" > "$findings/replay.txt" 2>&1
+    status=$?
+    set -e
+    head -3 "$findings/replay.txt"
+    ((status == 124)) && echo "$f: still runs after 60 s: a hang"
   done
 fi
