@@ -407,6 +407,12 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
 
             throw new PreserveException(FailureKind.Usage, $"{displayName}: the tar archive is truncated after offset {end}.", e);
         }
+        catch (Exception e) when (e is OverflowException or FormatException or ArgumentException)
+        {
+            // System.Formats.Tar lets these out of a header whose numeric fields do not fit (a base-256 mtime
+            // beyond DateTimeOffset, a size beyond long): found by fuzzing (docs/security.md).
+            throw new PreserveException(FailureKind.Usage, $"{displayName}: not a valid tar archive: the member header after offset {end} has a numeric field out of range ({e.Message}).", e);
+        }
     }
 
     /// <summary>
