@@ -11,11 +11,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=out/fuzz/bin
 dll=$bin/CernVM.Preserve.Fuzz.dll
+plain=out/fuzz/plain
 
 build() {
-  if [[ ! -f $bin/.instrumented || -n $(find src fuzz/CernVM.Preserve.Fuzz -name '*.cs' -not -path '*/obj/*' -newer $bin/.instrumented -print -quit) ]]; then
+  if [[ ! -f $bin/.instrumented || ! -d $plain || -n $(find src fuzz/CernVM.Preserve.Fuzz -name '*.cs' -not -path '*/obj/*' -newer $bin/.instrumented -print -quit) ]]; then
     rm -rf "$bin"
     dotnet publish fuzz/CernVM.Preserve.Fuzz -c Release -o "$bin" -nologo -v quiet >&2
+    # An uninstrumented copy replays findings: instrumented code fails outside SharpFuzz's entry points.
+    rm -rf "$plain"
+    cp -r "$bin" "$plain"
     dotnet tool restore >/dev/null
     for a in "$bin"/CernVM.Preserve.*.dll; do
       [[ $a == "$dll" ]] && continue
@@ -27,7 +31,7 @@ build() {
 
 if [[ ${1:-} == --list ]]; then
   build
-  dotnet "$dll" --list
+  dotnet "$plain/CernVM.Preserve.Fuzz.dll" --list
   exit 0
 fi
 
@@ -56,7 +60,7 @@ if ((${#found[@]} > 0)); then
   echo "replaying ${#found[@]} crash/hang inputs (first line of each outcome):"
   for f in "${found[@]}"; do
     set +e
-    timeout 60 dotnet "$dll" "$target" "$f" > "$findings/replay.txt" 2>&1
+    timeout 60 dotnet "$plain/CernVM.Preserve.Fuzz.dll" "$target" "$f" > "$findings/replay.txt" 2>&1
     status=$?
     set -e
     head -3 "$findings/replay.txt"
