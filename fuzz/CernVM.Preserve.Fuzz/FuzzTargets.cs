@@ -244,5 +244,9 @@ public static class FuzzTargets
     }
 
     private static readonly Lazy<string> Scratch = new(() =>
-        Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"cvmpreserve-fuzz-{Environment.ProcessId}-{Guid.NewGuid():N}")).FullName);
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"cvmpreserve-fuzz-{Environment.ProcessId}-{Guid.NewGuid():N}")).FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(folder, recursive: true);
+        return folder;
+    });
 }
