@@ -225,7 +225,6 @@ public static class FuzzTargets
 
         PreservationEvent e = CanonicalJson.Deserialize<PreservationEvent>(bytes, "event.json");
         _ = e.Key;
-        ArchiveTime.Parse(e.DateTime);
     }
 
     /// <summary>Writes the input where a reader of files finds it (a private folder of this process).</summary>
