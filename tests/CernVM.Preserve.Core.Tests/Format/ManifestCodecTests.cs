@@ -122,6 +122,18 @@ public class ManifestCodecTests
         Assert.StartsWith("Refusing to write a manifest that fails its schema: at /capsule", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("null", "archive.json: the file holds 'null', not a JSON object.")]
+    [InlineData("{ \"id\": ", "archive.json: not valid JSON (")]
+    [InlineData("{ \"id\": \"\xff\" }", "archive.json: not valid JSON (it is not UTF-8 text).")]
+    public void Deserialize_NotAnObject_IntegrityErrorNamingTheFile(string text, string message)
+    {
+        byte[] bytes = text.Select(c => (byte)c).ToArray();
+        PreserveException e = Assert.Throws<PreserveException>(() => CanonicalJson.Deserialize<ArchiveDescriptor>(bytes, "archive.json"));
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+    }
+
     [FsCheck.Xunit.Property]
     public bool EncodeDecode_RoundTripsArbitraryText(string? title, FsCheck.NonNegativeInt entries, FsCheck.PositiveInt version)
     {
