@@ -137,7 +137,7 @@ seed cvmfs-history guinea-pig < "$work/history.db"
 printf '\x01\x00' | seed cvmfs-xattrs none
 
 # Kernels: the header of the test kernel (bzImage), an ELF and an arm64 Image header with a banner, a gzip of one.
-kernel=$(ls /var/tmp/cvmpreserve-test-cache/debian-kernel/boot/vmlinuz-* 2>/dev/null | head -1 || true)
+kernel=$(ls "${CVMPRESERVE_TEST_CACHE:-/var/tmp/cvmpreserve-test-cache}"/debian-kernel/boot/vmlinuz-* 2>/dev/null | head -1 || true)
 [[ -n "$kernel" ]] && head -c 16384 "$kernel" | seed kernel bzimage-head
 python3 - "$out/kernel" <<'PY'
 import struct, sys, os, gzip
