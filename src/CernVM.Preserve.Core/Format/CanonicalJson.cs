@@ -45,6 +45,13 @@ public static class CanonicalJson
     /// <exception cref="PreserveException">Not valid JSON for <typeparamref name="T"/> (kind Integrity).</exception>
     public static T Deserialize<T>(ReadOnlySpan<byte> utf8, string what)
     {
+        // Checked first: System.Text.Json reports bytes that are not UTF-8 inside a string with an
+        // InvalidOperationException, not a JsonException (found by fuzzing, docs/security.md).
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            throw new PreserveException(FailureKind.Integrity, $"{what}: not valid JSON (it is not UTF-8 text).");
+        }
+
         try
         {
             return JsonSerializer.Deserialize(utf8, TypeInfo<T>())

@@ -78,6 +78,13 @@ public static class ManifestCodec
 
     private static List<string> Validate(byte[] bytes, JsonSchema schema)
     {
+        // JSON is UTF-8 (RFC 8259 §8.1); System.Text.Json checks a string's bytes only when it is read, and
+        // then throws InvalidOperationException (found by fuzzing, docs/security.md).
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return ["not valid JSON (it is not UTF-8 text)"];
+        }
+
         JsonDocument doc;
         try
         {

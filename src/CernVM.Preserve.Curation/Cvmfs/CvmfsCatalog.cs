@@ -178,8 +178,9 @@ public sealed class CvmfsCatalog : IDisposable
             database.Dispose();
             throw new CvmfsFormatException(hash.ObjectName, $"cannot read catalog: {ex.Message}", ex);
         }
-        catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException or InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException or InvalidOperationException or ArgumentOutOfRangeException)
         {
+            // ArgumentOutOfRangeException: a last_modified beyond year 9999 (found while fuzzing, docs/security.md).
             database.Dispose();
             throw new CvmfsFormatException(hash.ObjectName, $"the catalog holds a value of the wrong type: {ex.Message}", ex);
         }

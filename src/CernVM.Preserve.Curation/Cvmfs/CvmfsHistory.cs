@@ -88,6 +88,12 @@ public sealed class CvmfsHistory
         {
             throw new CvmfsFormatException(hash.ObjectName, $"cannot read history database: {ex.Message}", ex);
         }
+        catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException or InvalidOperationException or ArgumentOutOfRangeException)
+        {
+            // A NULL where a name or hash must be, text where a number must be, a timestamp beyond year 9999:
+            // found by the fuzz harness's history target (docs/security.md).
+            throw new CvmfsFormatException(hash.ObjectName, $"the history database holds a value of the wrong type or out of range: {ex.Message}", ex);
+        }
     }
 
     /// <summary>The tag named <paramref name="name"/>, or null.</summary>

@@ -115,7 +115,7 @@ public sealed class CvmfsManifest
                 case 'N': name = value; break;
                 case 'X': certificate = ParseHash(line, value, ObjectSuffix.Certificate); break;
                 case 'H': history = ParseHash(line, value, ObjectSuffix.History); break;
-                case 'T': published = DateTimeOffset.FromUnixTimeSeconds(ParseNumber(line, value)); break;
+                case 'T': published = ParseTime(line, value); break;
                 case 'M': metaInfo = ParseHash(line, value, ObjectSuffix.MetaInfo); break;
                 case 'Y': reflog = ParseHash(line, value, ObjectSuffix.None); break;
                 case 'L': micro = ParseHash(line, value, ObjectSuffix.MicroCatalog); break;
@@ -180,6 +180,14 @@ public sealed class CvmfsManifest
         long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long number)
             ? number
             : throw new CvmfsFormatException(FileName, $"field '{line[0]}' is not a number: '{value}'.");
+
+    private static DateTimeOffset ParseTime(string line, string value)
+    {
+        long seconds = ParseNumber(line, value);
+        return seconds >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : throw new CvmfsFormatException(FileName, $"field '{line[0]}' is not a time: {seconds} seconds since 1970 is out of range.");
+    }
 
     private static bool ParseYesNo(string line, string value) => value switch
     {

@@ -425,7 +425,7 @@ public sealed class CvmfsRepository : IDisposable
         }
     }
 
-    private static X509Certificate2 LoadCertificate(byte[] pem, string subject)
+    internal static X509Certificate2 LoadCertificate(byte[] pem, string subject)
     {
         string text = Encoding.ASCII.GetString(pem);
         if (!PemEncoding.TryFind(text, out PemFields fields) || text[fields.Label] != "CERTIFICATE")

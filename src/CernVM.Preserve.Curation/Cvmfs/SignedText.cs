@@ -51,9 +51,12 @@ internal sealed class SignedText
         var lines = new List<string>();
         foreach (string line in Encoding.UTF8.GetString(body).Split('\n'))
         {
-            if (line.Length > 0)
+            // Trimmed before the test: a line holding only '\r' is empty too (found by fuzzing: the readers
+            // take a field's letter from the first character).
+            string trimmed = line.TrimEnd('\r');
+            if (trimmed.Length > 0)
             {
-                lines.Add(line.TrimEnd('\r'));
+                lines.Add(trimmed);
             }
         }
 

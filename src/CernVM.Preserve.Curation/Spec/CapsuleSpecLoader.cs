@@ -58,9 +58,10 @@ public static class CapsuleSpecLoader
         {
             throw new PreserveException(FailureKind.Usage, $"{path}:{e.Start.Line}:{e.Start.Column}: not valid YAML or JSON: {e.InnerException?.Message ?? e.Message}", e);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // YamlDotNet reports some structural errors (an unclosed flow collection) without a position.
+            // YamlDotNet reports some structural errors (an unclosed flow collection; an event of an unexpected
+            // type, found by fuzzing, docs/security.md) without a position.
             throw new PreserveException(FailureKind.Usage, $"{path}: not valid YAML or JSON: {e.Message}", e);
         }
         catch (InvalidCastException e)
@@ -174,7 +175,8 @@ public static class CapsuleSpecLoader
             return JsonValue.Create(l);
         }
 
-        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && v.IndexOfAny(['.', 'e', 'E']) >= 0)
+        // A float beyond double's range stays text (JSON has no infinity; found by fuzzing): the schema then names it.
+        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d) && v.IndexOfAny(['.', 'e', 'E']) >= 0)
         {
             return JsonValue.Create(d);
         }

@@ -399,6 +399,13 @@ public sealed class ImageTreeSource : TarBackedTreeSource
 
     private JsonNode ParseJson(byte[] bytes, string path)
     {
+        // JSON is UTF-8 (RFC 8259 §8.1). System.Text.Json checks a string's bytes only when it is read, and
+        // then throws InvalidOperationException: found by fuzzing (docs/security.md), so checked here, once.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            throw new PreserveException(FailureKind.Usage, $"{_path}: {path} is not valid JSON (it is not UTF-8 text).");
+        }
+
         try
         {
             return JsonNode.Parse(bytes) ?? throw new PreserveException(FailureKind.Usage, $"{_path}: {path} is JSON null.");

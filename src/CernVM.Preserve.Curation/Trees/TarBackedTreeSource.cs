@@ -456,6 +456,12 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             // The reader seeks past a member's data by its size field: a size near 2^63 (GNU base-256) overflows it.
             throw new PreserveException(FailureKind.Usage, $"{displayName}: the member after offset {end} claims a size past the end of the file (the tar archive is truncated or forged).", e);
         }
+        catch (Exception e) when (e is OverflowException or FormatException or ArgumentException)
+        {
+            // System.Formats.Tar lets these out of a header whose numeric fields do not fit (a base-256 mtime
+            // beyond DateTimeOffset, a size beyond long): found by fuzzing (docs/security.md).
+            throw new PreserveException(FailureKind.Usage, $"{displayName}: not a valid tar archive: the member header after offset {end} has a numeric field out of range ({e.Message}).", e);
+        }
     }
 
     /// <summary>

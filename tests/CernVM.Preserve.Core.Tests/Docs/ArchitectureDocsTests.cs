@@ -75,7 +75,7 @@ public partial class ArchitectureDocsTests
 
         var pinned = XDocument.Load(RepositoryFiles.PathOf("Directory.Packages.props")).Descendants("PackageVersion")
             .ToDictionary(e => (string)e.Attribute("Include")!, e => (string)e.Attribute("Version")!, StringComparer.Ordinal);
-        var used = ProjectFiles("src").Concat(ProjectFiles("tests")).SelectMany(f => Items(f, "PackageReference")).ToHashSet(StringComparer.Ordinal);
+        var used = ProjectFiles("src").Concat(ProjectFiles("tests")).Concat(ProjectFiles("fuzz")).SelectMany(f => Items(f, "PackageReference")).ToHashSet(StringComparer.Ordinal);
 
         Assert.Equal(used.Order(StringComparer.Ordinal), documented.Keys.Order(StringComparer.Ordinal));
         Assert.All(documented, d => Assert.Equal(pinned[d.Key], d.Value));

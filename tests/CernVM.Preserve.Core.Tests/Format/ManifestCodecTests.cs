@@ -79,6 +79,61 @@ public class ManifestCodecTests
         Assert.Null(ManifestCodec.ParseSidecar("nonsense\n"u8.ToArray()));
     }
 
+    // The sidecar reader's every condition (survivors of the mutation run, docs/security.md): each malformed
+    // form on its own is refused, so that a sidecar that is not exactly a sha256sum line never names a hash.
+    [Theory]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  manifest.json\n", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  manifest.json", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde  manifest.json\n", null)]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  manifest.jsox\n", null)]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0 manifest.json\n", null)]
+    [InlineData("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef  manifest.json\n", null)]
+    [InlineData("g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  manifest.json\n", null)]
+    [InlineData("/123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  manifest.json\n", null)]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde:  manifest.json\n", null)]
+    [InlineData("`123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  manifest.json\n", null)]
+    public void ParseSidecar_OnlyAnExactSha256sumLine_NamesAHash(string text, string? expected)
+    {
+        Assert.Equal(expected, ManifestCodec.ParseSidecar(Encoding.ASCII.GetBytes(text)));
+    }
+
+    [Fact]
+    public void Decode_SchemaFailure_SaysSoWithThePointer()
+    {
+        string text = Encoding.UTF8.GetString(ManifestCodec.Encode(Sample())).Replace("\"capsule\": \"aleph-alpha\"", "\"capsule\": \"Not A Name\"");
+        PreserveException e = Assert.Throws<PreserveException>(() => ManifestCodec.Decode(Encoding.UTF8.GetBytes(text), "capsules/x/v1/manifest.json"));
+        Assert.StartsWith("capsules/x/v1/manifest.json: the manifest fails its schema: at /capsule: ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValidateManifest_RootNotAnObject_NamesTheRoot()
+    {
+        IReadOnlyList<string> errors = ManifestCodec.ValidateManifest("[]"u8.ToArray());
+        Assert.NotEmpty(errors);
+        Assert.All(errors, e => Assert.StartsWith("at /: ", e, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Encode_InvalidManifest_SaysWhichRuleItBreaks()
+    {
+        Manifest m = Sample();
+        m.Capsule = "Not A Name";
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => ManifestCodec.Encode(m));
+        Assert.StartsWith("Refusing to write a manifest that fails its schema: at /capsule", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("null", "archive.json: the file holds 'null', not a JSON object.")]
+    [InlineData("{ \"id\": ", "archive.json: not valid JSON (")]
+    [InlineData("{ \"id\": \"\xff\" }", "archive.json: not valid JSON (it is not UTF-8 text).")]
+    public void Deserialize_NotAnObject_IntegrityErrorNamingTheFile(string text, string message)
+    {
+        byte[] bytes = text.Select(c => (byte)c).ToArray();
+        PreserveException e = Assert.Throws<PreserveException>(() => CanonicalJson.Deserialize<ArchiveDescriptor>(bytes, "archive.json"));
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+    }
+
     [FsCheck.Xunit.Property]
     public bool EncodeDecode_RoundTripsArbitraryText(string? title, FsCheck.NonNegativeInt entries, FsCheck.PositiveInt version)
     {

@@ -73,4 +73,28 @@ public class UnchangedFilesTests
         };
         Assert.Null(new UnchangedFiles([Before()]).TryReuse(now));
     }
+
+    // Each condition on the previous entry alone (survivors of the mutation run, docs/security.md): its content
+    // is reused only when it was a captured regular file of its own, with a content id, seen by a source that
+    // observes inodes.
+    [Theory]
+    [InlineData("hard link")]
+    [InlineData("excluded")]
+    [InlineData("symlink")]
+    [InlineData("no content")]
+    [InlineData("no inodes either time")]
+    public void TryReuse_PreviousEntryNotAReusableFile_ReadsAgain(string what)
+    {
+        TreeEntry b = Before();
+        TreeEntry n = Now();
+        (TreeEntry before, TreeEntry now) = what switch
+        {
+            "hard link" => (b with { HardlinkTo = 1 }, n),
+            "excluded" => (b with { State = EntryState.Excluded }, n),
+            "symlink" => (b with { Kind = EntryKind.Symlink }, n),
+            "no content" => (b with { Content = null }, n),
+            _ => (b with { Observed = default }, n with { Observed = default }),
+        };
+        Assert.Null(new UnchangedFiles([before]).TryReuse(now));
+    }
 }

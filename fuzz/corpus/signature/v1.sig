@@ -1,0 +1,1 @@
+{"algorithm":"Ed25519","keyId":"fef41c09a53b252c2fef6a304375f91c5598b920dc4e6631a75eea091fb3c59e","publicKey":"MCowBQYDK2VwAyEA9lz4rt8xuQuyfa7bvD7CsG9W5RwRJO9KWO0aiEx7V4I=","signature":"VvKhoHhTvWhsNTinVAaJOpM70e+Olg2L9qxxD9pm+V9HD1DpEShl7Fs5EcDOKOIpoXRtE3KdsojwDcpuvKaKAQ=="}
