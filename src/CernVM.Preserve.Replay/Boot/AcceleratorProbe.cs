@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Core;
@@ -85,42 +84,18 @@ public static class AcceleratorProbe
     {
         string transcript = Path.Combine(scratch, "kvm-probe.log");
         IReadOnlyList<string> line = ProbeCommandLine(qemu, kernel, initramfs, transcript);
-        var psi = new ProcessStartInfo(line[0]) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in line.Skip(1))
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var clock = Stopwatch.StartNew();
-        using Process p = Process.Start(psi) ?? throw new PreserveException(FailureKind.Environment, $"could not start {qemu}.");
-        Task<string> stderr = p.StandardError.ReadToEndAsync(CancellationToken.None);
-        _ = p.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(ProbeTimeout);
-        bool hung = false;
-        try
-        {
-            await p.WaitForExitAsync(limit.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            await p.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            hung = true;
-        }
-
+        (int exitCode, string stderr, bool hung, TimeSpan elapsed) = await QemuBoot.RunBoundedAsync(line, ProbeTimeout, console: false, cancellationToken).ConfigureAwait(false);
         string console = File.Exists(transcript) ? await File.ReadAllTextAsync(transcript, CancellationToken.None).ConfigureAwait(false) : "";
-        string seconds = clock.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
+        string seconds = elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
         if (console.Contains(UpMarker, StringComparison.Ordinal))
         {
             return new AcceleratorChoice("kvm", $"a KVM probe guest reached the carrier's init in {seconds} s");
         }
 
-        string err = (await stderr.ConfigureAwait(false)).Trim().Split('\n').FirstOrDefault(l => l.Length > 0) ?? "";
+        string err = stderr.Trim().Split('\n').FirstOrDefault(l => l.Length > 0) ?? "";
         return new AcceleratorChoice("tcg", hung
             ? $"/dev/kvm is present but a KVM probe guest did not reach the carrier's init within {ProbeTimeout.TotalSeconds:0} s: TCG"
-            : $"/dev/kvm is present but QEMU could not run a KVM guest (exit {p.ExitCode}{(err.Length > 0 ? ": " + err : "")}): TCG");
+            : $"/dev/kvm is present but QEMU could not run a KVM guest (exit {exitCode}{(err.Length > 0 ? ": " + err : "")}): TCG");
     }
 
     /// <summary>$XDG_CACHE_HOME/cvmpreserve/kvm-probe.json, else ~/.cache/cvmpreserve/kvm-probe.json.</summary>

@@ -73,22 +73,42 @@ public static class QemuBoot
         ArgumentNullException.ThrowIfNull(request);
         string qemu = Locate();
         IReadOnlyList<string> line = CommandLine(qemu, request);
-        var psi = new ProcessStartInfo(line[0]) { UseShellExecute = false, RedirectStandardInput = !request.Console, RedirectStandardOutput = !request.Console, RedirectStandardError = !request.Console };
+        (int exitCode, string stderrText, bool hung, TimeSpan elapsed) = await RunBoundedAsync(line, request.Timeout, request.Console, cancellationToken).ConfigureAwait(false);
+        if (request.Console)
+        {
+            // The console was the terminal's: nothing to read back, the person saw it all.
+            return new BootOutcome(hung ? GuestEnd.Hung : GuestEnd.Completed, hung ? FormattableString.Invariant($"the session did not end within {request.Timeout.TotalSeconds:0} s and was stopped") : $"the console session ended (QEMU exit code {exitCode})", elapsed, request.Accelerator, line);
+        }
+
+        string transcript = File.Exists(request.Transcript) ? await File.ReadAllTextAsync(request.Transcript, CancellationToken.None).ConfigureAwait(false) : "";
+        (GuestEnd end, string reason) = Judge(transcript, hung, request.Timeout, exitCode, stderrText);
+        return new BootOutcome(end, reason, elapsed, request.Accelerator, line);
+    }
+
+    /// <summary>
+    /// Runs a QEMU command line and waits for it to end or for <paramref name="timeout"/>, killing it then (a guest
+    /// that hangs must not hang the caller). With <paramref name="console"/>, QEMU keeps this terminal.
+    /// </summary>
+    /// <returns>QEMU's exit code, its standard error, whether it was killed at the timeout, and how long it ran.</returns>
+    public static async Task<(int ExitCode, string Stderr, bool Hung, TimeSpan Elapsed)> RunBoundedAsync(IReadOnlyList<string> line, TimeSpan timeout, bool console, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        var psi = new ProcessStartInfo(line[0]) { UseShellExecute = false, RedirectStandardInput = !console, RedirectStandardOutput = !console, RedirectStandardError = !console };
         foreach (string a in line.Skip(1))
         {
             psi.ArgumentList.Add(a);
         }
 
         var clock = Stopwatch.StartNew();
-        using Process p = Process.Start(psi) ?? throw new PreserveException(FailureKind.Environment, $"could not start {qemu}.");
-        Task<string> stderr = request.Console ? Task.FromResult("") : p.StandardError.ReadToEndAsync(CancellationToken.None);
-        if (!request.Console)
+        using Process p = Process.Start(psi) ?? throw new PreserveException(FailureKind.Environment, $"could not start {line[0]}.");
+        Task<string> stderr = console ? Task.FromResult("") : p.StandardError.ReadToEndAsync(CancellationToken.None);
+        if (!console)
         {
             _ = p.StandardOutput.ReadToEndAsync(CancellationToken.None);
         }
 
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(request.Timeout);
+        limit.CancelAfter(timeout);
         bool hung = false;
         try
         {
@@ -102,16 +122,7 @@ public static class QemuBoot
             hung = true;
         }
 
-        clock.Stop();
-        if (request.Console)
-        {
-            // The console was the terminal's: nothing to read back, the person saw it all.
-            return new BootOutcome(hung ? GuestEnd.Hung : GuestEnd.Completed, hung ? FormattableString.Invariant($"the session did not end within {request.Timeout.TotalSeconds:0} s and was stopped") : $"the console session ended (QEMU exit code {p.ExitCode})", clock.Elapsed, request.Accelerator, line);
-        }
-
-        string transcript = File.Exists(request.Transcript) ? await File.ReadAllTextAsync(request.Transcript, CancellationToken.None).ConfigureAwait(false) : "";
-        (GuestEnd end, string reason) = Judge(transcript, hung, request.Timeout, p.ExitCode, await stderr.ConfigureAwait(false));
-        return new BootOutcome(end, reason, clock.Elapsed, request.Accelerator, line);
+        return (p.ExitCode, await stderr.ConfigureAwait(false), hung, clock.Elapsed);
     }
 
     /// <summary>The verdict from the console transcript: the carrier's markers first, then a panic, then the clock.</summary>
