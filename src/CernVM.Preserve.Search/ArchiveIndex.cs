@@ -7,7 +7,7 @@ namespace CernVM.Preserve.Search;
 
 /// <summary>The state of an archive's index, for <c>index status</c>.</summary>
 public sealed record IndexStatus(
-    string Path, bool Temporary, string ArchiveId, string Location, int Versions, int Capsules, long Packages, long Generation,
+    string Path, bool Temporary, string ArchiveId, string Location, int Versions, int Capsules, long Packages, long Listings, long Generation,
     long SizeBytes, string? JournalThrough, string? RebuiltBecause);
 
 /// <summary>
@@ -116,7 +116,7 @@ public sealed class ArchiveIndex : IDisposable
         string? journal = _store.Registry.Meta("journal");
         return new IndexStatus(
             _store.Path, _temporary is not null, _archive.Descriptor.Id, _archive.Location, versions.Count, versions.Select(v => v.Capsule).Distinct().Count(),
-            _store.Registry.PackageRows(), _store.Generation, _store.SizeOnDisk(), string.IsNullOrEmpty(journal) ? null : journal, _store.RebuiltBecause);
+            _store.Registry.PackageRows(), _store.Registry.Listings(), _store.Generation, _store.SizeOnDisk(), string.IsNullOrEmpty(journal) ? null : journal, _store.RebuiltBecause);
     }
 
     public void Dispose()

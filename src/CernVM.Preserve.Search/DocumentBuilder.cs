@@ -6,7 +6,7 @@ using Lucene.Net.Util;
 
 namespace CernVM.Preserve.Search;
 
-/// <summary>Makes the one Lucene document of a capsule version (fields: <see cref="Fields"/>).</summary>
+/// <summary>Makes the Lucene documents: one per capsule version, one per directory listing (fields: <see cref="Fields"/>).</summary>
 public static class DocumentBuilder
 {
     /// <summary>A whole value, analysed by the keyword analyser (lower-cased), not stored, without norms or positions.</summary>
@@ -36,10 +36,41 @@ public static class DocumentBuilder
     public const string DvCapsule = "dv.capsule";
     public const string DvVersion = "dv.version";
 
-    public static Document Build(VersionContent content, IReadOnlyList<Verdict> verdicts)
+    /// <summary>A listing's id as a doc value, read for every listing a path query matches.</summary>
+    public const string DvListing = "dv.listing";
+
+    /// <summary>The document of one directory listing: its id, its entries' full paths and their (lower-cased) names.</summary>
+    public static Document BuildListing(DirectoryListing listing)
+    {
+        ArgumentNullException.ThrowIfNull(listing);
+        var doc = new Document
+        {
+            new StringField(Fields.Kind, Fields.KindListing, Field.Store.NO),
+            new StringField(Fields.Listing, listing.Id, Field.Store.NO),
+            new SortedDocValuesField(DvListing, new BytesRef(listing.Id)),
+            new Field(Fields.Path, new ValuesTokenStream(listing.Children), KeywordType),
+        };
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var list = new List<string>(listing.Children.Count);
+        foreach (string child in listing.Children)
+        {
+            string name = DirectoryListing.NameOf(child).ToLowerInvariant();
+            if (name.Length > 0 && names.Add(name))
+            {
+                list.Add(name);
+            }
+        }
+
+        doc.Add(new Field(Fields.PathSegment, new ValuesTokenStream(list), KeywordType));
+        return doc;
+    }
+
+    /// <summary>The document of one capsule version; its paths are those of <paramref name="listings"/>, named by id.</summary>
+    public static Document Build(VersionContent content, IReadOnlyList<Verdict> verdicts, IReadOnlyList<DirectoryListing> listings)
     {
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(verdicts);
+        ArgumentNullException.ThrowIfNull(listings);
         VersionFacts f = content.Facts;
         var doc = new Document();
         var values = new Dictionary<string, (HashSet<string> Seen, List<string> List)>(StringComparer.Ordinal);
@@ -50,10 +81,7 @@ public static class DocumentBuilder
                 return;
             }
 
-            if (field != Fields.Path)
-            {
-                value = value.ToLowerInvariant();
-            }
+            value = value.ToLowerInvariant();
 
             if (!values.TryGetValue(field, out var v))
             {
@@ -66,6 +94,7 @@ public static class DocumentBuilder
             }
         }
 
+        doc.Add(new StringField(Fields.Kind, Fields.KindVersion, Field.Store.NO));
         doc.Add(new StringField(Fields.Key, f.Key, Field.Store.YES));
         doc.Add(new SortedDocValuesField(DvCapsule, new BytesRef(f.Capsule)));
         doc.Add(new NumericDocValuesField(DvVersion, f.Version));
@@ -156,15 +185,7 @@ public static class DocumentBuilder
             Keyword(Fields.Run, r);
         }
 
-        foreach (string path in content.Paths)
-        {
-            Keyword(Fields.Path, path);
-            foreach (string segment in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
-            {
-                Keyword(Fields.PathSegment, segment);
-            }
-        }
-
+        doc.Add(new Field(Fields.Listing, new ValuesTokenStream([.. listings.Select(l => l.Id)]), KeywordType));
         foreach ((string field, (_, List<string> list)) in values)
         {
             doc.Add(new Field(field, new ValuesTokenStream(list), KeywordType));

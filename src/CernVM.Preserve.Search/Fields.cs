@@ -17,6 +17,14 @@ public static class Fields
     public static LuceneVersion Lucene => LuceneVersion.LUCENE_48;
 
     public const string Key = "key";
+
+    /// <summary>What a document is: a capsule version (<see cref="KindVersion"/>) or a directory listing (<see cref="KindListing"/>).</summary>
+    public const string Kind = "kind";
+    public const string KindVersion = "version";
+    public const string KindListing = "listing";
+
+    /// <summary>On a version: the ids of its directory listings. On a listing: its id (<see cref="DirectoryListing"/>).</summary>
+    public const string Listing = "listing";
     public const string Capsule = "capsule";
     public const string Version = "version";
     public const string Title = "title";
@@ -46,8 +54,12 @@ public static class Fields
     public const string Software = "software";
     public const string SoftwareVersion = "software.version";
     public const string Run = "run";
+    /// <summary>Held by listing documents (the full paths of a directory's entries, and their names), queried through the versions that name the listings.</summary>
     public const string Path = "path";
     public const string PathSegment = "path.segment";
+
+    /// <summary>Whether a field's values live on listing documents rather than on versions.</summary>
+    public static bool OnListings(string field) => field is Path or PathSegment;
     public const string Audit = "audit";
     public const string Replay = "replay";
 
@@ -85,9 +97,10 @@ public static class Fields
         var words = new StandardAnalyzer(Lucene, CharArraySet.Empty);
         Dictionary<string, Analyzer> perField = TextFields.ToDictionary(f => f, _ => (Analyzer)words);
         perField[Path] = new KeywordAnalyzer(); // paths keep their case: a file system tells /Data from /data
+        perField[Listing] = new KeywordAnalyzer();
         return new PerFieldAnalyzerWrapper(keyword, perField);
     }
 
     /// <summary>Whether a field's values are lower-cased (every keyword field but <see cref="Path"/>).</summary>
-    public static bool Lowercased(string field) => field != Path;
+    public static bool Lowercased(string field) => field is not (Path or Listing);
 }

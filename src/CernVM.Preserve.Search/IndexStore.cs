@@ -16,16 +16,13 @@ namespace CernVM.Preserve.Search;
 public sealed class IndexStore : IDisposable
 {
     /// <summary>The Lucene side's own schema; another value (older software's index) is rebuilt.</summary>
-    public const string LuceneSchema = "cvmpreserve-search-lucene-2";
+    public const string LuceneSchema = "cvmpreserve-search-lucene-3";
 
     private readonly FileStream _lock;
     private readonly LuceneDirectory _lucene;
     private IndexWriter? _writer;
 
-    /// <summary>An index up to this size is verified in full on every open.</summary>
-    public const long FullCheckBelowBytes = 64L << 20;
-
-    /// <summary>A larger index is verified in full this often.</summary>
+    /// <summary>How often every segment and the registry are verified again (a new segment is verified when first opened).</summary>
     public static TimeSpan FullCheckEvery { get; } = TimeSpan.FromDays(1);
 
     private IndexStore(string path, FileStream lockFile, LuceneDirectory lucene, Registry registry, string? rebuiltBecause)
@@ -138,32 +135,19 @@ public sealed class IndexStore : IDisposable
             }
 
             int versions = registry.Versions().Count;
-            if (reader.NumDocs != versions)
+            long listings = registry.Listings();
+            if (reader.NumDocs != versions + listings)
             {
-                return $"the Lucene index holds {reader.NumDocs} versions, the registry {versions}";
+                return $"the Lucene index holds {reader.NumDocs} documents, the registry {versions} versions and {listings} directory listings";
             }
 
-            // Every segment file read in full against its checksum (Lucene's CheckIntegrity) and the registry's
-            // pages walked: on every open while the index is small (a few milliseconds), else once a day, since
-            // it reads the whole index (docs/ARCHITECTURE.md §Search index).
-            string stamp = System.IO.Path.Combine(path, "verified");
-            long size = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            if (size <= FullCheckBelowBytes || !File.Exists(stamp) || File.GetLastWriteTimeUtc(stamp) < DateTime.UtcNow - FullCheckEvery)
+            // Every segment file read in full against its checksum (Lucene's CheckIntegrity): each segment once,
+            // when first seen (segments never change once written), and all of them again, with the registry's
+            // pages, once a day (FullCheckEvery); the stamp names the segments verified since the last full check
+            // (docs/ARCHITECTURE.md §Search index).
+            if (VerifySegments(path, reader, registry) is string damaged)
             {
-                foreach (AtomicReaderContext leaf in reader.Leaves)
-                {
-                    if (leaf.Reader is SegmentReader segment)
-                    {
-                        segment.CheckIntegrity();
-                    }
-                }
-
-                if (!registry.QuickCheck())
-                {
-                    return "the registry is damaged (SQLite quick_check)";
-                }
-
-                File.WriteAllText(stamp, DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n");
+                return damaged;
             }
 
             return null;
@@ -172,6 +156,47 @@ public sealed class IndexStore : IDisposable
         {
             return $"the index cannot be read ({e.GetType().Name}: {e.Message})";
         }
+    }
+
+    /// <summary>
+    /// Verifies the segments not verified before (all of them, and the registry too, when the last full check is
+    /// older than <see cref="FullCheckEvery"/>) and records them in the stamp; returns what is damaged, or null.
+    /// </summary>
+    private static string? VerifySegments(string path, DirectoryReader reader, Registry registry)
+    {
+        string stamp = System.IO.Path.Combine(path, "verified");
+        string[] lines = File.Exists(stamp) ? File.ReadAllLines(stamp) : [];
+        bool full = lines.Length == 0
+            || !DateTime.TryParse(lines[0], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out DateTime last)
+            || last < DateTime.UtcNow - FullCheckEvery
+            || last > DateTime.UtcNow.AddMinutes(5);
+        var verified = full ? new HashSet<string>(StringComparer.Ordinal) : lines.Skip(1).ToHashSet(StringComparer.Ordinal);
+        var now = new List<string>();
+        foreach (AtomicReaderContext leaf in reader.Leaves)
+        {
+            if (leaf.Reader is not SegmentReader segment)
+            {
+                continue;
+            }
+
+            SegmentInfo info = segment.SegmentInfo.Info;
+            string key = info.Name + " " + info.GetFiles().Sum(f => info.Dir.FileLength(f)).ToString(CultureInfo.InvariantCulture);
+            if (!verified.Contains(key))
+            {
+                segment.CheckIntegrity();
+            }
+
+            now.Add(key);
+        }
+
+        if (full && !registry.QuickCheck())
+        {
+            return "the registry is damaged (SQLite quick_check)";
+        }
+
+        string lastFull = full ? DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) : lines[0];
+        File.WriteAllLines(stamp, [lastFull, .. now]);
+        return null;
     }
 
     private static void Wipe(string path)
@@ -210,20 +235,33 @@ public sealed class IndexStore : IDisposable
     }
 
     /// <summary>
-    /// Records one version (replacing an earlier record of it). Safe to call from several threads at once
-    /// between commits: the registry's rows are written one version at a time, the Lucene document (the costly
-    /// part: its analysis and inversion) on the caller's thread.
+    /// Records one version (replacing an earlier record of it) with the directory listings of its paths the index
+    /// does not hold yet. Safe to call from several threads at once between commits: the registry's rows are
+    /// written one version at a time, the Lucene documents (the costly part: analysis and inversion) on the
+    /// caller's thread.
     /// </summary>
     public void Put(VersionContent content, IReadOnlyList<Verdict> verdicts)
     {
         ArgumentNullException.ThrowIfNull(content);
         IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
+        _uncommitted = true;
+        IReadOnlyList<DirectoryListing> listings = DirectoryListing.Of(content.Paths);
+        IReadOnlySet<string> added;
         lock (_registryLock)
         {
             Registry.Add(content);
+            added = Registry.AddListings(listings.Select(l => l.Id));
         }
 
-        w.UpdateDocument(new Term(Fields.Key, content.Facts.Key), DocumentBuilder.Build(content, verdicts));
+        foreach (DirectoryListing l in listings)
+        {
+            if (added.Contains(l.Id))
+            {
+                w.AddDocument(DocumentBuilder.BuildListing(l));
+            }
+        }
+
+        w.UpdateDocument(new Term(Fields.Key, content.Facts.Key), DocumentBuilder.Build(content, verdicts, listings));
     }
 
     private readonly System.Threading.Lock _registryLock = new();
@@ -232,12 +270,14 @@ public sealed class IndexStore : IDisposable
     public void SetVerdict(string capsule, int version, string kind, string outcome)
     {
         IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
+        _uncommitted = true;
         w.UpdateNumericDocValue(new Term(Fields.Key, VersionKey.Of(capsule, version)), kind == "audit" ? Fields.Audit : Fields.Replay, Verdicts.Code(outcome));
     }
 
     public void Delete(string capsule, int version)
     {
         IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
+        _uncommitted = true;
         Registry.Remove(capsule, version);
         w.DeleteDocuments(new Term(Fields.Key, VersionKey.Of(capsule, version)));
     }
@@ -253,6 +293,7 @@ public sealed class IndexStore : IDisposable
             ["generation"] = next.ToString(CultureInfo.InvariantCulture),
         });
         w.Commit();
+        _uncommitted = false;
         Registry.SetMeta("generation", next.ToString(CultureInfo.InvariantCulture));
         if (journalKey is not null)
         {
@@ -263,16 +304,33 @@ public sealed class IndexStore : IDisposable
         Registry.Begin();
     }
 
-    /// <summary>Ends an update; what was not committed is dropped from both halves.</summary>
+    /// <summary>
+    /// Ends an update. When everything was committed, the merges the last commit started are finished and
+    /// committed (under the same generation: a merge changes how the index is stored, not what it holds);
+    /// otherwise what was not committed is dropped from both halves. Dropping finished work too, as a plain
+    /// rollback does, would leave every update's segment unmerged: one more segment per snapshot, for ever.
+    /// </summary>
     public void End()
     {
         if (_writer is IndexWriter w)
         {
             _writer = null;
-            w.Rollback(); // closes the writer too
+            if (_uncommitted)
+            {
+                w.Rollback(); // closes the writer too
+            }
+            else
+            {
+                w.Dispose(waitForMerges: true);
+            }
+
+            _uncommitted = false;
             Registry.Rollback();
         }
     }
+
+    /// <summary>Whether the open update holds changes not committed yet.</summary>
+    private bool _uncommitted;
 
     /// <summary>Opens a reader of the last commit.</summary>
     public DirectoryReader OpenReader() => DirectoryReader.Open(_lucene);

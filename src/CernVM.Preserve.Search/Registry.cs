@@ -23,7 +23,7 @@ public sealed record PackageRow(string Key, string Capsule, int Version, string?
 public sealed class Registry : IDisposable
 {
     /// <summary>The registry's own schema; another value is a foreign index, rebuilt.</summary>
-    public const string Schema = "cvmpreserve-search-registry-2";
+    public const string Schema = "cvmpreserve-search-registry-3";
 
     private readonly SqliteConnection _db;
 
@@ -57,6 +57,7 @@ public sealed class Registry : IDisposable
             CREATE TABLE packages(version_id INTEGER NOT NULL, name TEXT NOT NULL, epoch INTEGER, version TEXT NOT NULL, release TEXT NOT NULL, arch TEXT);
             CREATE INDEX packages_name ON packages(name);
             CREATE INDEX packages_version ON packages(version_id);
+            CREATE TABLE listings(id TEXT PRIMARY KEY) WITHOUT ROWID;
             CREATE TABLE verdicts(version_id INTEGER NOT NULL, kind TEXT NOT NULL, outcome TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY(version_id, kind));
             """);
         SetMeta("schema", Schema);
@@ -164,7 +165,49 @@ public sealed class Registry : IDisposable
         return id;
     }
 
-    /// <summary>Forgets a version (its packages and verdicts).</summary>
+    /// <summary>
+    /// Of <paramref name="ids"/>, the directory listings the index does not hold yet, now recorded as held (the
+    /// caller adds their documents in the same update).
+    /// </summary>
+    public IReadOnlySet<string> AddListings(IEnumerable<string> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var added = new HashSet<string>(StringComparer.Ordinal);
+        _addListing ??= Prepared("INSERT INTO listings(id) VALUES($id) ON CONFLICT DO NOTHING", "$id");
+        foreach (string id in ids)
+        {
+            _addListing.Parameters[0].Value = id;
+            if (_addListing.ExecuteNonQuery() > 0)
+            {
+                added.Add(id);
+            }
+        }
+
+        return added;
+    }
+
+    private SqliteCommand? _addListing;
+
+    private SqliteCommand Prepared(string sql, params string[] parameters)
+    {
+        SqliteCommand c = Command(sql);
+        foreach (string p in parameters)
+        {
+            c.Parameters.Add(p, SqliteType.Text);
+        }
+
+        c.Prepare();
+        return c;
+    }
+
+    /// <summary>Directory listings held (their documents are in the Lucene index beside the versions').</summary>
+    public long Listings()
+    {
+        using SqliteCommand c = Command("SELECT count(*) FROM listings");
+        return (long)c.ExecuteScalar()!;
+    }
+
+    /// <summary>Forgets a version (its packages and verdicts; the listings it shared stay, for the versions that name them).</summary>
     public void Remove(string capsule, int version)
     {
         using SqliteCommand c = Command("""
@@ -231,6 +274,7 @@ public sealed class Registry : IDisposable
 
     public void Dispose()
     {
+        _addListing?.Dispose();
         _db.Dispose();
     }
 }

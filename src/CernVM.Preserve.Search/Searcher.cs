@@ -111,10 +111,11 @@ public static partial class Searcher
         }
 
         var searcher = new IndexSearcher(reader);
-        TopDocs top = searcher.Search(query, Math.Max(1, reader.MaxDoc));
+        int versionDocs = reader.DocFreq(new Term(Fields.Kind, Fields.KindVersion));
+        TopDocs top = searcher.Search(new FilteredQuery(new ListingJoin(searcher).Rewrite(query), ListingJoin.Versions), Math.Max(1, versionDocs));
         SortedDocValues keys = MultiDocValues.GetSortedValues(reader, DocumentBuilder.DvCapsule);
         NumericDocValues versions = MultiDocValues.GetNumericValues(reader, DocumentBuilder.DvVersion);
-        Dictionary<string, long>? latest = request.AllVersions ? null : Latest(reader, keys, versions);
+        (Dictionary<string, long> latest, int live) = Latest(reader, keys, versions);
         var scratch = new BytesRef();
         var candidates = new List<(int Doc, float Score, string Capsule, int Version)>();
         foreach (ScoreDoc sd in top.ScoreDocs)
@@ -122,7 +123,7 @@ public static partial class Searcher
             keys.Get(sd.Doc, scratch);
             string capsule = scratch.Utf8ToString();
             long version = versions.Get(sd.Doc);
-            if (latest is null || latest[capsule] == version)
+            if (request.AllVersions || latest[capsule] == version)
             {
                 candidates.Add((sd.Doc, sd.Score, capsule, (int)version));
             }
@@ -191,7 +192,7 @@ public static partial class Searcher
                 d.Get(DocumentBuilder.ShowCreated), user is null ? 0 : score, [.. why.Take(MaxReasonsPerHit)]));
         }
 
-        return new SearchResult(candidates.Count, hits, facets, latest?.Count ?? reader.NumDocs);
+        return new SearchResult(candidates.Count, hits, facets, request.AllVersions ? live : latest.Count);
     }
 
     private static void Reason(Dictionary<string, List<MatchReason>> reasons, string key, MatchReason reason)
@@ -207,19 +208,22 @@ public static partial class Searcher
         }
     }
 
-    /// <summary>The newest version of each capsule the index holds.</summary>
-    private static Dictionary<string, long> Latest(DirectoryReader reader, SortedDocValues capsules, NumericDocValues versions)
+    /// <summary>The newest version of each capsule the index holds, and how many versions it holds.</summary>
+    private static (Dictionary<string, long> Latest, int Versions) Latest(DirectoryReader reader, SortedDocValues capsules, NumericDocValues versions)
     {
-        IBits? live = MultiFields.GetLiveDocs(reader);
         var latest = new Dictionary<string, long>(StringComparer.Ordinal);
-        var scratch = new BytesRef();
-        for (int doc = 0; doc < reader.MaxDoc; doc++)
+        int count = 0;
+        DocsEnum? docs = MultiFields.GetTermDocsEnum(reader, MultiFields.GetLiveDocs(reader), Fields.Kind, new BytesRef(Fields.KindVersion));
+        if (docs is null)
         {
-            if (live is not null && !live.Get(doc))
-            {
-                continue;
-            }
+            return (latest, 0);
+        }
 
+        var scratch = new BytesRef();
+        int doc;
+        while ((doc = docs.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
+        {
+            count++;
             capsules.Get(doc, scratch);
             string c = scratch.Utf8ToString();
             long v = versions.Get(doc);
@@ -229,7 +233,7 @@ public static partial class Searcher
             }
         }
 
-        return latest;
+        return (latest, count);
     }
 
     /// <summary>
@@ -269,33 +273,82 @@ public static partial class Searcher
             }
         }
 
+        IndexReader reader = searcher.IndexReader;
+        IBits? live = MultiFields.GetLiveDocs(reader);
+        var viaListings = new Dictionary<string, List<Term>>(StringComparer.Ordinal);
+        SortedDocValues? listingIds = null;
+        var scratch = new BytesRef();
         foreach (Term term in terms.Where(t => t.Field != Fields.Text).Take(4096))
         {
-            DocsEnum? postings = MultiFields.GetTermDocsEnum(searcher.IndexReader, MultiFields.GetLiveDocs(searcher.IndexReader), term.Field, term.Bytes);
+            DocsEnum? postings = MultiFields.GetTermDocsEnum(reader, live, term.Field, term.Bytes);
             if (postings is null)
             {
                 continue;
             }
 
             int doc;
+            if (Fields.OnListings(term.Field))
+            {
+                // The term is on listing documents: the hits that name those listings hold the path.
+                listingIds ??= MultiDocValues.GetSortedValues(reader, DocumentBuilder.DvListing);
+                while ((doc = postings.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS && viaListings.Count < MaxListingsForReasons)
+                {
+                    listingIds.Get(doc, scratch);
+                    string id = scratch.Utf8ToString();
+                    if (!viaListings.TryGetValue(id, out List<Term>? held))
+                    {
+                        viaListings[id] = held = [];
+                    }
+
+                    held.Add(term);
+                }
+
+                continue;
+            }
+
             while ((doc = postings.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
             {
                 if (docs.Contains(doc))
                 {
-                    if (!result.TryGetValue(doc, out List<MatchReason>? list))
-                    {
-                        result[doc] = list = [];
-                    }
+                    AddReason(result, doc, new MatchReason(term.Field, term.Text));
+                }
+            }
+        }
 
-                    if (list.Count < MaxReasonsPerHit)
+        foreach ((string id, List<Term> held) in viaListings)
+        {
+            DocsEnum? postings = MultiFields.GetTermDocsEnum(reader, live, Fields.Listing, new BytesRef(id));
+            int doc;
+            while (postings is not null && (doc = postings.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
+            {
+                if (docs.Contains(doc))
+                {
+                    foreach (Term term in held)
                     {
-                        list.Add(new MatchReason(term.Field, term.Text));
+                        AddReason(result, doc, new MatchReason(term.Field, term.Text));
                     }
                 }
             }
         }
 
         return result;
+    }
+
+    /// <summary>Listings looked through to name the paths a hit matched (a broad path query names paths only of the first ones).</summary>
+    private const int MaxListingsForReasons = 100_000;
+
+    private static void AddReason(Dictionary<int, List<MatchReason>> result, int doc, MatchReason reason)
+    {
+        if (!result.TryGetValue(doc, out List<MatchReason>? list))
+        {
+            result[doc] = list = [];
+        }
+
+        // A path reached through several listings (a directory that changed between versions) is named once.
+        if (list.Count < MaxReasonsPerHit && !list.Contains(reason))
+        {
+            list.Add(reason);
+        }
     }
 
     private static IEnumerable<Query> Leaves(Query query) => query is BooleanQuery b

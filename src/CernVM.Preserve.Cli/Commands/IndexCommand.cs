@@ -39,6 +39,7 @@ public static class IndexCommand
                     ["versions"] = s.Versions,
                     ["capsules"] = s.Capsules,
                     ["packages"] = s.Packages,
+                    ["directoryListings"] = s.Listings,
                     ["generation"] = s.Generation,
                     ["bytes"] = s.SizeBytes,
                     ["journalThrough"] = s.JournalThrough,
@@ -49,7 +50,7 @@ public static class IndexCommand
 
             Output.Line($"index of {s.Location}{(s.Temporary ? " (temporary)" : "")}");
             Output.Line($"  at          {s.Path}");
-            Output.Line($"  holds       {s.Versions:N0} versions of {s.Capsules:N0} capsules, {s.Packages:N0} installed packages");
+            Output.Line($"  holds       {s.Versions:N0} versions of {s.Capsules:N0} capsules, {s.Packages:N0} installed packages, {s.Listings:N0} distinct directories");
             Output.Line($"  size        {Output.Size(s.SizeBytes)}");
             Output.Line($"  journal     {s.JournalThrough ?? "no audit or replay event yet"}");
             Output.Line($"  {(rebuild ? "rebuilt in" : "up to date,")} {Output.Duration(clock.Elapsed)}");
