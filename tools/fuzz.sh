@@ -64,6 +64,6 @@ if ((${#found[@]} > 0)); then
     status=$?
     set -e
     head -3 "$findings/replay.txt"
-    ((status == 124)) && echo "$f: still runs after 60 s: a hang"
+    if ((status == 124)); then echo "$f: still runs after 60 s: a hang"; fi
   done
 fi

@@ -10,7 +10,8 @@ using CernVM.Preserve.Search;
 
 string mode = args.Length > 0 ? args[0] : "";
 string dir = args.Length > 1 ? args[1] : "";
-var pool = Pool.Load(Environment.GetEnvironmentVariable("DPKG_ADMINDIR") is { Length: > 0 } a ? a : "/var/lib/dpkg");
+// The package pool is read from dpkg's database (hundreds of files): not in `once`, which would time it too.
+var pools = new Lazy<Pool>(() => Pool.Load(Environment.GetEnvironmentVariable("DPKG_ADMINDIR") is { Length: > 0 } a ? a : "/var/lib/dpkg"));
 switch (mode)
 {
     case "build":
@@ -29,7 +30,7 @@ switch (mode)
                 int i;
                 while ((i = Interlocked.Increment(ref next)) < end)
                 {
-                    store.Put(Synthetic.Version(pool, i), []);
+                    store.Put(Synthetic.Version(pools.Value, i), []);
                 }
             });
             store.Commit(null);
@@ -47,7 +48,7 @@ switch (mode)
     {
         // One new version, as the update after one snapshot does it: open (with the check), write, commit.
         int i = int.Parse(args[2], CultureInfo.InvariantCulture);
-        VersionContent v = Synthetic.Version(pool, i);
+        VersionContent v = Synthetic.Version(pools.Value, i);
         var clock = Stopwatch.StartNew();
         using IndexStore store = IndexStore.Open(dir, "bench", "bench", fresh: false, TimeSpan.FromMinutes(1));
         double opened = clock.Elapsed.TotalSeconds;
@@ -73,7 +74,7 @@ switch (mode)
         int iterations = int.Parse(args[2], CultureInfo.InvariantCulture);
         int n = int.Parse(args[3], CultureInfo.InvariantCulture);
         var results = new Dictionary<string, Dictionary<string, double>>();
-        foreach ((string kind, Func<int, SearchRequest> make) in Queries.Kinds(pool, n))
+        foreach ((string kind, Func<int, SearchRequest> make) in Queries.Kinds(Queries.SomePaths(pools.Value, dir), n))
         {
             var cold = new List<double>();
             var warm = new List<double>();
@@ -125,7 +126,7 @@ switch (mode)
         // One query in a fresh process, as a user runs a command (without the archive listing).
         int n = int.Parse(args[3], CultureInfo.InvariantCulture);
         int i = int.Parse(args[4], CultureInfo.InvariantCulture);
-        Func<int, SearchRequest> make = Queries.Kinds(pool, n).First(k => k.Kind == args[2]).Make;
+        Func<int, SearchRequest> make = Queries.Kinds(File.ReadAllLines(dir + ".paths"), n).First(k => k.Kind == args[2]).Make;
         using IndexStore store = IndexStore.Open(dir, "bench", "bench", fresh: false, TimeSpan.FromMinutes(1));
         using Lucene.Net.Index.DirectoryReader reader = store.OpenReader();
         Console.WriteLine(Searcher.Search(reader, store.Registry, make(i)).Total);
@@ -269,10 +270,17 @@ internal static class Synthetic
 
 internal static class Queries
 {
-    public static IReadOnlyList<(string Kind, Func<int, SearchRequest> Make)> Kinds(Pool pool, int n)
+    /// <summary>Paths the exact-path and segment queries ask for, kept beside the index for `once`.</summary>
+    public static string[] SomePaths(Pool pool, string dir)
+    {
+        string[] paths = [.. pool.Packages.SelectMany(p => p.Paths).Where(p => p.StartsWith("/usr/bin/", StringComparison.Ordinal)).Take(200)];
+        File.WriteAllLines(dir + ".paths", paths);
+        return paths;
+    }
+
+    public static IReadOnlyList<(string Kind, Func<int, SearchRequest> Make)> Kinds(string[] somePaths, int n)
     {
         string[] experiments = ["ALEPH", "DELPHI", "CMS", "OPAL", "H1"];
-        string[] somePaths = [.. pool.Packages.SelectMany(p => p.Paths).Where(p => p.StartsWith("/usr/bin/", StringComparison.Ordinal)).Take(200)];
         return
         [
             ("fielded", i => new SearchRequest { Query = $"experiment:{experiments[i % experiments.Length]} AND os.version:{4 + (i % 3)}*" }),

@@ -77,6 +77,7 @@ public static class FuzzTargets
         new("spec", "a capsule spec in YAML or JSON", b => CapsuleSpecLoader.Parse(Encoding.UTF8.GetString(b), "capsule.yaml"), Preserve),
         new("os-identity", "a root's os-release, redhat-release and passwd/group files", ReadOsIdentity, NeverThrows),
         new("manifest", "a version's manifest.json (FORMAT.md §5)", b => ManifestCodec.Decode(b, "manifest.json"), Preserve),
+        new("audit-manifest", "a version's manifest.json as the audit reads it: its schema, then the audit's own reader (ManifestFacts)", ReadAuditManifest, NeverThrows),
         new("sidecar", "a manifest's sha256 sidecar (FORMAT.md §8)", b => ManifestCodec.ParseSidecar(b), NeverThrows),
         new("signature", "a manifest's signature file (manifest.json.sig, FORMAT.md §5.4)", ReadSignature, Preserve),
         new("tree-catalog", "a version's tree catalog (SQLite, FORMAT.md §6)", b => TreeCatalog.ReadAll(b, "catalog"), Preserve),
@@ -84,6 +85,15 @@ public static class FuzzTargets
         new("package-list", "a version's package list blob", b => PackageList.Parse(b, "package list"), Preserve),
         new("archive-descriptor", "an archive's archive.json", b => CanonicalJson.Deserialize<ArchiveDescriptor>(b, "archive.json"), Preserve),
     ];
+
+    /// <summary>The audit reads a manifest that passed its schema with its own reader, which must then never fail.</summary>
+    private static void ReadAuditManifest(byte[] b)
+    {
+        if (ManifestCodec.ValidateManifest(b).Count == 0)
+        {
+            CernVM.Preserve.Audit.ManifestFacts.Read(b);
+        }
+    }
 
     /// <summary>The target named <paramref name="name"/>.</summary>
     public static FuzzTarget Named(string name) =>

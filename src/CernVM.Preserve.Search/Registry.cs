@@ -53,9 +53,10 @@ public sealed class Registry : IDisposable
         Exec("""
             CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE versions(id INTEGER PRIMARY KEY, capsule TEXT NOT NULL, version INTEGER NOT NULL, manifest_sha256 TEXT NOT NULL,
-                                  package_format TEXT, facts TEXT NOT NULL, UNIQUE(capsule, version));
-            CREATE TABLE packages(version_id INTEGER NOT NULL, name TEXT NOT NULL, epoch INTEGER, version TEXT NOT NULL, release TEXT NOT NULL, arch TEXT);
-            CREATE INDEX packages_name ON packages(name);
+                                  package_format TEXT, UNIQUE(capsule, version));
+            CREATE TABLE version_facts(version_id INTEGER PRIMARY KEY, facts TEXT NOT NULL);
+            CREATE TABLE packages(name TEXT NOT NULL, version_id INTEGER NOT NULL, n INTEGER NOT NULL, epoch INTEGER, version TEXT NOT NULL,
+                                  release TEXT NOT NULL, arch TEXT, PRIMARY KEY(name, version_id, n)) WITHOUT ROWID;
             CREATE INDEX packages_version ON packages(version_id);
             CREATE TABLE listings(id TEXT PRIMARY KEY) WITHOUT ROWID;
             CREATE TABLE verdicts(version_id INTEGER NOT NULL, kind TEXT NOT NULL, outcome TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY(version_id, kind));
@@ -136,23 +137,33 @@ public sealed class Registry : IDisposable
         VersionFacts f = content.Facts;
         Remove(f.Capsule, f.Version);
         long id;
-        using (SqliteCommand c = Command("INSERT INTO versions(capsule, version, manifest_sha256, package_format, facts) VALUES($c, $v, $m, $p, $f) RETURNING id"))
+        using (SqliteCommand c = Command("INSERT INTO versions(capsule, version, manifest_sha256, package_format) VALUES($c, $v, $m, $p) RETURNING id"))
         {
             c.Parameters.AddWithValue("$c", f.Capsule);
             c.Parameters.AddWithValue("$v", f.Version);
             c.Parameters.AddWithValue("$m", f.ManifestSha256);
             c.Parameters.AddWithValue("$p", (object?)f.PackageFormat ?? DBNull.Value);
-            c.Parameters.AddWithValue("$f", JsonSerializer.Serialize(f, SearchJsonContext.Default.VersionFacts));
             id = (long)c.ExecuteScalar()!;
         }
 
-        using (SqliteCommand c = Command("INSERT INTO packages(version_id, name, epoch, version, release, arch) VALUES($id, $n, $e, $v, $r, $a)"))
+        using (SqliteCommand c = Command("INSERT INTO version_facts(version_id, facts) VALUES($id, $f)"))
+        {
+            c.Parameters.AddWithValue("$id", id);
+            c.Parameters.AddWithValue("$f", JsonSerializer.Serialize(f, SearchJsonContext.Default.VersionFacts));
+            c.ExecuteNonQuery();
+        }
+
+        // Packages are kept clustered by name: `--package NAME` reads one contiguous range, not a row per page.
+        using (SqliteCommand c = Command("INSERT INTO packages(name, version_id, n, epoch, version, release, arch) VALUES($n, $id, $i, $e, $v, $r, $a)"))
         {
             SqliteParameter pid = c.Parameters.AddWithValue("$id", id), n = c.Parameters.Add("$n", SqliteType.Text), e = c.Parameters.Add("$e", SqliteType.Integer),
-                v = c.Parameters.Add("$v", SqliteType.Text), r = c.Parameters.Add("$r", SqliteType.Text), a = c.Parameters.Add("$a", SqliteType.Text);
+                v = c.Parameters.Add("$v", SqliteType.Text), r = c.Parameters.Add("$r", SqliteType.Text), a = c.Parameters.Add("$a", SqliteType.Text),
+                i = c.Parameters.Add("$i", SqliteType.Integer);
             c.Prepare();
+            int index = 0;
             foreach (PackageListEntry p in content.Packages)
             {
+                i.Value = index++;
                 n.Value = p.Name;
                 e.Value = p.Epoch is int ep ? ep : DBNull.Value;
                 v.Value = p.Version;
@@ -212,6 +223,7 @@ public sealed class Registry : IDisposable
     {
         using SqliteCommand c = Command("""
             DELETE FROM packages WHERE version_id IN (SELECT id FROM versions WHERE capsule = $c AND version = $v);
+            DELETE FROM version_facts WHERE version_id IN (SELECT id FROM versions WHERE capsule = $c AND version = $v);
             DELETE FROM verdicts WHERE version_id IN (SELECT id FROM versions WHERE capsule = $c AND version = $v);
             DELETE FROM versions WHERE capsule = $c AND version = $v;
             """);

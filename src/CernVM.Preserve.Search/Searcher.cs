@@ -111,38 +111,65 @@ public static partial class Searcher
         }
 
         var searcher = new IndexSearcher(reader);
-        int versionDocs = reader.DocFreq(new Term(Fields.Kind, Fields.KindVersion));
-        TopDocs top = searcher.Search(new FilteredQuery(new ListingJoin(searcher).Rewrite(query), ListingJoin.Versions), Math.Max(1, versionDocs));
-        SortedDocValues keys = MultiDocValues.GetSortedValues(reader, DocumentBuilder.DvCapsule);
+        SortedDocValues capsules = MultiDocValues.GetSortedValues(reader, DocumentBuilder.DvCapsule);
         NumericDocValues versions = MultiDocValues.GetNumericValues(reader, DocumentBuilder.DvVersion);
-        (Dictionary<string, long> latest, int live) = Latest(reader, keys, versions);
-        var scratch = new BytesRef();
-        var candidates = new List<(int Doc, float Score, string Capsule, int Version)>();
-        foreach (ScoreDoc sd in top.ScoreDocs)
+        (long[] latest, int live) = Latest(reader, capsules, versions);
+
+        // Every version the query matches, by its capsule's ordinal (no string per hit: at 10,000 versions the
+        // strings cost more than the search).
+        var collector = new HitCollector(scoring: user is not null);
+        searcher.Search(new FilteredQuery(new ListingJoin(searcher).Rewrite(query), ListingJoin.Versions), collector);
+        var candidates = new List<Candidate>(collector.Docs.Count);
+        for (int i = 0; i < collector.Docs.Count; i++)
         {
-            keys.Get(sd.Doc, scratch);
-            string capsule = scratch.Utf8ToString();
-            long version = versions.Get(sd.Doc);
-            if (request.AllVersions || latest[capsule] == version)
+            int doc = collector.Docs[i];
+            int ord = capsules.GetOrd(doc);
+            long version = versions.Get(doc);
+            if (ord >= 0 && (request.AllVersions || latest[ord] == version))
             {
-                candidates.Add((sd.Doc, sd.Score, capsule, (int)version));
+                candidates.Add(new Candidate(doc, collector.Scores.Count > 0 ? collector.Scores[i] : 0, ord, (int)version));
             }
         }
 
-        // The registry's exact answers: packages by their database's rules, paths exactly or by glob.
-        var reasons = new Dictionary<string, List<MatchReason>>(StringComparer.Ordinal);
-        HashSet<string>? allowed = null;
+        // The registry's exact answers: packages compared by their database's rules, each distinct version once.
+        var packageRows = new Dictionary<long, List<(PackageRange Range, PackageRow Row)>>();
+        HashSet<long>? allowed = null;
+        var ordOf = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (PackageRange range in request.Packages)
         {
-            var matched = new HashSet<string>(StringComparer.Ordinal);
+            var matched = new HashSet<long>();
+            var verdicts = new Dictionary<(bool Dpkg, int? Epoch, string Version, string Release), bool>();
             foreach (PackageRow row in registry.Packages(range.Name))
             {
-                if (range.Matches(row))
+                (bool, int?, string, string) evr = (row.Format == "dpkg", row.Epoch, row.PackageVersion, row.Release);
+                if (!verdicts.TryGetValue(evr, out bool ok))
                 {
-                    matched.Add(row.Key);
-                    Reason(reasons, row.Key, new MatchReason("package", DocumentBuilder.Nevra(new() { Name = row.Name, Epoch = row.Epoch, Version = row.PackageVersion, Release = row.Release, Arch = row.Arch }, row.Format == "dpkg"),
-                        range.Bounds.Count == 0 ? null : $"{string.Join(',', range.Bounds)} by {PackageRange.RulesOf(row.Format)} rules"));
+                    verdicts[evr] = ok = range.Matches(row);
                 }
+
+                if (!ok)
+                {
+                    continue;
+                }
+
+                if (!ordOf.TryGetValue(row.Capsule, out int ord))
+                {
+                    ordOf[row.Capsule] = ord = capsules.LookupTerm(new BytesRef(row.Capsule));
+                }
+
+                if (ord < 0)
+                {
+                    continue; // registered, but not (any more) in this reader
+                }
+
+                long key = Candidate.KeyOf(ord, row.Version);
+                matched.Add(key);
+                if (!packageRows.TryGetValue(key, out var rows))
+                {
+                    packageRows[key] = rows = [];
+                }
+
+                rows.Add((range, row));
             }
 
             allowed = allowed is null ? matched : [.. allowed.Intersect(matched)];
@@ -150,86 +177,135 @@ public static partial class Searcher
 
         if (allowed is not null)
         {
-            candidates = [.. candidates.Where(c => allowed.Contains(VersionKey.Of(c.Capsule, c.Version)))];
+            candidates = [.. candidates.Where(c => allowed.Contains(c.Key))];
         }
 
         // Best first; equal scores (every hit without a query) by capsule and newest version, so that an index
-        // rebuilt from scratch lists hits in the same order as one updated version by version.
-        candidates = [.. candidates.OrderByDescending(c => user is null ? 0 : c.Score).ThenBy(c => c.Capsule, StringComparer.Ordinal).ThenByDescending(c => c.Version)];
+        // rebuilt from scratch lists hits in the same order as one updated version by version (capsule ordinals
+        // follow the names' ordinal order).
+        candidates.Sort((a, b) =>
+        {
+            int c = user is null ? 0 : b.Score.CompareTo(a.Score);
+            if (c == 0)
+            {
+                c = a.CapsuleOrd.CompareTo(b.CapsuleOrd);
+            }
+
+            return c != 0 ? c : b.Version.CompareTo(a.Version);
+        });
 
         var facets = new Dictionary<string, IReadOnlyList<FacetCount>>(StringComparer.Ordinal);
         foreach (string field in new[] { Fields.Audit, Fields.Replay })
         {
             NumericDocValues? values = MultiDocValues.GetNumericValues(reader, field);
-            facets[field] = [.. candidates.GroupBy(c => Verdicts.Name(values?.Get(c.Doc) ?? 0)).Select(g => new FacetCount(g.Key, g.Count()))
-                .OrderByDescending(f => f.Count).ThenBy(f => f.Value, StringComparer.Ordinal)];
-        }
-
-        foreach ((string name, string field) in Fields.Facets)
-        {
-            SortedDocValues values = MultiDocValues.GetSortedValues(reader, field);
-            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach ((int doc, _, _, _) in candidates)
+            var counts = new Dictionary<long, int>();
+            foreach (Candidate c in candidates)
             {
-                values.Get(doc, scratch);
-                string v = scratch.Utf8ToString();
-                counts[v] = counts.GetValueOrDefault(v) + 1;
+                long code = values?.Get(c.Doc) ?? 0;
+                counts[code] = counts.GetValueOrDefault(code) + 1;
             }
 
-            facets[name] = [.. counts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => new FacetCount(p.Key, p.Value))];
-        }
-
-        List<(int Doc, float Score, string Capsule, int Version)> shown = [.. candidates.Take(Math.Max(0, request.Limit))];
-        Dictionary<int, List<MatchReason>> termReasons = TermReasons(searcher, query, shown.Select(s => s.Doc).ToHashSet());
-        var hits = new List<SearchHit>(shown.Count);
-        foreach ((int doc, float score, string capsule, int version) in shown)
-        {
-            Lucene.Net.Documents.Document d = searcher.Doc(doc);
-            var why = new List<MatchReason>();
-            why.AddRange(termReasons.GetValueOrDefault(doc) ?? []);
-            why.AddRange(reasons.GetValueOrDefault(VersionKey.Of(capsule, version)) ?? []);
-            hits.Add(new SearchHit(capsule, version, d.Get(DocumentBuilder.ShowTitle), d.Get(DocumentBuilder.ShowExperiment), d.Get(DocumentBuilder.ShowOs),
-                d.Get(DocumentBuilder.ShowCreated), user is null ? 0 : score, [.. why.Take(MaxReasonsPerHit)]));
-        }
-
-        return new SearchResult(candidates.Count, hits, facets, request.AllVersions ? live : latest.Count);
-    }
-
-    private static void Reason(Dictionary<string, List<MatchReason>> reasons, string key, MatchReason reason)
-    {
-        if (!reasons.TryGetValue(key, out List<MatchReason>? list))
-        {
-            reasons[key] = list = [];
-        }
-
-        if (list.Count < MaxReasonsPerHit)
-        {
-            list.Add(reason);
-        }
-    }
-
-    /// <summary>The newest version of each capsule the index holds, and how many versions it holds.</summary>
-    private static (Dictionary<string, long> Latest, int Versions) Latest(DirectoryReader reader, SortedDocValues capsules, NumericDocValues versions)
-    {
-        var latest = new Dictionary<string, long>(StringComparer.Ordinal);
-        int count = 0;
-        DocsEnum? docs = MultiFields.GetTermDocsEnum(reader, MultiFields.GetLiveDocs(reader), Fields.Kind, new BytesRef(Fields.KindVersion));
-        if (docs is null)
-        {
-            return (latest, 0);
+            facets[field] = [.. counts.Select(p => new FacetCount(Verdicts.Name(p.Key), p.Value)).OrderByDescending(f => f.Count).ThenBy(f => f.Value, StringComparer.Ordinal)];
         }
 
         var scratch = new BytesRef();
+        foreach ((string name, string field) in Fields.Facets)
+        {
+            SortedDocValues values = MultiDocValues.GetSortedValues(reader, field);
+            int[] counts = new int[Math.Max(0, values.ValueCount)];
+            foreach (Candidate c in candidates)
+            {
+                int ord = values.GetOrd(c.Doc);
+                if (ord >= 0)
+                {
+                    counts[ord]++;
+                }
+            }
+
+            var list = new List<FacetCount>();
+            for (int ord = 0; ord < counts.Length; ord++)
+            {
+                if (counts[ord] > 0)
+                {
+                    values.LookupOrd(ord, scratch);
+                    list.Add(new FacetCount(scratch.Utf8ToString(), counts[ord]));
+                }
+            }
+
+            facets[name] = [.. list.OrderByDescending(p => p.Count).ThenBy(p => p.Value, StringComparer.Ordinal)];
+        }
+
+        List<Candidate> shown = [.. candidates.Take(Math.Max(0, request.Limit))];
+        Dictionary<int, List<MatchReason>> termReasons = TermReasons(searcher, query, shown.Select(s => s.Doc).ToHashSet());
+        var hits = new List<SearchHit>(shown.Count);
+        foreach (Candidate c in shown)
+        {
+            capsules.LookupOrd(c.CapsuleOrd, scratch);
+            string capsule = scratch.Utf8ToString();
+            Lucene.Net.Documents.Document d = searcher.Doc(c.Doc);
+            var why = new List<MatchReason>();
+            why.AddRange(termReasons.GetValueOrDefault(c.Doc) ?? []);
+            foreach ((PackageRange range, PackageRow row) in packageRows.GetValueOrDefault(c.Key) ?? [])
+            {
+                why.Add(new MatchReason("package", DocumentBuilder.Nevra(new() { Name = row.Name, Epoch = row.Epoch, Version = row.PackageVersion, Release = row.Release, Arch = row.Arch }, row.Format == "dpkg"),
+                    range.Bounds.Count == 0 ? null : $"{string.Join(',', range.Bounds)} by {PackageRange.RulesOf(row.Format)} rules"));
+            }
+
+            hits.Add(new SearchHit(capsule, c.Version, d.Get(DocumentBuilder.ShowTitle), d.Get(DocumentBuilder.ShowExperiment), d.Get(DocumentBuilder.ShowOs),
+                d.Get(DocumentBuilder.ShowCreated), user is null ? 0 : c.Score, [.. why.Distinct().Take(MaxReasonsPerHit)]));
+        }
+
+        return new SearchResult(candidates.Count, hits, facets, request.AllVersions ? live : latest.Count(v => v > 0));
+    }
+
+    /// <summary>A version the query matched: its document, score, capsule (as the doc values' ordinal) and number.</summary>
+    private readonly record struct Candidate(int Doc, float Score, int CapsuleOrd, int Version)
+    {
+        public long Key => KeyOf(CapsuleOrd, Version);
+
+        public static long KeyOf(int capsuleOrd, int version) => ((long)capsuleOrd << 32) | (uint)version;
+    }
+
+    /// <summary>Collects every matching document (global id) and, when asked, its score.</summary>
+    private sealed class HitCollector(bool scoring) : ICollector
+    {
+        private Scorer? _scorer;
+        private int _docBase;
+
+        public List<int> Docs { get; } = [];
+
+        public List<float> Scores { get; } = [];
+
+        public bool AcceptsDocsOutOfOrder => true;
+
+        public void SetScorer(Scorer scorer) => _scorer = scorer;
+
+        public void SetNextReader(AtomicReaderContext context) => _docBase = context.DocBase;
+
+        public void Collect(int doc)
+        {
+            Docs.Add(_docBase + doc);
+            if (scoring)
+            {
+                Scores.Add(_scorer!.GetScore());
+            }
+        }
+    }
+
+    /// <summary>The newest version of each capsule the index holds, by the capsule's ordinal (0: none), and how many versions it holds.</summary>
+    private static (long[] Latest, int Versions) Latest(DirectoryReader reader, SortedDocValues capsules, NumericDocValues versions)
+    {
+        long[] latest = new long[Math.Max(0, capsules.ValueCount)];
+        int count = 0;
+        DocsEnum? docs = MultiFields.GetTermDocsEnum(reader, MultiFields.GetLiveDocs(reader), Fields.Kind, new BytesRef(Fields.KindVersion));
         int doc;
-        while ((doc = docs.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
+        while (docs is not null && (doc = docs.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
         {
             count++;
-            capsules.Get(doc, scratch);
-            string c = scratch.Utf8ToString();
-            long v = versions.Get(doc);
-            if (!latest.TryGetValue(c, out long held) || v > held)
+            int ord = capsules.GetOrd(doc);
+            if (ord >= 0)
             {
-                latest[c] = v;
+                latest[ord] = Math.Max(latest[ord], versions.Get(doc));
             }
         }
 

@@ -456,6 +456,11 @@ public abstract class TarBackedTreeSource : ITreeSource, IDisposable
             // The reader seeks past a member's data by its size field: a size near 2^63 (GNU base-256) overflows it.
             throw new PreserveException(FailureKind.Usage, $"{displayName}: the member after offset {end} claims a size past the end of the file (the tar archive is truncated or forged).", e);
         }
+        catch (NotSupportedException e)
+        {
+            // System.Formats.Tar reads no GNU sparse member (type 'S', written by `tar --sparse`): found by fuzzing.
+            throw new PreserveException(FailureKind.Usage, $"{displayName}: the member after offset {end} is of a kind this tool cannot read ({e.Message}); a GNU sparse file ('tar --sparse') can be captured from the unpacked directory, or from a tarball made without --sparse.", e);
+        }
         catch (Exception e) when (e is OverflowException or FormatException or ArgumentException)
         {
             // System.Formats.Tar lets these out of a header whose numeric fields do not fit (a base-256 mtime

@@ -26,6 +26,22 @@ public sealed class TarTreeSourceTests : IDisposable
     }
 
     [Fact]
+    public void Walk_GnuSparseMember_RefusedNamingTheKindAndWhatToDo()
+    {
+        // A file with a hole, archived by GNU tar with --sparse in its own (gnu) format: a member of type 'S',
+        // which System.Formats.Tar does not read (found by fuzzing as an unhandled NotSupportedException).
+        Shell.Run("mkdir -p in && truncate -s 1M in/lastlog && echo end >> in/lastlog && tar --format=gnu --sparse -C in -cf sparse.tar lastlog", _work.Path);
+        string tar = Path.Combine(_work.Path, "sparse.tar");
+        using var source = new TarTreeSource(tar);
+
+        PreserveException e = Assert.Throws<PreserveException>(() => source.Walk(CancellationToken.None));
+
+        Assert.Equal(FailureKind.Usage, e.Kind);
+        Assert.Contains($"{tar}: the member after offset 0 is of a kind this tool cannot read", e.Message, StringComparison.Ordinal);
+        Assert.Contains("without --sparse", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Walk_TarCutInsideAMember_TruncatedWithTheOffset()
     {
         Shell.Run("mkdir -p in && head -c 100000 /dev/urandom > in/big && tar -C in -cf whole.tar big && head -c 50000 whole.tar > cut.tar", _work.Path);
