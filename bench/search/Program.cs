@@ -38,9 +38,11 @@ switch (mode)
         }
 
         store.Commit(null);
+        double indexed = clock.Elapsed.TotalSeconds;
+        store.Compact(); // as IndexSync ends a rebuild
         store.End();
         double seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine(Figures.Json(new Dictionary<string, double> { ["versions"] = n, ["seconds"] = seconds, ["bytes"] = store.SizeOnDisk(), ["packages"] = store.Registry.PackageRows() }));
+        Console.WriteLine(Figures.Json(new Dictionary<string, double> { ["versions"] = n, ["seconds"] = seconds, ["compactSeconds"] = seconds - indexed, ["bytes"] = store.SizeOnDisk(), ["packages"] = store.Registry.PackageRows() }));
         break;
     }
 
@@ -118,6 +120,49 @@ switch (mode)
         }
 
         Console.WriteLine("{" + string.Join(",", results.Select(r => $"\"{r.Key}\":{Figures.Json(r.Value)}")) + "}");
+        break;
+    }
+
+    case "merge":
+    {
+        // Merges the Lucene index into at most N segments (what a rebuild could end with), timed.
+        int segments = int.Parse(args[2], CultureInfo.InvariantCulture);
+        var clock = Stopwatch.StartNew();
+        using var lucene = Lucene.Net.Store.FSDirectory.Open(Path.Combine(dir, "lucene"));
+        using (var w = new Lucene.Net.Index.IndexWriter(lucene, new Lucene.Net.Index.IndexWriterConfig(Fields.Lucene, Fields.CreateAnalyzer())))
+        {
+            w.ForceMerge(segments);
+            w.Commit();
+        }
+
+        Console.WriteLine(Figures.Json(new Dictionary<string, double> { ["mergeSeconds"] = clock.Elapsed.TotalSeconds }));
+        break;
+    }
+
+    case "open":
+    {
+        // What a command pays before it searches, in parts, ITERATIONS times: the check, the open, a reader.
+        int iterations = int.Parse(args[2], CultureInfo.InvariantCulture);
+        var check = new List<double>();
+        var open = new List<double>();
+        var reader = new List<double>();
+        for (int i = 0; i < iterations; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            IndexStore.Check(dir, "bench");
+            check.Add(clock.Elapsed.TotalMilliseconds);
+            clock.Restart();
+            using IndexStore store = IndexStore.Open(dir, "bench", "bench", fresh: false, TimeSpan.FromMinutes(1));
+            open.Add(clock.Elapsed.TotalMilliseconds);
+            clock.Restart();
+            using Lucene.Net.Index.DirectoryReader r = store.OpenReader();
+            reader.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        Console.WriteLine(Figures.Json(new Dictionary<string, double>
+        {
+            ["checkP50"] = Percentile(check, 50), ["openWithCheckP50"] = Percentile(open, 50), ["readerP50"] = Percentile(reader, 50),
+        }));
         break;
     }
 

@@ -17,8 +17,13 @@ public sealed class IndexSync(Archive archive, IndexStore store)
     private long _done;
     private long _total;
 
+    private volatile string _phase = "indexing versions";
+
     /// <summary>Versions read so far and to read in all, for progress.</summary>
-    public (string Phase, long Done, long Total) Progress => ("indexing versions", Interlocked.Read(ref _done), Interlocked.Read(ref _total));
+    public (string Phase, long Done, long Total) Progress => (_phase, Interlocked.Read(ref _done), Interlocked.Read(ref _total));
+
+    /// <summary>Versions taken in at once from which the index is merged into one segment at the end (a rebuild, a large catch-up).</summary>
+    public int CompactAfter { get; init; } = 200;
 
     /// <summary>Versions read between two commits: an interrupted rebuild keeps what it committed.</summary>
     public int CommitEvery { get; init; } = 500;
@@ -91,6 +96,11 @@ public sealed class IndexSync(Archive archive, IndexStore store)
 
             verdicts = await ApplyJournalAsync(events, cancellationToken).ConfigureAwait(false);
             store.Commit(events.Count > 0 ? events[^1] : null);
+            if (toAdd.Count >= CompactAfter)
+            {
+                _phase = "compacting the index";
+                store.Compact();
+            }
         }
         finally
         {

@@ -9,8 +9,10 @@ namespace CernVM.Preserve.Search;
 public sealed record RegisteredVersion(long Id, string Capsule, int Version, string ManifestSha256);
 
 /// <summary>One installed package of a registered version, with the version's package database format.</summary>
-public sealed record PackageRow(string Key, string Capsule, int Version, string? Format, string Name, int? Epoch, string PackageVersion, string Release, string? Arch)
+public sealed record PackageRow(string Capsule, int Version, string? Format, string Name, int? Epoch, string PackageVersion, string Release, string? Arch)
 {
+    public string Key => VersionKey.Of(Capsule, Version);
+
     /// <summary><c>[epoch:]version[-release]</c> as rpm prints it, or the Debian version.</summary>
     public string Evr => (Epoch is int e ? $"{e.ToString(CultureInfo.InvariantCulture)}:" : "") + (Release.Length == 0 ? PackageVersion : $"{PackageVersion}-{Release}");
 }
@@ -55,9 +57,12 @@ public sealed class Registry : IDisposable
             CREATE TABLE versions(id INTEGER PRIMARY KEY, capsule TEXT NOT NULL, version INTEGER NOT NULL, manifest_sha256 TEXT NOT NULL,
                                   package_format TEXT, UNIQUE(capsule, version));
             CREATE TABLE version_facts(version_id INTEGER PRIMARY KEY, facts TEXT NOT NULL);
-            CREATE TABLE packages(name TEXT NOT NULL, version_id INTEGER NOT NULL, n INTEGER NOT NULL, epoch INTEGER, version TEXT NOT NULL,
-                                  release TEXT NOT NULL, arch TEXT, PRIMARY KEY(name, version_id, n)) WITHOUT ROWID;
-            CREATE INDEX packages_version ON packages(version_id);
+            CREATE TABLE package_versions(id INTEGER PRIMARY KEY, name TEXT NOT NULL, epoch INTEGER NOT NULL, version TEXT NOT NULL,
+                                          release TEXT NOT NULL, arch TEXT NOT NULL);
+            CREATE UNIQUE INDEX package_versions_key ON package_versions(name, epoch, version, release, arch);
+            CREATE TABLE installed(package_version_id INTEGER NOT NULL, version_id INTEGER NOT NULL,
+                                   PRIMARY KEY(package_version_id, version_id)) WITHOUT ROWID;
+            CREATE INDEX installed_version ON installed(version_id);
             CREATE TABLE listings(id TEXT PRIMARY KEY) WITHOUT ROWID;
             CREATE TABLE verdicts(version_id INTEGER NOT NULL, kind TEXT NOT NULL, outcome TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY(version_id, kind));
             """);
@@ -99,6 +104,7 @@ public sealed class Registry : IDisposable
 
     public void Rollback()
     {
+        _packageVersionIds.Clear();
         try
         {
             Exec("ROLLBACK");
@@ -126,7 +132,7 @@ public sealed class Registry : IDisposable
     /// <summary>Installed packages recorded, over every version.</summary>
     public long PackageRows()
     {
-        using SqliteCommand c = Command("SELECT count(*) FROM packages");
+        using SqliteCommand c = Command("SELECT count(*) FROM installed");
         return (long)c.ExecuteScalar()!;
     }
 
@@ -153,24 +159,15 @@ public sealed class Registry : IDisposable
             c.ExecuteNonQuery();
         }
 
-        // Packages are kept clustered by name: `--package NAME` reads one contiguous range, not a row per page.
-        using (SqliteCommand c = Command("INSERT INTO packages(name, version_id, n, epoch, version, release, arch) VALUES($n, $id, $i, $e, $v, $r, $a)"))
+        // Each distinct package version is one row, named by id; a version installs ids. Capsule versions share
+        // nearly all their packages' versions, so this is a tenth of the size of a row per installed package, and
+        // `--package NAME` reads a few package versions and, for each, one contiguous range of installations.
+        _installed ??= Prepared("INSERT INTO installed(package_version_id, version_id) VALUES($p, $v) ON CONFLICT DO NOTHING", "$p", "$v");
+        _installed.Parameters[1].Value = id;
+        foreach (PackageListEntry p in content.Packages)
         {
-            SqliteParameter pid = c.Parameters.AddWithValue("$id", id), n = c.Parameters.Add("$n", SqliteType.Text), e = c.Parameters.Add("$e", SqliteType.Integer),
-                v = c.Parameters.Add("$v", SqliteType.Text), r = c.Parameters.Add("$r", SqliteType.Text), a = c.Parameters.Add("$a", SqliteType.Text),
-                i = c.Parameters.Add("$i", SqliteType.Integer);
-            c.Prepare();
-            int index = 0;
-            foreach (PackageListEntry p in content.Packages)
-            {
-                i.Value = index++;
-                n.Value = p.Name;
-                e.Value = p.Epoch is int ep ? ep : DBNull.Value;
-                v.Value = p.Version;
-                r.Value = p.Release;
-                a.Value = (object?)p.Arch ?? DBNull.Value;
-                c.ExecuteNonQuery();
-            }
+            _installed.Parameters[0].Value = PackageVersionId(p);
+            _installed.ExecuteNonQuery();
         }
 
         return id;
@@ -204,7 +201,7 @@ public sealed class Registry : IDisposable
         SqliteCommand c = Command(sql);
         foreach (string p in parameters)
         {
-            c.Parameters.Add(p, SqliteType.Text);
+            c.Parameters.Add(new SqliteParameter { ParameterName = p }); // typed by each value bound
         }
 
         c.Prepare();
@@ -218,11 +215,40 @@ public sealed class Registry : IDisposable
         return (long)c.ExecuteScalar()!;
     }
 
+    private SqliteCommand? _installed;
+    private SqliteCommand? _findPackageVersion;
+    private SqliteCommand? _addPackageVersion;
+
+    /// <summary>Package versions' ids known in this session (ids of rows a rollback dropped are forgotten with it).</summary>
+    private readonly Dictionary<(string Name, long Epoch, string Version, string Release, string Arch), long> _packageVersionIds = [];
+
+    private long PackageVersionId(PackageListEntry p)
+    {
+        var key = (p.Name, (long)(p.Epoch ?? -1), p.Version, p.Release, p.Arch ?? "");
+        if (_packageVersionIds.TryGetValue(key, out long id))
+        {
+            return id;
+        }
+
+        _findPackageVersion ??= Prepared("SELECT id FROM package_versions WHERE name = $n AND epoch = $e AND version = $v AND release = $r AND arch = $a", "$n", "$e", "$v", "$r", "$a");
+        _addPackageVersion ??= Prepared("INSERT INTO package_versions(name, epoch, version, release, arch) VALUES($n, $e, $v, $r, $a) RETURNING id", "$n", "$e", "$v", "$r", "$a");
+        object?[] values = [key.Name, key.Item2, key.Version, key.Release, key.Item5];
+        for (int i = 0; i < values.Length; i++)
+        {
+            _findPackageVersion.Parameters[i].Value = values[i];
+            _addPackageVersion.Parameters[i].Value = values[i];
+        }
+
+        id = _findPackageVersion.ExecuteScalar() is long found ? found : (long)_addPackageVersion.ExecuteScalar()!;
+        _packageVersionIds[key] = id;
+        return id;
+    }
+
     /// <summary>Forgets a version (its packages and verdicts; the listings it shared stay, for the versions that name them).</summary>
     public void Remove(string capsule, int version)
     {
         using SqliteCommand c = Command("""
-            DELETE FROM packages WHERE version_id IN (SELECT id FROM versions WHERE capsule = $c AND version = $v);
+            DELETE FROM installed WHERE version_id IN (SELECT id FROM versions WHERE capsule = $c AND version = $v);
             DELETE FROM version_facts WHERE version_id IN (SELECT id FROM versions WHERE capsule = $c AND version = $v);
             DELETE FROM verdicts WHERE version_id IN (SELECT id FROM versions WHERE capsule = $c AND version = $v);
             DELETE FROM versions WHERE capsule = $c AND version = $v;
@@ -254,18 +280,36 @@ public sealed class Registry : IDisposable
     public IReadOnlyList<PackageRow> Packages(string name)
     {
         using SqliteCommand c = Command("""
-            SELECT v.capsule, v.version, v.package_format, p.name, p.epoch, p.version, p.release, p.arch
-            FROM packages p JOIN versions v ON v.id = p.version_id WHERE p.name = $n
+            SELECT p.id, p.epoch, p.version, p.release, p.arch, v.capsule, v.version, v.package_format
+            FROM package_versions p JOIN installed i ON i.package_version_id = p.id JOIN versions v ON v.id = i.version_id
+            WHERE p.name = $n ORDER BY p.id
             """);
         c.Parameters.AddWithValue("$n", name);
         using SqliteDataReader r = c.ExecuteReader();
         var list = new List<PackageRow>();
+        long current = -1;
+        (int? Epoch, string Version, string Release, string? Arch) pv = (null, "", "", null);
+        var formats = new Dictionary<string, string>(StringComparer.Ordinal);
         while (r.Read())
         {
-            string capsule = r.GetString(0);
-            int version = r.GetInt32(1);
-            list.Add(new PackageRow(VersionKey.Of(capsule, version), capsule, version, r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3),
-                r.IsDBNull(4) ? null : r.GetInt32(4), r.GetString(5), r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7)));
+            long id = r.GetInt64(0);
+            if (id != current)
+            {
+                // The package version's strings are read once and shared by its rows.
+                current = id;
+                long epoch = r.GetInt64(1);
+                string arch = r.GetString(4);
+                pv = (epoch < 0 ? null : (int)epoch, r.GetString(2), r.GetString(3), arch.Length == 0 ? null : arch);
+            }
+
+            string capsule = r.GetString(5);
+            string? format = r.IsDBNull(7) ? null : r.GetString(7);
+            if (format is not null)
+            {
+                format = formats.TryGetValue(format, out string? shared) ? shared : formats[format] = format;
+            }
+
+            list.Add(new PackageRow(capsule, r.GetInt32(6), format, name, pv.Epoch, pv.Version, pv.Release, pv.Arch));
         }
 
         return list;
@@ -287,6 +331,9 @@ public sealed class Registry : IDisposable
     public void Dispose()
     {
         _addListing?.Dispose();
+        _installed?.Dispose();
+        _findPackageVersion?.Dispose();
+        _addPackageVersion?.Dispose();
         _db.Dispose();
     }
 }

@@ -391,17 +391,49 @@ public static partial class Searcher
             }
         }
 
-        foreach ((string id, List<Term> held) in viaListings)
+        // Which shown hits name each of those listings: per segment, one seek per listing, and the segment's
+        // shown hits (a handful) looked up in its postings; not the postings of every listing over the index.
+        if (viaListings.Count > 0)
         {
-            DocsEnum? postings = MultiFields.GetTermDocsEnum(reader, live, Fields.Listing, new BytesRef(id));
-            int doc;
-            while (postings is not null && (doc = postings.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
+            BytesRef[] ids = [.. viaListings.Keys.Select(id => new BytesRef(id)).OrderBy(b => b, BytesRef.UTF8SortedAsUnicodeComparer)];
+            foreach (AtomicReaderContext leaf in reader.Leaves)
             {
-                if (docs.Contains(doc))
+                int[] local = [.. docs.Where(d => d >= leaf.DocBase && d < leaf.DocBase + leaf.AtomicReader.MaxDoc).Select(d => d - leaf.DocBase).Order()];
+                TermsEnum? listings = local.Length == 0 ? null : leaf.AtomicReader.GetTerms(Fields.Listing)?.GetEnumerator();
+                if (listings is null)
                 {
-                    foreach (Term term in held)
+                    continue;
+                }
+
+                DocsEnum? postings = null;
+                foreach (BytesRef id in ids)
+                {
+                    if (!listings.SeekExact(id))
                     {
-                        AddReason(result, doc, new MatchReason(term.Field, term.Text));
+                        continue;
+                    }
+
+                    postings = listings.Docs(leaf.AtomicReader.LiveDocs, postings, DocsFlags.NONE);
+                    int at = -1;
+                    foreach (int d in local)
+                    {
+                        if (at < d)
+                        {
+                            at = postings.Advance(d);
+                        }
+
+                        if (at == DocIdSetIterator.NO_MORE_DOCS)
+                        {
+                            break;
+                        }
+
+                        if (at == d)
+                        {
+                            foreach (Term term in viaListings[id.Utf8ToString()])
+                            {
+                                AddReason(result, leaf.DocBase + d, new MatchReason(term.Field, term.Text));
+                            }
+                        }
                     }
                 }
             }

@@ -116,6 +116,35 @@ public sealed class IndexStoreTests
     }
 
     [Fact]
+    public void Compact_LeavesOneSegment_TheSameAnswers_AndATrustedIndex()
+    {
+        using var t = new TempDir();
+        string dir = t["index"];
+        for (int v = 1; v <= 6; v++)
+        {
+            Put(dir, Version("alpha", v, [.. Base, $"/data/run{v}.dat"]));
+        }
+
+        string before = string.Join(' ', Keys(Find(dir, new SearchRequest { Files = ["/data/run1*", "/usr/bin/perl"], AllVersions = true })));
+        using (IndexStore store = IndexStore.Open(dir, "test", "test", fresh: false, TimeSpan.FromSeconds(10)))
+        {
+            store.Begin();
+            store.Compact();
+            store.End();
+        }
+
+        using (DirectoryReader reader = DirectoryReader.Open(Lucene.Net.Store.FSDirectory.Open(Path.Combine(dir, "lucene"))))
+        {
+            Assert.Single(reader.Leaves);
+        }
+
+        Assert.Equal("alpha@v1 alpha@v2 alpha@v3 alpha@v4 alpha@v5 alpha@v6", before);
+        Assert.Null(IndexStore.Check(dir, "test"));
+        Assert.Equal(before, string.Join(' ', Keys(Find(dir, new SearchRequest { Files = ["/data/run1*", "/usr/bin/perl"], AllVersions = true }))));
+        Assert.Equal(6, Find(dir, new SearchRequest { Files = ["/usr/bin/perl"], AllVersions = true }).Total);
+    }
+
+    [Fact]
     public void Check_ReadsEachNewSegmentOnce_AndFindsDamageInOneNotReadYet()
     {
         using var t = new TempDir();
