@@ -138,7 +138,7 @@ public sealed class IndexStoreTests
             Assert.Single(reader.Leaves);
         }
 
-        Assert.Equal("alpha@v1 alpha@v2 alpha@v3 alpha@v4 alpha@v5 alpha@v6", before);
+        Assert.Equal("alpha@v1", before); // only the first version holds run1
         Assert.Null(IndexStore.Check(dir, "test"));
         Assert.Equal(before, string.Join(' ', Keys(Find(dir, new SearchRequest { Files = ["/data/run1*", "/usr/bin/perl"], AllVersions = true }))));
         Assert.Equal(6, Find(dir, new SearchRequest { Files = ["/usr/bin/perl"], AllVersions = true }).Total);
