@@ -59,6 +59,7 @@ switch (mode)
         store.Put(v, []);
         double put = clock.Elapsed.TotalSeconds;
         store.Commit(null);
+        store.Tidy(); // as IndexSync ends a small update
         double committed = clock.Elapsed.TotalSeconds;
         store.End();
         Console.WriteLine(Figures.Json(new Dictionary<string, double>

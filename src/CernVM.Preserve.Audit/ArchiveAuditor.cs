@@ -1,3 +1,4 @@
+using CernVM.Preserve.Core.Diagnostics;
 using System.Diagnostics;
 using System.Globalization;
 using CernVM.Preserve.Core;
@@ -45,15 +46,20 @@ public sealed class ArchiveAuditor
         string scratch = Directory.CreateTempSubdirectory("cvmpreserve-audit-").FullName;
         try
         {
+            Timeline.Mark("audit: start");
             RetentionDeclaration? retention = await new SelfDescriptionCheck(c).RunAsync(cancellationToken).ConfigureAwait(false);
+            Timeline.Mark("audit: self-description checked");
             var manifests = new ManifestCheck(c);
             SortedDictionary<(string Capsule, int Version), VersionKeys> listed = await manifests.ListAsync(cancellationToken).ConfigureAwait(false);
+            Timeline.Mark("audit: archive listed");
             await manifests.CheckManifestsAsync(listed, cancellationToken).ConfigureAwait(false);
             manifests.CheckVersionChain(listed);
+            Timeline.Mark("audit: manifests checked");
             var completeness = new CompletenessCheck(c);
             await completeness.OpenCatalogsAsync(scratch, cancellationToken).ConfigureAwait(false);
             completeness.CollectNamedBlobs();
             completeness.CheckCompleteness();
+            Timeline.Mark("audit: catalogs opened, completeness checked");
             JournalCheck journal = await JournalVerifier.VerifyAsync(c.Store, cancellationToken).ConfigureAwait(false);
             foreach (Finding f in journal.Findings)
             {
@@ -61,8 +67,10 @@ public sealed class ArchiveAuditor
             }
 
             var fixity = new FixityCheck(c);
+            Timeline.Mark("audit: journal verified");
             (ulong from, ulong to) = fixity.Range(journal);
             await fixity.RunAsync(from, to, cancellationToken).ConfigureAwait(false);
+            Timeline.Mark("audit: fixity checked");
             if (retention is not null)
             {
                 await new RetentionCheck(c).RunAsync(retention, cancellationToken).ConfigureAwait(false);

@@ -36,6 +36,9 @@ public static class DocumentBuilder
     public const string DvCapsule = "dv.capsule";
     public const string DvVersion = "dv.version";
 
+    /// <summary>The version's row id in the registry, so that the registry's package answers need no join to name versions.</summary>
+    public const string DvRegistryId = "dv.registry";
+
     /// <summary>A listing's id as a doc value, read for every listing a path query matches.</summary>
     public const string DvListing = "dv.listing";
 
@@ -65,8 +68,8 @@ public static class DocumentBuilder
         return doc;
     }
 
-    /// <summary>The document of one capsule version; its paths are those of <paramref name="listings"/>, named by id.</summary>
-    public static Document Build(VersionContent content, IReadOnlyList<Verdict> verdicts, IReadOnlyList<DirectoryListing> listings)
+    /// <summary>The document of one capsule version (its registry row <paramref name="registryId"/>); its paths are those of <paramref name="listings"/>, named by id.</summary>
+    public static Document Build(VersionContent content, IReadOnlyList<Verdict> verdicts, IReadOnlyList<DirectoryListing> listings, long registryId)
     {
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(verdicts);
@@ -98,6 +101,7 @@ public static class DocumentBuilder
         doc.Add(new StringField(Fields.Key, f.Key, Field.Store.YES));
         doc.Add(new SortedDocValuesField(DvCapsule, new BytesRef(f.Capsule)));
         doc.Add(new NumericDocValuesField(DvVersion, f.Version));
+        doc.Add(new NumericDocValuesField(DvRegistryId, registryId));
         doc.Add(new StoredField(ShowCapsule, f.Capsule));
         doc.Add(new StoredField(ShowVersion, f.Version));
         Store(doc, ShowTitle, f.Title);

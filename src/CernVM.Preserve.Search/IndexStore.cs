@@ -16,7 +16,7 @@ namespace CernVM.Preserve.Search;
 public sealed class IndexStore : IDisposable
 {
     /// <summary>The Lucene side's own schema; another value (older software's index) is rebuilt.</summary>
-    public const string LuceneSchema = "cvmpreserve-search-lucene-3";
+    public const string LuceneSchema = "cvmpreserve-search-lucene-4";
 
     private readonly FileStream _lock;
     private readonly LuceneDirectory _lucene;
@@ -250,9 +250,10 @@ public sealed class IndexStore : IDisposable
         _uncommitted = true;
         IReadOnlyList<DirectoryListing> listings = DirectoryListing.Of(content.Paths);
         IReadOnlySet<string> added;
+        long id;
         lock (_registryLock)
         {
-            Registry.Add(content);
+            id = Registry.Add(content);
             added = Registry.AddListings(listings.Select(l => l.Id));
         }
 
@@ -264,7 +265,7 @@ public sealed class IndexStore : IDisposable
             }
         }
 
-        w.UpdateDocument(new Term(Fields.Key, content.Facts.Key), DocumentBuilder.Build(content, verdicts, listings));
+        w.UpdateDocument(new Term(Fields.Key, content.Facts.Key), DocumentBuilder.Build(content, verdicts, listings, id));
     }
 
     private readonly System.Threading.Lock _registryLock = new();
@@ -300,6 +301,23 @@ public sealed class IndexStore : IDisposable
         }
 
         w.ForceMerge(1);
+        w.Commit();
+    }
+
+    /// <summary>
+    /// After a small update: the segments beside the largest merged into one (the largest, from the last
+    /// compaction, is left as it is), so that the index stays at two segments between rebuilds, at the cost of
+    /// rewriting what updates added since the last compaction.
+    /// </summary>
+    public void Tidy()
+    {
+        IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
+        if (_uncommitted)
+        {
+            throw new InvalidOperationException("Commit before tidying.");
+        }
+
+        w.ForceMerge(2);
         w.Commit();
     }
 

@@ -101,6 +101,10 @@ public sealed class IndexSync(Archive archive, IndexStore store)
                 _phase = "compacting the index";
                 store.Compact();
             }
+            else if (toAdd.Count > 0 || toRemove.Count > 0)
+            {
+                store.Tidy();
+            }
         }
         finally
         {

@@ -276,43 +276,59 @@ public sealed class Registry : IDisposable
         return c.ExecuteNonQuery() > 0;
     }
 
-    /// <summary>Every installed package of this name in every registered version.</summary>
-    public IReadOnlyList<PackageRow> Packages(string name)
+    /// <summary>A distinct version of a package (a row of <c>package_versions</c>).</summary>
+    public sealed record PackageVersion(long Id, string Name, int? Epoch, string Version, string Release, string? Arch);
+
+    /// <summary>
+    /// Every installation of a package of this name: the package version and the registry id of the capsule
+    /// version that installs it (<see cref="DocumentBuilder.DvRegistryId"/> names it in Lucene), read as one
+    /// range per package version, without a join.
+    /// </summary>
+    public IReadOnlyList<(PackageVersion Package, long VersionId)> Installations(string name)
     {
-        using SqliteCommand c = Command("""
-            SELECT p.id, p.epoch, p.version, p.release, p.arch, v.capsule, v.version, v.package_format
-            FROM package_versions p JOIN installed i ON i.package_version_id = p.id JOIN versions v ON v.id = i.version_id
-            WHERE p.name = $n ORDER BY p.id
-            """);
-        c.Parameters.AddWithValue("$n", name);
-        using SqliteDataReader r = c.ExecuteReader();
-        var list = new List<PackageRow>();
-        long current = -1;
-        (int? Epoch, string Version, string Release, string? Arch) pv = (null, "", "", null);
-        var formats = new Dictionary<string, string>(StringComparer.Ordinal);
-        while (r.Read())
+        var versions = new Dictionary<long, PackageVersion>();
+        using (SqliteCommand c = Command("SELECT id, epoch, version, release, arch FROM package_versions WHERE name = $n"))
         {
-            long id = r.GetInt64(0);
-            if (id != current)
+            c.Parameters.AddWithValue("$n", name);
+            using SqliteDataReader r = c.ExecuteReader();
+            while (r.Read())
             {
-                // The package version's strings are read once and shared by its rows.
-                current = id;
                 long epoch = r.GetInt64(1);
                 string arch = r.GetString(4);
-                pv = (epoch < 0 ? null : (int)epoch, r.GetString(2), r.GetString(3), arch.Length == 0 ? null : arch);
+                versions[r.GetInt64(0)] = new PackageVersion(r.GetInt64(0), name, epoch < 0 ? null : (int)epoch, r.GetString(2), r.GetString(3), arch.Length == 0 ? null : arch);
             }
+        }
 
-            string capsule = r.GetString(5);
-            string? format = r.IsDBNull(7) ? null : r.GetString(7);
-            if (format is not null)
+        var list = new List<(PackageVersion, long)>();
+        using (SqliteCommand c = Command("SELECT version_id FROM installed WHERE package_version_id = $p"))
+        {
+            SqliteParameter p = c.Parameters.Add("$p", SqliteType.Integer);
+            foreach (PackageVersion pv in versions.Values)
             {
-                format = formats.TryGetValue(format, out string? shared) ? shared : formats[format] = format;
+                p.Value = pv.Id;
+                using SqliteDataReader r = c.ExecuteReader();
+                while (r.Read())
+                {
+                    list.Add((pv, r.GetInt64(0)));
+                }
             }
-
-            list.Add(new PackageRow(capsule, r.GetInt32(6), format, name, pv.Epoch, pv.Version, pv.Release, pv.Arch));
         }
 
         return list;
+    }
+
+    /// <summary>The registry ids of the versions whose package database is dpkg's (the others compare by rpm's rules).</summary>
+    public IReadOnlySet<long> DpkgVersions()
+    {
+        using SqliteCommand c = Command("SELECT id FROM versions WHERE package_format = 'dpkg'");
+        using SqliteDataReader r = c.ExecuteReader();
+        var set = new HashSet<long>();
+        while (r.Read())
+        {
+            set.Add(r.GetInt64(0));
+        }
+
+        return set;
     }
 
     private void Exec(string sql)

@@ -131,48 +131,42 @@ public static partial class Searcher
             }
         }
 
-        // The registry's exact answers: packages compared by their database's rules, each distinct version once.
-        var packageRows = new Dictionary<long, List<(PackageRange Range, PackageRow Row)>>();
+        // The registry's exact answers: packages compared by their database's rules, each distinct package version
+        // once per rule set; versions named by their registry id, which their documents carry.
+        var packageRows = new Dictionary<long, List<(PackageRange Range, Registry.PackageVersion Package, bool Dpkg)>>();
         HashSet<long>? allowed = null;
-        var ordOf = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (PackageRange range in request.Packages)
+        if (request.Packages.Count > 0)
         {
-            var matched = new HashSet<long>();
-            var verdicts = new Dictionary<(bool Dpkg, int? Epoch, string Version, string Release), bool>();
-            foreach (PackageRow row in registry.Packages(range.Name))
+            Dictionary<long, long> byRegistryId = ByRegistryId(reader, capsules, versions);
+            IReadOnlySet<long> dpkg = registry.DpkgVersions();
+            foreach (PackageRange range in request.Packages)
             {
-                (bool, int?, string, string) evr = (row.Format == "dpkg", row.Epoch, row.PackageVersion, row.Release);
-                if (!verdicts.TryGetValue(evr, out bool ok))
+                var matched = new HashSet<long>();
+                var verdicts = new Dictionary<(long Package, bool Dpkg), bool>();
+                foreach ((Registry.PackageVersion pv, long versionId) in registry.Installations(range.Name))
                 {
-                    verdicts[evr] = ok = range.Matches(row);
+                    bool isDpkg = dpkg.Contains(versionId);
+                    if (!verdicts.TryGetValue((pv.Id, isDpkg), out bool ok))
+                    {
+                        verdicts[(pv.Id, isDpkg)] = ok = range.Matches(new PackageRow("", 0, isDpkg ? "dpkg" : "rpm", pv.Name, pv.Epoch, pv.Version, pv.Release, pv.Arch));
+                    }
+
+                    if (!ok || !byRegistryId.TryGetValue(versionId, out long key))
+                    {
+                        continue; // not in range, or registered but not (any more) in this reader
+                    }
+
+                    matched.Add(key);
+                    if (!packageRows.TryGetValue(key, out var rows))
+                    {
+                        packageRows[key] = rows = [];
+                    }
+
+                    rows.Add((range, pv, isDpkg));
                 }
 
-                if (!ok)
-                {
-                    continue;
-                }
-
-                if (!ordOf.TryGetValue(row.Capsule, out int ord))
-                {
-                    ordOf[row.Capsule] = ord = capsules.LookupTerm(new BytesRef(row.Capsule));
-                }
-
-                if (ord < 0)
-                {
-                    continue; // registered, but not (any more) in this reader
-                }
-
-                long key = Candidate.KeyOf(ord, row.Version);
-                matched.Add(key);
-                if (!packageRows.TryGetValue(key, out var rows))
-                {
-                    packageRows[key] = rows = [];
-                }
-
-                rows.Add((range, row));
+                allowed = allowed is null ? matched : [.. allowed.Intersect(matched)];
             }
-
-            allowed = allowed is null ? matched : [.. allowed.Intersect(matched)];
         }
 
         if (allowed is not null)
@@ -245,10 +239,10 @@ public static partial class Searcher
             Lucene.Net.Documents.Document d = searcher.Doc(c.Doc);
             var why = new List<MatchReason>();
             why.AddRange(termReasons.GetValueOrDefault(c.Doc) ?? []);
-            foreach ((PackageRange range, PackageRow row) in packageRows.GetValueOrDefault(c.Key) ?? [])
+            foreach ((PackageRange range, Registry.PackageVersion pv, bool isDpkg) in packageRows.GetValueOrDefault(c.Key) ?? [])
             {
-                why.Add(new MatchReason("package", DocumentBuilder.Nevra(new() { Name = row.Name, Epoch = row.Epoch, Version = row.PackageVersion, Release = row.Release, Arch = row.Arch }, row.Format == "dpkg"),
-                    range.Bounds.Count == 0 ? null : $"{string.Join(',', range.Bounds)} by {PackageRange.RulesOf(row.Format)} rules"));
+                why.Add(new MatchReason("package", DocumentBuilder.Nevra(new() { Name = pv.Name, Epoch = pv.Epoch, Version = pv.Version, Release = pv.Release, Arch = pv.Arch }, isDpkg),
+                    range.Bounds.Count == 0 ? null : $"{string.Join(',', range.Bounds)} by {(isDpkg ? "dpkg" : "rpm")} rules"));
             }
 
             hits.Add(new SearchHit(capsule, c.Version, d.Get(DocumentBuilder.ShowTitle), d.Get(DocumentBuilder.ShowExperiment), d.Get(DocumentBuilder.ShowOs),
@@ -256,6 +250,25 @@ public static partial class Searcher
         }
 
         return new SearchResult(candidates.Count, hits, facets, request.AllVersions ? live : latest.Count(v => v > 0));
+    }
+
+    /// <summary>Each version's key (<see cref="Candidate.KeyOf"/>) by its registry id.</summary>
+    private static Dictionary<long, long> ByRegistryId(DirectoryReader reader, SortedDocValues capsules, NumericDocValues versions)
+    {
+        NumericDocValues ids = MultiDocValues.GetNumericValues(reader, DocumentBuilder.DvRegistryId);
+        var map = new Dictionary<long, long>();
+        DocsEnum? docs = ids is null ? null : MultiFields.GetTermDocsEnum(reader, MultiFields.GetLiveDocs(reader), Fields.Kind, new BytesRef(Fields.KindVersion));
+        int doc;
+        while (docs is not null && (doc = docs.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
+        {
+            int ord = capsules.GetOrd(doc);
+            if (ord >= 0)
+            {
+                map[ids!.Get(doc)] = Candidate.KeyOf(ord, (int)versions.Get(doc));
+            }
+        }
+
+        return map;
     }
 
     /// <summary>A version the query matched: its document, score, capsule (as the doc values' ordinal) and number.</summary>

@@ -89,6 +89,7 @@ public static class AuditCommand
             try
             {
                 recorded = (await AuditJournal.WriteAsync(store, result, ProducerInfo.Current, CancellationToken.None)).Key;
+                CernVM.Preserve.Core.Diagnostics.Timeline.Mark("audit: recorded in the journal");
             }
             catch (Exception e) when (e is StorageException or UnauthorizedAccessException)
             {
