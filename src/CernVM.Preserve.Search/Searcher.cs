@@ -365,7 +365,6 @@ public static partial class Searcher
         IndexReader reader = searcher.IndexReader;
         IBits? live = MultiFields.GetLiveDocs(reader);
         var viaListings = new Dictionary<string, List<Term>>(StringComparer.Ordinal);
-        SortedDocValues? listingIds = null;
         var scratch = new BytesRef();
         foreach (Term term in terms.Where(t => t.Field != Fields.Text).Take(4096))
         {
@@ -378,18 +377,23 @@ public static partial class Searcher
             int doc;
             if (Fields.OnListings(term.Field))
             {
-                // The term is on listing documents: the hits that name those listings hold the path.
-                listingIds ??= MultiDocValues.GetSortedValues(reader, DocumentBuilder.DvListing);
-                while ((doc = postings.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS && viaListings.Count < MaxListingsForReasons)
+                // The term is on listing documents: the hits that name those listings hold the path. Read per
+                // segment: the index-wide view of the listing ids would first map every id of every segment.
+                foreach (AtomicReaderContext leaf in reader.Leaves)
                 {
-                    listingIds.Get(doc, scratch);
-                    string id = scratch.Utf8ToString();
-                    if (!viaListings.TryGetValue(id, out List<Term>? held))
+                    SortedDocValues? ids = leaf.AtomicReader.GetSortedDocValues(DocumentBuilder.DvListing);
+                    DocsEnum? local = ids is null ? null : leaf.AtomicReader.GetTermDocsEnum(term); // live documents only
+                    while (local is not null && (doc = local.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS && viaListings.Count < MaxListingsForReasons)
                     {
-                        viaListings[id] = held = [];
-                    }
+                        ids!.Get(doc, scratch);
+                        string id = scratch.Utf8ToString();
+                        if (!viaListings.TryGetValue(id, out List<Term>? held))
+                        {
+                            viaListings[id] = held = [];
+                        }
 
-                    held.Add(term);
+                        held.Add(term);
+                    }
                 }
 
                 continue;
