@@ -53,7 +53,9 @@ public sealed class IndexStore : IDisposable
         FileStream lockFile = TakeLock(System.IO.Path.Combine(path, "lock"), lockWait);
         try
         {
-            string? problem = fresh ? "a rebuild was asked for" : Check(path, archiveId);
+            LuceneDirectory lucene = FSDirectory.Open(System.IO.Path.Combine(path, "lucene"));
+            DirectoryReader? reader = null;
+            string? problem = fresh ? "a rebuild was asked for" : Check(path, archiveId, lucene, out reader);
             if (problem is not null)
             {
                 Wipe(path);
@@ -67,8 +69,7 @@ public sealed class IndexStore : IDisposable
                 registry.Create(archiveId, location);
             }
 
-            LuceneDirectory lucene = FSDirectory.Open(System.IO.Path.Combine(path, "lucene"));
-            return new IndexStore(path, lockFile, lucene, registry, fresh ? null : problem);
+            return new IndexStore(path, lockFile, lucene, registry, fresh ? null : problem) { _checked = reader };
         }
         catch
         {
@@ -96,6 +97,16 @@ public sealed class IndexStore : IDisposable
     /// <summary>What is wrong with the index at <paramref name="path"/>, or null when it can be trusted (or there is none yet).</summary>
     public static string? Check(string path, string archiveId)
     {
+        using LuceneDirectory dir = FSDirectory.Open(System.IO.Path.Combine(path, "lucene"));
+        string? problem = Check(path, archiveId, dir, out DirectoryReader? reader);
+        reader?.Dispose();
+        return problem;
+    }
+
+    /// <summary>As <see cref="Check(string, string)"/>, leaving the reader it checked open when the index is sound (the first search uses it).</summary>
+    private static string? Check(string path, string archiveId, LuceneDirectory dir, out DirectoryReader? kept)
+    {
+        kept = null;
         string registryFile = System.IO.Path.Combine(path, "registry.sqlite");
         string luceneDir = System.IO.Path.Combine(path, "lucene");
         if (!File.Exists(registryFile))
@@ -103,6 +114,7 @@ public sealed class IndexStore : IDisposable
             return Directory.Exists(luceneDir) ? "the registry is missing" : null;
         }
 
+        DirectoryReader? reader = null;
         try
         {
             using var registry = Registry.Open(registryFile, readOnly: true);
@@ -116,13 +128,12 @@ public sealed class IndexStore : IDisposable
                 return "the index is of another archive";
             }
 
-            using LuceneDirectory dir = FSDirectory.Open(luceneDir);
             if (!DirectoryReader.IndexExists(dir))
             {
                 return "the Lucene index is missing";
             }
 
-            using DirectoryReader reader = DirectoryReader.Open(dir);
+            reader = DirectoryReader.Open(dir);
             IDictionary<string, string> data = reader.IndexCommit.UserData;
             if (!data.TryGetValue("schema", out string? luceneSchema) || luceneSchema != LuceneSchema)
             {
@@ -134,8 +145,7 @@ public sealed class IndexStore : IDisposable
                 return $"the Lucene index (generation {g ?? "none"}) and the registry (generation {registry.Generation}) disagree: an update was interrupted";
             }
 
-            int versions = registry.Versions().Count;
-            long listings = registry.Listings();
+            (long versions, long listings) = registry.Counts();
             if (reader.NumDocs != versions + listings)
             {
                 return $"the Lucene index holds {reader.NumDocs} documents, the registry {versions} versions and {listings} directory listings";
@@ -150,11 +160,16 @@ public sealed class IndexStore : IDisposable
                 return damaged;
             }
 
+            (kept, reader) = (reader, null);
             return null;
         }
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
             return $"the index cannot be read ({e.GetType().Name}: {e.Message})";
+        }
+        finally
+        {
+            reader?.Dispose();
         }
     }
 
@@ -192,6 +207,11 @@ public sealed class IndexStore : IDisposable
         if (full && !registry.QuickCheck())
         {
             return "the registry is damaged (SQLite quick_check)";
+        }
+
+        if (full && registry.Counts() != registry.CountRows())
+        {
+            return $"the registry's recorded counts {registry.Counts()} are not what its tables hold {registry.CountRows()}";
         }
 
         string lastFull = full ? DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) : lines[0];
@@ -333,7 +353,9 @@ public sealed class IndexStore : IDisposable
         });
         w.Commit();
         _uncommitted = false;
+        Interlocked.Exchange(ref _checked, null)?.Dispose();
         Registry.SetMeta("generation", next.ToString(CultureInfo.InvariantCulture));
+        Registry.RecordCounts();
         if (journalKey is not null)
         {
             Registry.SetMeta("journal", journalKey);
@@ -372,13 +394,22 @@ public sealed class IndexStore : IDisposable
     private bool _uncommitted;
 
     /// <summary>Opens a reader of the last commit.</summary>
-    public DirectoryReader OpenReader() => DirectoryReader.Open(_lucene);
+    public DirectoryReader OpenReader()
+    {
+        // The reader the check opened, when nothing was committed since; the caller disposes either.
+        DirectoryReader? kept = Interlocked.Exchange(ref _checked, null);
+        return kept ?? DirectoryReader.Open(_lucene);
+    }
+
+    /// <summary>The reader <see cref="Open"/> checked, until the first <see cref="OpenReader"/> or commit.</summary>
+    private DirectoryReader? _checked;
 
     /// <summary>Bytes the index takes on disk (both halves).</summary>
     public long SizeOnDisk() => Directory.EnumerateFiles(Path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
 
     public void Dispose()
     {
+        Interlocked.Exchange(ref _checked, null)?.Dispose();
         End();
         Registry.Dispose();
         _lucene.Dispose();

@@ -208,6 +208,27 @@ public sealed class Registry : IDisposable
         return c;
     }
 
+    /// <summary>Versions and directory listings as the last commit recorded them (counted when it recorded none).</summary>
+    public (long Versions, long Listings) Counts() =>
+        long.TryParse(Meta("versions"), CultureInfo.InvariantCulture, out long v) && long.TryParse(Meta("listings"), CultureInfo.InvariantCulture, out long l)
+            ? (v, l)
+            : CountRows();
+
+    /// <summary>Versions and directory listings as the tables hold them.</summary>
+    public (long Versions, long Listings) CountRows()
+    {
+        using SqliteCommand c = Command("SELECT count(*) FROM versions");
+        return ((long)c.ExecuteScalar()!, Listings());
+    }
+
+    /// <summary>Records the counts in the meta table (within the update's transaction), so that opening needs no count.</summary>
+    public void RecordCounts()
+    {
+        (long versions, long listings) = CountRows();
+        SetMeta("versions", versions.ToString(CultureInfo.InvariantCulture));
+        SetMeta("listings", listings.ToString(CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Directory listings held (their documents are in the Lucene index beside the versions').</summary>
     public long Listings()
     {
