@@ -214,11 +214,30 @@ public class ReplayTests(ReplayArchive fixture) : IClassFixture<ReplayArchive>
     [Fact]
     public void ReplayShell_CommandsOnTheConsole_RunInsideTheEnvironmentAndNothingIsKept()
     {
-        // busybox ash asks the terminal for its cursor position and eats a few typed characters: a line of ':'
-        // (no-op commands) goes first.
-        string seen = CliRunner.Sh(
-            $"printf '::::::::::::::::::::::::::::::\\ncat /etc/redhat-release\\necho written > /etc/hostname\\nexit\\n' | " +
-            $"timeout 300 {CliRunner.ShellCommand} replay demo-aleph --shell --to '{fixture.Dir["shell"]}' --archive '{fixture.Archive}' 2>&1");
+        // Typed as a person would: only once the shell is up and idle (its marker seen, then no output for three
+        // seconds). Input piped in at once raced the guest's boot: on a loaded machine the shell, starting late,
+        // lost it and waited for ever. busybox ash asks the terminal for its cursor position and eats a few typed
+        // characters: a line of ':' (no-op commands) goes first.
+        string io = fixture.Dir["shell-io"];
+        Directory.CreateDirectory(io);
+        string script = Path.Combine(io, "drive.sh");
+        File.WriteAllText(script, $$"""
+            set -u
+            mkfifo '{{io}}/in'
+            timeout 300 {{CliRunner.ShellCommand}} replay demo-aleph --shell --to '{{fixture.Dir["shell"]}}' --archive '{{fixture.Archive}}' < '{{io}}/in' > '{{io}}/out' 2>&1 &
+            exec 3> '{{io}}/in'
+            for i in $(seq 1 240); do grep -q CVMPRESERVE-SHELL '{{io}}/out' && break; sleep 1; done
+            last=-1; still=0
+            for i in $(seq 1 120); do
+              size=$(stat -c %s '{{io}}/out'); if [ "$size" = "$last" ]; then still=$((still + 1)); else still=0; fi
+              [ $still -ge 3 ] && break; last=$size; sleep 1
+            done
+            printf '::::::::::::::::::::::::::::::\ncat /etc/redhat-release\necho written > /etc/hostname\nexit\n' >&3
+            exec 3>&-
+            wait
+            cat '{{io}}/out'
+            """);
+        string seen = CliRunner.Sh($"bash '{script}'");
         Assert.Contains("CVMPRESERVE-SHELL", seen);
         Assert.Contains("\nScientific Linux SL release 4.7 (Beryllium)", seen);
         Assert.Contains("CVMPRESERVE-REPLAY-DONE", seen);
