@@ -312,32 +312,25 @@ public sealed class IndexStore : IDisposable
     /// once per segment, so one segment answers it several times faster (docs/benchmarks.md); worth its cost
     /// (seconds per 10,000 versions) after a rebuild or a large catch-up, not after every snapshot.
     /// </summary>
-    public void Compact()
-    {
-        IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
-        if (_uncommitted)
-        {
-            throw new InvalidOperationException("Commit before compacting.");
-        }
-
-        w.ForceMerge(1);
-        w.Commit();
-    }
+    public void Compact() => MergeInto(1);
 
     /// <summary>
     /// After a small update: the segments beside the largest merged into one (the largest, from the last
     /// compaction, is left as it is), so that the index stays at two segments between rebuilds, at the cost of
     /// rewriting what updates added since the last compaction.
     /// </summary>
-    public void Tidy()
+    public void Tidy() => MergeInto(2);
+
+    /// <summary>Merges the committed index into at most <paramref name="segments"/> segments and commits that.</summary>
+    private void MergeInto(int segments)
     {
         IndexWriter w = _writer ?? throw new InvalidOperationException("Begin an update first.");
         if (_uncommitted)
         {
-            throw new InvalidOperationException("Commit before tidying.");
+            throw new InvalidOperationException("Commit before merging segments.");
         }
 
-        w.ForceMerge(2);
+        w.ForceMerge(segments);
         w.Commit();
     }
 
