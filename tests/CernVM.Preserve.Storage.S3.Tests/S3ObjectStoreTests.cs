@@ -115,6 +115,26 @@ public sealed class S3ObjectStoreTests(RgwCluster rgw)
     }
 
     [RgwFact]
+    public async Task Init_BucketHoldingOnlyScratch_MakesTheArchiveAndLeavesTheScratch()
+    {
+        // 'storage validate' writes under tmp/ (FORMAT.md §1.1: writers' scratch) and deletes nothing; an S3
+        // listing shows those keys, which must not make the bucket "not empty" for 'init'.
+        string bucket = RgwCluster.NewBucket("scratch");
+        Assert.Equal(0, rgw.Aws("s3api", "create-bucket", "--bucket", bucket).ExitCode);
+        const string probe = "tmp/cvmpreserve-validate-20261202T000000Z-0123abcd/probe";
+        await using S3ObjectStore store = await S3ObjectStore.OpenAsync(rgw.Settings(bucket), default);
+        Assert.True(await store.PutIfAbsentAsync(probe, "x"u8.ToArray(), default));
+
+        await using (Archive archive = await Archive.InitAsync(store, null, default))
+        {
+            Assert.Empty(await archive.ListCapsulesAsync(default));
+        }
+
+        Assert.True(await store.ExistsAsync(Core.Format.ArchiveLayout.Declaration, default));
+        Assert.True(await store.ExistsAsync(probe, default));
+    }
+
+    [RgwFact]
     public async Task Open_VersionedBucketWithoutObjectLock_HasNoRetentionAndStillCreatesAtomically()
     {
         string bucket = RgwCluster.NewBucket("versioned");

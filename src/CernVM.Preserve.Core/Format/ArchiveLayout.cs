@@ -29,6 +29,9 @@ public static class ArchiveLayout
 
     public const string JournalPrefix = "journal/";
 
+    /// <summary>Writers' scratch space, which any archive or location may hold and no reader reads (§1.1).</summary>
+    public const string ScratchPrefix = "tmp/";
+
     public static string CapsulePrefix(CapsuleName name) => $"capsules/{name}/";
 
     public static string VersionPrefix(CapsuleName name, int version) => $"capsules/{name}/v{version}/";

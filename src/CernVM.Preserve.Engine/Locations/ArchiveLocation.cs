@@ -81,7 +81,7 @@ public sealed record ArchiveLocation(string Text, bool IsDefault)
         // core while the archive is opened and listed.
         _ = Task.Run(ManifestCodec.WarmUp, CancellationToken.None);
         _ = Task.Run(Catalog.TreeCatalog.WarmUp, CancellationToken.None);
-        if (LocalPath is string p && (!Directory.Exists(p) || (IsDefault && !Directory.EnumerateFileSystemEntries(p).Any())))
+        if (LocalPath is string p && (!Directory.Exists(p) || (IsDefault && HoldsOnlyScratch(p))))
         {
             if (!IsDefault)
             {
@@ -102,6 +102,10 @@ public sealed record ArchiveLocation(string Text, bool IsDefault)
         IObjectStore store = await CreateStoreAsync(cancellationToken).ConfigureAwait(false);
         return await Archive.OpenAsync(store, cancellationToken, compressionLevel).ConfigureAwait(false);
     }
+
+    // Empty but for writers' scratch (tmp/, FORMAT.md §1.1), such as what 'storage validate' leaves behind.
+    private static bool HoldsOnlyScratch(string directory) =>
+        Directory.EnumerateFileSystemEntries(directory).All(e => Path.GetFileName(e) + "/" == ArchiveLayout.ScratchPrefix);
 
     /// <summary>
     /// Says when <c>archive.json</c> declares an Object Lock retention the store does not apply (FORMAT.md §3,

@@ -42,6 +42,40 @@ public sealed class ArchiveLocationTests : IDisposable
     }
 
     [Fact]
+    public async Task OpenAsync_WritingToADefaultLocationHoldingOnlyScratch_CreatesTheArchiveThere()
+    {
+        // What 'storage validate' leaves in the default location on a new machine (FORMAT.md §1.1: tmp/ is
+        // writers' scratch): the first snapshot must still find, or make, its archive there.
+        string path = Path.Combine(_dir, "data", "cvmpreserve", "archive");
+        string scratch = Path.Combine(path, "tmp", "cvmpreserve-validate-20261202T000000Z-0123abcd");
+        Directory.CreateDirectory(scratch);
+        File.WriteAllText(Path.Combine(scratch, "probe"), "x");
+        var where = new ArchiveLocation(path, IsDefault: true);
+
+        await using (Archive archive = await where.OpenAsync(ArchiveAccess.Write, default))
+        {
+            Assert.Empty(await archive.ListCapsulesAsync(default));
+        }
+
+        Assert.True(File.Exists(Path.Combine(path, "0=cernvm-preserve_1")));
+        Assert.True(File.Exists(Path.Combine(scratch, "probe")));
+    }
+
+    [Fact]
+    public async Task OpenAsync_WritingToADefaultLocationHoldingOtherFiles_RefusesAndWritesNothing()
+    {
+        string path = Path.Combine(_dir, "data", "cvmpreserve", "archive");
+        Directory.CreateDirectory(path);
+        File.WriteAllText(Path.Combine(path, "notes.txt"), "mine");
+        var where = new ArchiveLocation(path, IsDefault: true);
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => where.OpenAsync(ArchiveAccess.Write, default));
+
+        Assert.Contains(path, e.Message);
+        Assert.Equal(["notes.txt"], Directory.EnumerateFileSystemEntries(path).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task OpenAsync_NamedDirectoryThatDoesNotExist_IsNotAnArchiveEvenForAWriter()
     {
         var where = new ArchiveLocation(Path.Combine(_dir, "nowhere"), IsDefault: false);
