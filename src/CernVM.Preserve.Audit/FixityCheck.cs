@@ -11,6 +11,11 @@ internal sealed class FixityCheck(AuditContext ctx)
 {
     private const string CatalogPath = AuditContext.CatalogPath;
 
+    // Blobs of one file held in pieces decoded ahead of its ordered hash: at most this many, and beyond the
+    // first only while their extents add up to no more than AheadBytes (a blob may hold up to 64 MiB).
+    private const int MaxAhead = 4;
+    private const long AheadBytes = 8 * 1024 * 1024;
+
     // The share of the blob-id space (first 32 bits) this audit re-hashes (FORMAT.md §7.2): all of it for
     // --deep; for --sample, the next share after the one the newest sampled audit covered, so that successive
     // sampled audits go round the whole archive.
@@ -53,12 +58,17 @@ internal sealed class FixityCheck(AuditContext ctx)
         if (ctx.Options.Scope == FixityScope.Deep)
         {
             // Files held in pieces first: reassembling one decodes its blobs, which then need no second reading
-            // (a deep audit decodes every blob once and hashes every byte once per id that names it).
+            // (a deep audit decodes every blob once and hashes every byte once per id that names it). The
+            // largest first, so that the longest ordered pass (a file's own hash) starts at once and the others
+            // fill the cores around it.
+            List<(VersionState Version, long Entry, string Content, long Size)> pieced = [];
             foreach (VersionState v in _withCatalog)
             {
-                await Parallel.ForEachAsync(v.Catalog!.PiecedFiles(), options, async (file, ct) =>
-                    await CheckPiecedFileAsync(v, file.Entry, file.Content, file.Size, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                pieced.AddRange(v.Catalog!.PiecedFiles().Select(f => (v, f.Entry, f.Content, f.Size)));
             }
+
+            await Parallel.ForEachAsync(pieced.OrderByDescending(f => f.Size), options, async (file, ct) =>
+                await CheckPiecedFileAsync(file.Version, file.Entry, file.Content, file.Size, ct).ConfigureAwait(false)).ConfigureAwait(false);
         }
 
         IEnumerable<BlobId> toCheck = ctx.Named.Where(id => ctx.Present.Contains(id) && !catalogs.Contains(id) && Position(id) >= from && Position(id) < to && !_verified.ContainsKey(id) && !ctx.Corrupt.ContainsKey(id)).Order();
@@ -161,37 +171,64 @@ internal sealed class FixityCheck(AuditContext ctx)
             }
         }
 
-        foreach ((long offset, long length, string blob, long blobOffset) in extents)
+        // The file's hash is one pass in order, but its blobs can be fetched, decoded and checked in any order:
+        // the next few are decoded while this one is hashed.
+        var ahead = new Queue<(Task<RentedBytes?> Content, long Length)>();
+        long aheadBytes = 0;
+        int next = 0;
+        try
         {
-            if (!BlobId.TryParse(blob, out BlobId id) || !ctx.Present.Contains(id) || ctx.Corrupt.ContainsKey(id))
+            foreach ((long offset, long length, string blob, long blobOffset) in extents)
             {
-                return; // the blob is reported as missing or corrupt, naming this file
-            }
+                if (!BlobId.TryParse(blob, out BlobId id) || !ctx.Present.Contains(id) || ctx.Corrupt.ContainsKey(id))
+                {
+                    return; // the blob is reported as missing or corrupt, naming this file
+                }
 
-            if (offset < position)
+                if (offset < position)
+                {
+                    ContentMismatch(v, entry, "its extents overlap");
+                    return;
+                }
+
+                while (next < extents.Count && (ahead.Count == 0 || (ahead.Count < MaxAhead && aheadBytes + extents[next].Length <= AheadBytes)))
+                {
+                    (_, long l, string b, _) = extents[next++];
+                    ahead.Enqueue((Task.Run(() => DecodeAsync(b, cancellationToken), cancellationToken), l));
+                    aheadBytes += l;
+                }
+
+                Zeros(offset - position);
+                (Task<RentedBytes?> decoding, long decodingLength) = ahead.Dequeue();
+                aheadBytes -= decodingLength;
+                using RentedBytes? content = await decoding.ConfigureAwait(false);
+                if (content is null)
+                {
+                    return; // corrupt or vanished: reported with the blob, naming this file
+                }
+
+                if (blobOffset < 0 || length < 0 || blobOffset > content.Length - length) // no sum: hostile offsets may overflow it
+                {
+                    ContentMismatch(v, entry, $"an extent reaches past the end of blob {blob}");
+                    return;
+                }
+
+                hash.AppendData(content.Span.Slice((int)blobOffset, (int)length));
+                position = offset + length;
+            }
+        }
+        finally
+        {
+            while (ahead.TryDequeue(out (Task<RentedBytes?> Content, long Length) pending))
             {
-                ContentMismatch(v, entry, "its extents overlap");
-                return;
+                try
+                {
+                    (await pending.Content.ConfigureAwait(false))?.Dispose();
+                }
+                catch (OperationCanceledException)
+                {
+                }
             }
-
-            Zeros(offset - position);
-            using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
-            using RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, blob, out _);
-            if (content is null)
-            {
-                ctx.Corrupt.TryAdd(id, 0);
-                return;
-            }
-
-            Verified(id, blob, content);
-            if (blobOffset < 0 || length < 0 || blobOffset > content.Length - length) // no sum: hostile offsets may overflow it
-            {
-                ContentMismatch(v, entry, $"an extent reaches past the end of blob {blob}");
-                return;
-            }
-
-            hash.AppendData(content.Span.Slice((int)blobOffset, (int)length));
-            position = offset + length;
         }
 
         if (position > size)
@@ -210,6 +247,27 @@ internal sealed class FixityCheck(AuditContext ctx)
         }
 
         ctx.FilesVerified.TryAdd(key, 0);
+    }
+
+    // A blob of a file held in pieces, decoded and checked (and counted once), or null when it is missing,
+    // not a blob, or corrupt (then marked so, to be reported with every file it affects).
+    private async Task<RentedBytes?> DecodeAsync(string blob, CancellationToken cancellationToken)
+    {
+        if (!BlobId.TryParse(blob, out BlobId id) || !ctx.Present.Contains(id) || ctx.Corrupt.ContainsKey(id))
+        {
+            return null;
+        }
+
+        using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
+        RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, blob, out _);
+        if (content is null)
+        {
+            ctx.Corrupt.TryAdd(id, 0);
+            return null;
+        }
+
+        Verified(id, blob, content);
+        return content;
     }
 
     private void ContentMismatch(VersionState v, long entry, string problem)
