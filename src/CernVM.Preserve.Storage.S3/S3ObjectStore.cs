@@ -60,6 +60,7 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
     private readonly ConcurrentDictionary<string, Task> _uploads = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _disposing = new();
+    private int _disposed;
     private readonly string _writerId = Guid.NewGuid().ToString("N");
     private Exception? _uploadFailure;
 
@@ -342,6 +343,12 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
 
     public async ValueTask DisposeAsync()
     {
+        // Idempotent, as DisposeAsync must be: an Archive disposes the store it was given, and so may its owner.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _disposing.CancelAsync().ConfigureAwait(false);
         try
         {

@@ -122,7 +122,7 @@ public sealed class S3ObjectStoreTests(RgwCluster rgw)
         string bucket = RgwCluster.NewBucket("scratch");
         Assert.Equal(0, rgw.Aws("s3api", "create-bucket", "--bucket", bucket).ExitCode);
         const string probe = "tmp/cvmpreserve-validate-20261202T000000Z-0123abcd/probe";
-        await using S3ObjectStore store = await S3ObjectStore.OpenAsync(rgw.Settings(bucket), default);
+        S3ObjectStore store = await S3ObjectStore.OpenAsync(rgw.Settings(bucket), default);
         Assert.True(await store.PutIfAbsentAsync(probe, "x"u8.ToArray(), default));
 
         await using (Archive archive = await Archive.InitAsync(store, null, default))
@@ -130,8 +130,9 @@ public sealed class S3ObjectStoreTests(RgwCluster rgw)
             Assert.Empty(await archive.ListCapsulesAsync(default));
         }
 
-        Assert.True(await store.ExistsAsync(Core.Format.ArchiveLayout.Declaration, default));
-        Assert.True(await store.ExistsAsync(probe, default));
+        await using S3ObjectStore after = await S3ObjectStore.OpenAsync(rgw.Settings(bucket), default);
+        Assert.True(await after.ExistsAsync(Core.Format.ArchiveLayout.Declaration, default));
+        Assert.True(await after.ExistsAsync(probe, default));
     }
 
     [RgwFact]

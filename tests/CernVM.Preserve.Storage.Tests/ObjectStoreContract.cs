@@ -86,4 +86,18 @@ public abstract class ObjectStoreContract
 
         Assert.Equal(["capsules/a/v10/manifest.json", "capsules/a/v2/manifest.json"], keys);
     }
+
+    [Fact]
+    public async Task Dispose_Twice_IsHarmlessAndKeepsWhatWasFlushed()
+    {
+        // An Archive disposes the store it was given, and the store's owner may too (IAsyncDisposable's rule).
+        (IObjectStore store, IObjectStore other) = CreateStores();
+        Assert.True(await store.PutIfAbsentAsync("journal/2026/e.json", "x"u8.ToArray(), default));
+        await store.FlushAsync(default);
+
+        await store.DisposeAsync();
+        await store.DisposeAsync();
+
+        Assert.Equal("x"u8.ToArray(), await other.TryGetAsync("journal/2026/e.json", default));
+    }
 }
