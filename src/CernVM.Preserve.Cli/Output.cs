@@ -129,7 +129,14 @@ public static class Output
     }
 
     public static string Time(long seconds, int nanoseconds) =>
-        DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        Calendar(seconds, nanoseconds, "yyyy-MM-dd HH:mm:ss") ?? $"@{seconds.ToString(CultureInfo.InvariantCulture)}";
+
+    // A catalog's times are seconds since 1970 that a file system or an archive from elsewhere may hold beyond the
+    // years 1-9999 (FORMAT.md §6.2 bounds only the nanoseconds): null then, and the caller shows the number.
+    private static string? Calendar(long seconds, int nanoseconds, string format) =>
+        seconds >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && seconds < DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100).UtcDateTime.ToString(format, CultureInfo.InvariantCulture)
+            : null;
 
     public static JsonObject EntryJson(TreeEntry e)
     {
@@ -144,7 +151,9 @@ public static class Output
             ["user"] = e.UserName,
             ["group"] = e.GroupName,
             ["size"] = e.Size,
-            ["mtime"] = DateTimeOffset.FromUnixTimeSeconds(e.MtimeSeconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture) + "." + e.MtimeNanoseconds.ToString("D9", CultureInfo.InvariantCulture) + "Z",
+            ["mtime"] = Calendar(e.MtimeSeconds, 0, "yyyy-MM-dd'T'HH:mm:ss") is string day
+                ? day + "." + e.MtimeNanoseconds.ToString("D9", CultureInfo.InvariantCulture) + "Z"
+                : $"@{e.MtimeSeconds.ToString(CultureInfo.InvariantCulture)}.{e.MtimeNanoseconds.ToString("D9", CultureInfo.InvariantCulture)}",
         };
         if (e.LinkTarget is not null)
         {

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using CernVM.Preserve.Core.Model;
 using Xunit;
 
 namespace CernVM.Preserve.Cli.Tests;
@@ -103,5 +105,39 @@ public class OutputTests
 
         work.SetResult(3);
         Assert.Equal(3, await shown.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public void Time_WithinTheCalendar_IsUtcDateAndTime()
+    {
+        Assert.Equal("2001-09-09 01:46:40", Output.Time(1_000_000_000, 999_999_999));
+        Assert.Equal("1970-01-01 00:00:00", Output.Time(0, 0));
+    }
+
+    [Theory]
+    [InlineData(253_402_300_800L)] // 10000-01-01: a file system or an archive from elsewhere may say so
+    [InlineData(long.MaxValue)]
+    [InlineData(-62_135_596_801L)] // before the year 1
+    public void Time_BeyondTheCalendar_IsTheSecondsThemselvesNotAnException(long seconds)
+    {
+        Assert.Equal("@" + seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), Output.Time(seconds, 0));
+    }
+
+    [Fact]
+    public void EntryJson_MtimeBeyondTheCalendar_KeepsSecondsAndNanoseconds()
+    {
+        var e = new TreeEntry { Path = "f"u8.ToArray(), Kind = EntryKind.File, Mode = 0b110_100_100, MtimeSeconds = long.MaxValue, MtimeNanoseconds = 5 };
+
+        JsonObject o = Output.EntryJson(e);
+
+        Assert.Equal("@9223372036854775807.000000005", (string?)o["mtime"]);
+    }
+
+    [Fact]
+    public void EntryJson_MtimeWithinTheCalendar_IsIso8601WithNanoseconds()
+    {
+        var e = new TreeEntry { Path = "f"u8.ToArray(), Kind = EntryKind.File, Mode = 0b110_100_100, MtimeSeconds = 1_000_000_000, MtimeNanoseconds = 123_456_789 };
+
+        Assert.Equal("2001-09-09T01:46:40.123456789Z", (string?)Output.EntryJson(e)["mtime"]);
     }
 }

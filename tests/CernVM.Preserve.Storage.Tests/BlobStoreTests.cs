@@ -2,6 +2,7 @@ using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Core.Storage;
 using Xunit;
+using ZstdNet;
 
 namespace CernVM.Preserve.Storage.Tests;
 
@@ -133,5 +134,184 @@ public sealed class BlobStoreTests : IDisposable
             using var fresh = new BlobStore(new FileSystemObjectStore(_root));
             await Assert.ThrowsAsync<BlobCorruptException>(() => ReadAsync(fresh, id, leased));
         }
+    }
+
+    // FORMAT.md §4.1: the SHA-256 of the content is authoritative; the frame's XXH64 serves standard tools and
+    // readers need not check it. Damage confined to that checksum leaves the content whole.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Get_FrameChecksumDamagedButContentIntact_StillReads(bool leased)
+    {
+        var content = new byte[200_000];
+        new Random(11).NextBytes(content.AsSpan(0, 100_000));
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+        (BlobId id, _) = await blobs.PutAsync(content, default);
+        await blobs.Store.FlushAsync(default);
+        string path = Path.Combine(_root, id.Key);
+        byte[] frame = await File.ReadAllBytesAsync(path);
+        Assert.Equal(0x04, frame[4] & 0x04); // Content_Checksum_flag: the frame ends with 4 bytes of XXH64
+        frame[^1] ^= 0xFF;
+        File.Delete(path);
+        await File.WriteAllBytesAsync(path, frame);
+        using (var checking = new Decompressor())
+        {
+            Assert.Throws<ZstdException>(() => checking.Unwrap(frame)); // the damage is real for a reader that checks it
+        }
+
+        using var fresh = new BlobStore(new FileSystemObjectStore(_root));
+        Assert.Equal(content, await ReadAsync(fresh, id, leased));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Put_ExactlyMaxBlobSize_IsStoredAndItsFrameReadsBack(bool leased)
+    {
+        var content = new byte[BlobStore.MaxBlobSize];
+        new Random(64).NextBytes(content.AsSpan(0, 1 << 20)); // literals, then zeros: the frame stays small
+        content[^1] = 0x5A;
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+        (BlobId id, long written) = await blobs.PutAsync(content, default);
+        await blobs.Store.FlushAsync(default);
+        byte[] frame = await File.ReadAllBytesAsync(Path.Combine(_root, id.Key));
+        Assert.Equal(frame.Length, written);
+        Assert.Equal((ulong)BlobStore.MaxBlobSize, Decompressor.GetDecompressedSize(frame));
+
+        using var fresh = new BlobStore(new FileSystemObjectStore(_root));
+        if (leased)
+        {
+            using RentedBytes lease = await fresh.GetLeaseAsync(id, default);
+            Assert.True(lease.Span.SequenceEqual(content), "the lease holds other bytes");
+        }
+        else
+        {
+            Assert.True((await fresh.GetAsync(id, default)).AsSpan().SequenceEqual(content), "the read gave other bytes");
+        }
+    }
+
+    [Fact]
+    public async Task Put_OneByteOverMaxBlobSize_IsRefusedAndWritesNothing()
+    {
+        var log = new List<StoreCall>();
+        using var blobs = new BlobStore(new FaultingStore(new FileSystemObjectStore(_root), log));
+
+        ArgumentException e = await Assert.ThrowsAsync<ArgumentException>(() => blobs.PutAsync(new byte[BlobStore.MaxBlobSize + 1], default));
+
+        Assert.Equal("content", e.ParamName);
+        Assert.Contains($"A blob holds at most {BlobStore.MaxBlobSize} bytes", e.Message);
+        Assert.Empty(log);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public async Task Put_NewBlob_ReturnsTheSizeOfTheFrameItStored()
+    {
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+
+        (BlobId id, long written) = await blobs.PutAsync(new byte[100_000], default);
+
+        await blobs.Store.FlushAsync(default);
+        Assert.Equal(new FileInfo(Path.Combine(_root, id.Key)).Length, written);
+    }
+
+    [Fact]
+    public async Task Put_SameContentTwice_AsksTheStoreOnceAndWritesOnce()
+    {
+        var log = new List<StoreCall>();
+        using var blobs = new BlobStore(new FaultingStore(new FileSystemObjectStore(_root), log));
+
+        (BlobId id, long first) = await blobs.PutAsync("stored twice"u8.ToArray(), default);
+        Assert.Equal(new (StoreOp, string, bool?)[] { (StoreOp.Exists, id.Key, null), (StoreOp.Put, id.Key, true) }, log.Select(c => (c.Op, c.Key, c.Created)));
+        (_, long second) = await blobs.PutAsync("stored twice"u8.ToArray(), default);
+
+        Assert.True(first > 0);
+        Assert.Equal(0, second);
+        Assert.Equal(2, log.Count); // the second put asked the store nothing
+    }
+
+    [Fact]
+    public async Task Put_BlobAnotherWriterStored_IsNotWrittenAgainAndReturnsZero()
+    {
+        byte[] content = "stored by another writer"u8.ToArray();
+        using (var other = new BlobStore(new FileSystemObjectStore(_root)))
+        {
+            await other.PutAsync(content, default);
+            await other.Store.FlushAsync(default);
+        }
+
+        var log = new List<StoreCall>();
+        using var blobs = new BlobStore(new FaultingStore(new FileSystemObjectStore(_root), log));
+
+        (BlobId id, long written) = await blobs.PutAsync(content, default);
+        (_, long again) = await blobs.PutAsync(content, default);
+
+        Assert.Equal((0L, 0L), (written, again));
+        Assert.Equal(new (StoreOp, string)[] { (StoreOp.Exists, id.Key) }, log.Select(c => (c.Op, c.Key)));
+    }
+
+    [Fact]
+    public async Task Put_AnotherWriterStoresItBetweenExistsAndPut_ReturnsZeroWritten()
+    {
+        byte[] content = "raced for"u8.ToArray();
+        using (var other = new BlobStore(new FileSystemObjectStore(_root)))
+        {
+            await other.PutAsync(content, default);
+            await other.Store.FlushAsync(default);
+        }
+
+        // Our Exists was answered before the other writer's put landed; our put then finds the key taken.
+        var log = new List<StoreCall>();
+        using var blobs = new BlobStore(new FaultingStore(new AnsweringStore(new FileSystemObjectStore(_root)) { ExistsAnswer = _ => false }, log));
+
+        (BlobId id, long written) = await blobs.PutAsync(content, default);
+
+        Assert.Equal(0, written);
+        Assert.Equal(new (StoreOp, string, bool?)[] { (StoreOp.Exists, id.Key, null), (StoreOp.Put, id.Key, false) }, log.Select(c => (c.Op, c.Key, c.Created)));
+        Assert.True(await blobs.ExistsAsync(id, default));
+        Assert.Equal(2, log.Count); // known present since the put: not asked again
+        Assert.Equal(content, await blobs.GetAsync(id, default));
+    }
+
+    [Fact]
+    public async Task Exists_BlobInTheStore_IsTrueAndAskedOnce()
+    {
+        BlobId id;
+        using (var other = new BlobStore(new FileSystemObjectStore(_root)))
+        {
+            (id, _) = await other.PutAsync("present"u8.ToArray(), default);
+            await other.Store.FlushAsync(default);
+        }
+
+        var log = new List<StoreCall>();
+        using var blobs = new BlobStore(new FaultingStore(new FileSystemObjectStore(_root), log));
+
+        Assert.True(await blobs.ExistsAsync(id, default));
+        Assert.True(await blobs.ExistsAsync(id, default));
+        Assert.Equal(new (StoreOp, string)[] { (StoreOp.Exists, id.Key) }, log.Select(c => (c.Op, c.Key)));
+    }
+
+    [Fact]
+    public async Task Exists_UnknownId_IsFalseAndAskedEachTime()
+    {
+        var log = new List<StoreCall>();
+        using var blobs = new BlobStore(new FaultingStore(new FileSystemObjectStore(_root), log));
+        BlobId id = BlobId.Of("never stored"u8);
+
+        Assert.False(await blobs.ExistsAsync(id, default));
+        Assert.False(await blobs.ExistsAsync(id, default));
+        Assert.Equal(new (StoreOp, string)[] { (StoreOp.Exists, id.Key), (StoreOp.Exists, id.Key) }, log.Select(c => (c.Op, c.Key)));
+    }
+
+    [Fact]
+    public async Task Exists_AfterAPut_IsTrueWithoutAskingTheStoreAgain()
+    {
+        var log = new List<StoreCall>();
+        using var blobs = new BlobStore(new FaultingStore(new FileSystemObjectStore(_root), log));
+        (BlobId id, _) = await blobs.PutAsync("just stored"u8.ToArray(), default);
+        int calls = log.Count;
+
+        Assert.True(await blobs.ExistsAsync(id, default));
+        Assert.Equal(calls, log.Count);
     }
 }

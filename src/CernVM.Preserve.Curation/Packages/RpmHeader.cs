@@ -201,7 +201,7 @@ public sealed class RpmHeader
             Release = release,
             Architecture = GetString(RpmTag.Arch),
             Size = size is [long s, ..] ? s : null,
-            InstallTime = installTime is [long t, ..] ? DateTimeOffset.FromUnixTimeSeconds(t) : null,
+            InstallTime = installTime is [long t, ..] ? InstallTimeOf(name, t) : null,
             Summary = GetString(RpmTag.Summary),
             License = GetString(RpmTag.License),
             Requires = ReadRequires(),
@@ -210,6 +210,13 @@ public sealed class RpmHeader
             SourceFormat = sourceFormat,
         };
     }
+
+    // INSTALLTIME (1008) is seconds since 1970; one a calendar cannot hold (years before 1 or after 9999) is a
+    // damaged header, not a time.
+    private DateTimeOffset InstallTimeOf(string name, long seconds) =>
+        seconds >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : throw Corrupt(_databasePath, _record, $"header of {name} has INSTALLTIME (1008) {seconds}, outside the years 1-9999");
 
     private List<PackageRequirement> ReadRequires()
     {
