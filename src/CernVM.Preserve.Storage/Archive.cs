@@ -41,6 +41,8 @@ public sealed class Archive : IAsyncDisposable
     /// <exception cref="PreserveException">Already an archive (Conflict), or not empty (Usage).</exception>
     public static async Task<Archive> InitAsync(IObjectStore store, RetentionDescriptor? retention, CancellationToken cancellationToken)
     {
+        // A declaration anywhere in the listing makes it an archive already, whatever sorts before it.
+        string? held = null;
         await foreach (string key in store.ListAsync("", cancellationToken).ConfigureAwait(false))
         {
             if (key.StartsWith(ArchiveLayout.DeclarationPrefix, StringComparison.Ordinal))
@@ -48,9 +50,14 @@ public sealed class Archive : IAsyncDisposable
                 throw new PreserveException(FailureKind.Conflict, $"{store.Location} is already an archive ({key}); nothing was changed.");
             }
 
+            held ??= key;
+        }
+
+        if (held is not null)
+        {
             throw new PreserveException(
                 FailureKind.Usage,
-                $"{store.Location} is not empty (it holds {key}); an archive is made in an empty or new location.");
+                $"{store.Location} is not empty (it holds {held}); an archive is made in an empty or new location.");
         }
 
         var descriptor = new ArchiveDescriptor
@@ -65,7 +72,12 @@ public sealed class Archive : IAsyncDisposable
         await store.PutIfAbsentAsync(ArchiveLayout.ManifestSchema, EmbeddedFiles.ManifestSchema, cancellationToken).ConfigureAwait(false);
         await store.PutIfAbsentAsync(ArchiveLayout.EventSchema, EmbeddedFiles.EventSchema, cancellationToken).ConfigureAwait(false);
         await store.PutIfAbsentAsync(ArchiveLayout.CatalogDdl, EmbeddedFiles.CatalogDdl, cancellationToken).ConfigureAwait(false);
-        await store.PutIfAbsentAsync(ArchiveLayout.Descriptor, CanonicalJson.Serialize(descriptor), cancellationToken).ConfigureAwait(false);
+        if (!await store.PutIfAbsentAsync(ArchiveLayout.Descriptor, CanonicalJson.Serialize(descriptor), cancellationToken).ConfigureAwait(false))
+        {
+            // Another init got here between our listing and now: its archive.json stands, not ours.
+            throw new PreserveException(FailureKind.Conflict, $"{store.Location}: another process is making an archive here at the same time (its {ArchiveLayout.Descriptor} is there); open that one.");
+        }
+
         await store.FlushAsync(cancellationToken).ConfigureAwait(false);
         await store.PutIfAbsentAsync(ArchiveLayout.Declaration, System.Text.Encoding.ASCII.GetBytes(ArchiveLayout.DeclarationContent), cancellationToken).ConfigureAwait(false);
         await store.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -100,7 +112,7 @@ public sealed class Archive : IAsyncDisposable
         byte[] json = await store.TryGetAsync(ArchiveLayout.Descriptor, cancellationToken).ConfigureAwait(false)
             ?? throw new PreserveException(FailureKind.Integrity, $"{store.Location}/{ArchiveLayout.Descriptor} is missing: the archive is damaged.");
         ArchiveDescriptor descriptor = CanonicalJson.Deserialize<ArchiveDescriptor>(json, $"{store.Location}/{ArchiveLayout.Descriptor}");
-        if (descriptor.Format > ArchiveLayout.FormatVersion || descriptor.FormatName != "cernvm-preserve")
+        if (descriptor.Format is < 1 or > ArchiveLayout.FormatVersion || descriptor.FormatName != "cernvm-preserve")
         {
             throw new PreserveException(
                 FailureKind.NotAnArchive,
@@ -123,14 +135,24 @@ public sealed class Archive : IAsyncDisposable
         var names = new SortedSet<CapsuleName>();
         await foreach (string key in Store.ListAsync(ArchiveLayout.CapsulesPrefix, cancellationToken).ConfigureAwait(false))
         {
+            // capsules/NAME/vN/…: a key beside the version directories (capsules/NAME/notes) names no capsule.
             string[] parts = key.Split('/');
-            if (parts.Length >= 3 && CapsuleName.TryParse(parts[1], out CapsuleName name))
+            if (parts.Length >= 4 && TryParseVersionDirectory(parts[2], out _) && CapsuleName.TryParse(parts[1], out CapsuleName name))
             {
                 names.Add(name);
             }
         }
 
         return [.. names];
+    }
+
+    // A version directory's name: "v" and a positive decimal number (FORMAT.md §2).
+    private static bool TryParseVersionDirectory(string segment, out int version)
+    {
+        version = 0;
+        return segment.Length >= 2 && segment[0] == 'v' &&
+               int.TryParse(segment.AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version) &&
+               version >= 1;
     }
 
     /// <summary>Every version directory of a capsule, complete or not, in version order.</summary>
@@ -141,8 +163,7 @@ public sealed class Archive : IAsyncDisposable
         await foreach (string key in Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             string[] parts = key[prefix.Length..].Split('/');
-            if (parts.Length != 2 || parts[0].Length < 2 || parts[0][0] != 'v' ||
-                !int.TryParse(parts[0].AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int v) || v < 1)
+            if (parts.Length != 2 || !TryParseVersionDirectory(parts[0], out int v))
             {
                 continue;
             }

@@ -174,7 +174,7 @@ public sealed class BlobStore : IDisposable
             throw new BlobCorruptException(id, $"{Describe(id)}: not a valid zstd frame ({e.Message}).");
         }
 
-        // Writers always record the content size (FORMAT.md §4.1); 0 also stands for "unknown".
+        // Writers record the content size (FORMAT.md §4.1): ZstdNet refuses a frame without one (above).
         if (size > MaxBlobSize)
         {
             throw new BlobCorruptException(id, $"{Describe(id)}: the zstd frame claims {size} bytes, more than a blob may hold.");

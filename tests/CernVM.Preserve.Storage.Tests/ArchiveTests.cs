@@ -134,6 +134,34 @@ public sealed class ArchiveTests : IDisposable
     }
 
     [Fact]
+    public async Task Init_ArchiveHoldingAKeyThatSortsBeforeItsDeclaration_IsStillAConflict()
+    {
+        await InitAsync();
+        WriteFile(".DS_Store", "a desktop's leftovers"u8.ToArray());
+        List<string> before = await KeysAsync();
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => Archive.InitAsync(Store(), null, default));
+
+        Assert.Equal(FailureKind.Conflict, e.Kind);
+        Assert.Contains($"is already an archive ({ArchiveLayout.Declaration})", e.Message);
+        Assert.Equal(before, await KeysAsync());
+    }
+
+    [Fact]
+    public async Task Init_AnotherInitWritesItsDescriptorFirst_IsAConflictAndDeclaresNothing()
+    {
+        // Two inits racing on one empty location: the one whose archive.json is not created must not go on to
+        // declare an archive whose descriptor on disk is the other's.
+        var racing = new AnsweringStore(Store()) { PutAnswer = key => key == ArchiveLayout.Descriptor ? false : null };
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => Archive.InitAsync(racing, null, default));
+
+        Assert.Equal(FailureKind.Conflict, e.Kind);
+        Assert.Contains("another process is making an archive here", e.Message);
+        Assert.DoesNotContain(ArchiveLayout.Declaration, await KeysAsync());
+    }
+
+    [Fact]
     public async Task Init_LocationDeclaringAnotherFormat_IsAConflictNamingThatDeclarationAndWritesNothing()
     {
         WriteFile("0=cernvm-preserve_2", "cernvm-preserve_2\n"u8.ToArray());
@@ -270,6 +298,20 @@ public sealed class ArchiveTests : IDisposable
         Assert.Contains($"{Location}/archive.json: format cernvm-preserve 2; this software reads cernvm-preserve 1", e.Message);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task Open_DescriptorOfAFormatBelowOne_IsNotAnArchive(int format)
+    {
+        await InitAsync();
+        RewriteDescriptor(d => d.Format = format);
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => Archive.OpenAsync(Store(), default));
+
+        Assert.Equal(FailureKind.NotAnArchive, e.Kind);
+        Assert.Contains($"{Location}/archive.json: format cernvm-preserve {format};", e.Message);
+    }
+
     [Fact]
     public async Task Open_DescriptorOfAnotherFormatName_IsNotAnArchive()
     {
@@ -316,6 +358,8 @@ public sealed class ArchiveTests : IDisposable
         await CommitAsync(archive, "alpha", "a");
         await archive.Store.PutIfAbsentAsync("capsules/readme", "a file beside the capsules"u8.ToArray(), default);
         await archive.Store.PutIfAbsentAsync("capsules/Not_A_Name/v1/manifest.json", "{}\n"u8.ToArray(), default);
+        await archive.Store.PutIfAbsentAsync("capsules/gamma/notes.txt", "beside the version directories"u8.ToArray(), default);
+        await archive.Store.PutIfAbsentAsync("capsules/delta/draft/manifest.json", "{}\n"u8.ToArray(), default);
 
         IReadOnlyList<CapsuleName> names = await archive.ListCapsulesAsync(default);
 
