@@ -214,6 +214,11 @@ public sealed class IndexStore : IDisposable
             return $"the registry's recorded counts {registry.Counts()} are not what its tables hold {registry.CountRows()}";
         }
 
+        if (!full && now.SequenceEqual(lines.Skip(1), StringComparer.Ordinal))
+        {
+            return null; // nothing new since the stamp: a search writes nothing
+        }
+
         string lastFull = full ? DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) : lines[0];
         File.WriteAllLines(stamp, [lastFull, .. now]);
         return null;

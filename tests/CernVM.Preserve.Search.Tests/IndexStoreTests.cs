@@ -164,4 +164,23 @@ public sealed class IndexStoreTests
         File.WriteAllBytes(fresh, bytes);
         Assert.NotNull(IndexStore.Check(dir, "test"));
     }
+
+    [Fact]
+    public void Check_NothingNewSinceTheStamp_WritesNothing()
+    {
+        // A search is a read: once every segment is in the stamp, opening the index leaves the cache as it was.
+        using var t = new TempDir();
+        string dir = t["index"];
+        Put(dir, Version("alpha", 1, [.. Base]));
+        Assert.Null(IndexStore.Check(dir, "test"));
+        string stamp = Path.Combine(dir, "verified");
+        string before = File.ReadAllText(stamp);
+        var written = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(stamp, written);
+
+        Assert.Null(IndexStore.Check(dir, "test"));
+
+        Assert.Equal(written, File.GetLastWriteTimeUtc(stamp));
+        Assert.Equal(before, File.ReadAllText(stamp));
+    }
 }
