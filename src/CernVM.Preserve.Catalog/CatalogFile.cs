@@ -137,21 +137,21 @@ public sealed class CatalogFile : IDisposable
                     Path = q.Blob(2) ?? [],
                     Kind = TreeCatalog.ParseKind(q.Text(3) ?? "", _what),
                     State = TreeCatalog.ParseState(q.Text(4) ?? "", _what),
-                    Mode = (int)q.Int(5),
+                    Mode = q.Int32(5),
                     Uid = q.Int(6),
                     Gid = q.Int(7),
                     UserName = q.Text(8),
                     GroupName = q.Text(9),
                     MtimeSeconds = q.Int(10),
-                    MtimeNanoseconds = (int)q.Int(11),
+                    MtimeNanoseconds = q.Int32(11),
                     Size = q.Int(12),
-                    DeviceMajor = (int)q.Int(13),
-                    DeviceMinor = (int)q.Int(14),
+                    DeviceMajor = q.Int32(13),
+                    DeviceMinor = q.Int32(14),
                     LinkTarget = q.Blob(15),
                     HardlinkTo = q.IntOrNull(16),
                     Content = q.Text(17) is string c ? ParseBlob(c) : null,
                     Note = q.Text(18),
-                    Observed = new SourceObservation(q.Int(19), q.Int(20), q.Int(21), (int)q.Int(22)),
+                    Observed = new SourceObservation(q.Int(19), q.Int(20), q.Int(21), q.Int32(22)),
                     Extents = own ?? [],
                     XAttrs = xattrs?.GetValueOrDefault(id) ?? [],
                 };
@@ -256,7 +256,12 @@ public sealed class CatalogFile : IDisposable
 
         public long Int(int c) => raw.sqlite3_column_type(_stmt, c) == raw.SQLITE_INTEGER
             ? raw.sqlite3_column_int64(_stmt, c)
-            : throw new PreserveException(FailureKind.Integrity, $"{_what}: column {c} holds a {TypeName(raw.sqlite3_column_type(_stmt, c))} where format 1 has an integer.");
+            : throw new PreserveException(FailureKind.Integrity, $"{_what}: column {c} holds {TypeName(raw.sqlite3_column_type(_stmt, c))} where format 1 has an integer.");
+
+        /// <summary>A column format 1 holds as a 32-bit integer (mode, nanoseconds, device numbers, link count).</summary>
+        public int Int32(int c) => Int(c) is long v && v is >= int.MinValue and <= int.MaxValue
+            ? (int)v
+            : throw new PreserveException(FailureKind.Integrity, $"{_what}: column {c} holds {Int(c)}, beyond the 32-bit integer format 1 has there.");
 
         public long? IntOrNull(int c) => raw.sqlite3_column_type(_stmt, c) == raw.SQLITE_NULL ? null : Int(c);
 
@@ -264,24 +269,24 @@ public sealed class CatalogFile : IDisposable
         {
             raw.SQLITE_NULL => null,
             raw.SQLITE_TEXT => raw.sqlite3_column_text(_stmt, c).utf8_to_string(),
-            int t => throw new PreserveException(FailureKind.Integrity, $"{_what}: column {c} holds a {TypeName(t)} where format 1 has text."),
+            int t => throw new PreserveException(FailureKind.Integrity, $"{_what}: column {c} holds {TypeName(t)} where format 1 has text."),
         };
 
         public byte[]? Blob(int c) => raw.sqlite3_column_type(_stmt, c) switch
         {
             raw.SQLITE_NULL => null,
             raw.SQLITE_BLOB or raw.SQLITE_TEXT => raw.sqlite3_column_blob(_stmt, c).ToArray(),
-            int t => throw new PreserveException(FailureKind.Integrity, $"{_what}: column {c} holds a {TypeName(t)} where format 1 has a blob."),
+            int t => throw new PreserveException(FailureKind.Integrity, $"{_what}: column {c} holds {TypeName(t)} where format 1 has a blob."),
         };
 
         public void Dispose() => raw.sqlite3_finalize(_stmt);
 
         private static string TypeName(int t) => t switch
         {
-            raw.SQLITE_INTEGER => "integer",
-            raw.SQLITE_FLOAT => "real",
+            raw.SQLITE_INTEGER => "an integer",
+            raw.SQLITE_FLOAT => "a real",
             raw.SQLITE_TEXT => "text",
-            raw.SQLITE_BLOB => "blob",
+            raw.SQLITE_BLOB => "a blob",
             _ => "null",
         };
     }

@@ -176,6 +176,11 @@ public sealed class TreeCatalogInvariants
             return e.LinkTarget is null ? "a symlink without target" : $"size {e.Size.ToString(CultureInfo.InvariantCulture)} is not the length of its target ({e.LinkTarget.Length.ToString(CultureInfo.InvariantCulture)})";
         }
 
+        if (e.Kind == EntryKind.File && e.Size < 0)
+        {
+            return $"negative size {e.Size.ToString(CultureInfo.InvariantCulture)}";
+        }
+
         if (e.Kind is not (EntryKind.File or EntryKind.Symlink) && e.Size != 0)
         {
             return $"a {TreeCatalog.KindName(e.Kind)} with size {e.Size.ToString(CultureInfo.InvariantCulture)}: only files and symlinks have one";

@@ -157,17 +157,24 @@ public sealed class CatalogFileTests
     // ---- values of the wrong type or out of the vocabulary (§6.2) ----
 
     [Theory]
-    [InlineData("mode = 'rwx'", "column 5 holds a text where format 1 has an integer")]
+    [InlineData("mode = 'rwx'", "column 5 holds text where format 1 has an integer")]
     [InlineData("size = 1.5", "column 12 holds a real where format 1 has an integer")]
     [InlineData("uid = X'01'", "column 6 holds a blob where format 1 has an integer")]
     [InlineData("content = X'00'", "column 17 holds a blob where format 1 has text")]
-    [InlineData("path = 7", "column 2 holds a integer where format 1 has a blob")]
+    [InlineData("path = 7", "column 2 holds an integer where format 1 has a blob")]
     public void ReadAll_ValueOfTheWrongType_IsRefusedNamingTheColumn(string set, string problem) =>
         Assert.Equal($"cat: {problem}.", Refusal(DamagedCatalog.Edit($"UPDATE entries SET {set} WHERE id = 3")));
 
+    [Theory]
+    [InlineData("mode = 4294967716", "column 5 holds 4294967716")] // 2^32 + 0644: read as 0644 by a bare cast
+    [InlineData("mtime_nsec = 4294967301", "column 11 holds 4294967301")] // 2^32 + 5
+    [InlineData("rdev_major = -2147483649", "column 13 holds -2147483649")]
+    public void ReadAll_IntegerBeyondThe32BitsOfItsColumn_IsRefusedNamingTheColumn(string set, string problem) =>
+        Assert.Equal($"cat: {problem}, beyond the 32-bit integer format 1 has there.", Refusal(DamagedCatalog.Edit($"UPDATE entries SET {set} WHERE id = 3")));
+
     [Fact]
     public void ReadAll_NullWhereFormat1HasAnInteger_IsRefusedNamingTheColumn() =>
-        Assert.Equal("cat: column 7 holds a null where format 1 has an integer.", Refusal(DamagedCatalog.Unconstrained("UPDATE entries SET gid = NULL WHERE id = 3")));
+        Assert.Equal("cat: column 7 holds null where format 1 has an integer.", Refusal(DamagedCatalog.Unconstrained("UPDATE entries SET gid = NULL WHERE id = 3")));
 
     [Fact]
     public void ReadAll_ExtentBlobNotABlobId_IsRefusedQuotingIt() =>

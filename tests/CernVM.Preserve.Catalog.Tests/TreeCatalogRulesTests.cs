@@ -305,6 +305,10 @@ public sealed class TreeCatalogRulesTests
         Assert.Equal($"{Invalid}entry 3 'd/f': negative size -1.", Refusal(DamagedCatalog.Edit("UPDATE entries SET size = -1 WHERE id = 3")));
 
     [Fact]
+    public void ReadAll_FileWithoutExtentsAndANegativeSize_IsRefused() =>
+        Assert.Equal($"{Invalid}entry 7 'x': negative size -7.", Refusal(DamagedCatalog.Edit("UPDATE entries SET size = -7 WHERE id = 7")));
+
+    [Fact]
     public void ReadAll_FileOfSizeZeroWithExtents_IsRefusedAsReachingPastTheSize() =>
         Assert.Equal(
             $"{Invalid}entry 3 'd/f': an extent (offset 0, length 40, blob offset 0) reaches past the size 0.",
