@@ -360,6 +360,9 @@ public sealed class ArchiveTests : IDisposable
         await archive.Store.PutIfAbsentAsync("capsules/Not_A_Name/v1/manifest.json", "{}\n"u8.ToArray(), default);
         await archive.Store.PutIfAbsentAsync("capsules/gamma/notes.txt", "beside the version directories"u8.ToArray(), default);
         await archive.Store.PutIfAbsentAsync("capsules/delta/draft/manifest.json", "{}\n"u8.ToArray(), default);
+        await archive.Store.PutIfAbsentAsync("capsules/epsilon/x1/manifest.json", "{}\n"u8.ToArray(), default); // not v1
+        await archive.Store.PutIfAbsentAsync("capsules/zeta/v/manifest.json", "{}\n"u8.ToArray(), default);
+        await archive.Store.PutIfAbsentAsync("capsules/eta/v0/manifest.json", "{}\n"u8.ToArray(), default);
 
         IReadOnlyList<CapsuleName> names = await archive.ListCapsulesAsync(default);
 
