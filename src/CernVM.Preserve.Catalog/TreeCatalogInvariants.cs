@@ -240,11 +240,6 @@ public sealed class TreeCatalogInvariants
             return "extents on an entry whose content was not captured";
         }
 
-        if (e.Size < 0)
-        {
-            return $"negative size {e.Size.ToString(CultureInfo.InvariantCulture)}";
-        }
-
         IEnumerable<Extent> extents = e.Extents;
         for (int i = 1; i < e.Extents.Count; i++)
         {
