@@ -33,7 +33,7 @@ stop() {
 
 fail() {
   echo "ceph-rgw: $*" >&2
-  [[ -n ${D:-} ]] && { tail -n 5 "$D/log/"*.out 2>/dev/null | grep -v '^$' | sed 's/^/  /' >&2 || true; stop "$D"; }
+  [[ -n ${D:-} ]] && { tail -n 5 "$D/log/"*.out "$D/log/mon.a.log" 2>/dev/null | grep -v '^$' | sed 's/^/  /' >&2 || true; stop "$D"; }
   exit 1
 }
 
@@ -108,8 +108,19 @@ EOF
     monmaptool --create --add a "v1:127.0.0.1:$MONPORT" --fsid "$FSID" "$D/monmap" >/dev/null || fail "monmaptool failed"
     ceph-mon "${C[@]}" --mkfs -i a --monmap "$D/monmap" >"$D/log/mon-mkfs.out" 2>&1 || fail "ceph-mon --mkfs failed"
     spawn mon ceph-mon "${C[@]}" -i a
+    # A client that reaches the monitor before it has won its (one-member) election can be refused
+    # ("EPERM: problem getting command descriptions"): wait until it leads, then retry `osd new`, which
+    # is idempotent for one uuid.
+    until ceph "${C[@]}" --admin-daemon "$D/run/mon.a.asok" mon_status 2>/dev/null | grep -q '"state": "leader"'; do
+      ((SECONDS < deadline)) || fail "the monitor did not become leader within ${timeout}s"
+      kill -0 "$(head -n 1 "$D/pids")" 2>/dev/null || fail "ceph-mon died during start-up"
+      sleep 0.2
+    done
     U=$(cat /proc/sys/kernel/random/uuid)
-    ID=$(timeout 30 ceph "${C[@]}" --connect-timeout 20 osd new "$U" 2>"$D/log/osd-new.out") || fail "ceph osd new failed (monitor not up?)"
+    until ID=$(timeout 30 ceph "${C[@]}" --connect-timeout 20 osd new "$U" 2>>"$D/log/osd-new.out"); do
+      ((SECONDS < deadline)) || fail "ceph osd new failed until the deadline (monitor not up?)"
+      sleep 0.5
+    done
     ceph-osd "${C[@]}" -i "$ID" --mkfs --osd-uuid "$U" >"$D/log/osd-mkfs.out" 2>&1 || fail "ceph-osd --mkfs failed"
     spawn osd ceph-osd "${C[@]}" -i "$ID"
     # The monitor may still be settling the OSD map it just changed: each CRUSH step is retried (idempotent).

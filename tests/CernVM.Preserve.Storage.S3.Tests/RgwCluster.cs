@@ -55,6 +55,29 @@ public sealed class RgwCluster : IAsyncLifetime
             return;
         }
 
+        // A start-up can lose a race that is not ours (a port taken between FreePort and the daemon's bind by
+        // another test process, a monitor slow to settle): one more try on fresh ports, both errors kept.
+        string? firstError = null;
+        for (int attempt = 1; attempt <= 2; attempt++)
+        {
+            string? error = await TryStartAsync();
+            if (error is null)
+            {
+                return;
+            }
+
+            if (firstError is not null)
+            {
+                throw new InvalidOperationException($"{firstError}\nand again on fresh ports: {error}");
+            }
+
+            firstError = error;
+        }
+    }
+
+    /// <summary>Starts the cluster on fresh ports; null when it answers, else what went wrong (nothing left running).</summary>
+    private async Task<string?> TryStartAsync()
+    {
         int port = FreePort();
         int monPort = FreePort();
         int tlsPort = FreePort();
@@ -80,17 +103,18 @@ public sealed class RgwCluster : IAsyncLifetime
         {
             p.Kill(entireProcessTree: true);
             await StopAsync();
-            throw new TimeoutException("tools/ceph-rgw.sh start did not finish within 90 s.");
+            return "tools/ceph-rgw.sh start did not finish within 90 s.";
         }
 
         if (p.ExitCode != 0)
         {
             await StopAsync();
-            throw new InvalidOperationException($"tools/ceph-rgw.sh start failed ({p.ExitCode}): {await stderr}");
+            return $"tools/ceph-rgw.sh start failed ({p.ExitCode}): {await stderr}";
         }
 
         Endpoint = (await stdout).Trim();
         TlsEndpoint = $"https://127.0.0.1:{tlsPort}";
+        return null;
     }
 
     public async Task DisposeAsync()
