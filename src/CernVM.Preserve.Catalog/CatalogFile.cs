@@ -60,7 +60,13 @@ public sealed class CatalogFile : IDisposable
         // other reads; a catalog that breaks them is refused before anything is made of it.
         TreeCatalogInvariants.Enforce(entries, _what);
         CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: checked");
-        if (Scalar("SELECT value FROM catalog_info WHERE key = 'entries'") is string count && count != entries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        object? recorded = Scalar("SELECT value FROM catalog_info WHERE key = 'entries'");
+        if (recorded is not string count)
+        {
+            throw new PreserveException(FailureKind.Integrity, $"{_what}: catalog_info records no number of entries (key 'entries', FORMAT.md §6.1).");
+        }
+
+        if (count != entries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
         {
             throw new PreserveException(FailureKind.Integrity, $"{_what}: catalog_info records {count} entries, the catalog holds {entries.Count} (FORMAT.md §6.1).");
         }

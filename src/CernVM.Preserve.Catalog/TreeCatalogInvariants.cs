@@ -23,7 +23,8 @@ public sealed record TreeViolation(long Id, string Path, string Problem)
 /// other path is safe (no empty, <c>.</c> or <c>..</c> segment, no NUL), listed once, and inside its parent,
 /// a directory listed before it; the mode holds nothing beyond 07777; a hard link names the first name of its
 /// inode, listed before it and of its kind (never a directory), and carries no extents; a symlink's size is
-/// the length of its target; only regular files have a size otherwise; mtime nanoseconds lie in 0-999999999;
+/// the length of its target; only regular files have a size otherwise (the root included); nothing is listed
+/// below a directory that was not captured; an entry names each extended attribute once; mtime nanoseconds lie in 0-999999999;
 /// extents belong to captured first names of regular files, are not empty, lie within the file's size and do
 /// not overlap. Not checked here: that the content hash
 /// matches the extents' bytes (that needs the blobs; restore checks it).
@@ -81,7 +82,7 @@ public sealed class TreeCatalogInvariants
         }
 
         _lastId = Math.Max(_lastId, entry.Id);
-        var listed = new Listed(entry.Kind, entry.HardlinkTo is not null, entry.Path);
+        var listed = new Listed(entry.Kind, entry.State, entry.HardlinkTo is not null, entry.Path);
         if (_sparse is null && entry.Id == _dense.Count + 1)
         {
             _dense.Add(listed);
@@ -126,7 +127,7 @@ public sealed class TreeCatalogInvariants
         if (Count == 1)
         {
             return e.Id == 1 && e.Path.Length == 0 && e.Kind == EntryKind.Directory && e.ParentId is null && e.HardlinkTo is null
-                ? MetadataProblem(e) ?? ExtentProblem(e)
+                ? MetadataProblem(e) ?? SizeProblem(e) ?? ExtentProblem(e)
                 : "the first entry must be the root: id 1, the empty path, a directory without parent";
         }
 
@@ -150,6 +151,11 @@ public sealed class TreeCatalogInvariants
             return $"its parent '{PathBytes.ToDisplay(parent.Path)}' is a {TreeCatalog.KindName(parent.Kind)}, not a directory";
         }
 
+        if (parent.State != EntryState.Captured)
+        {
+            return $"inside '{PathBytes.ToDisplay(parent.Path)}', a directory recorded as {TreeCatalog.StateName(parent.State)}: nothing below it is listed";
+        }
+
         int slash = e.Path.AsSpan().LastIndexOf((byte)'/');
         if (!(slash < 0 ? [] : e.Path.AsSpan(0, slash)).SequenceEqual(parent.Path))
         {
@@ -171,6 +177,12 @@ public sealed class TreeCatalogInvariants
             return HardlinkProblem(e, first);
         }
 
+        return SizeProblem(e) ?? ExtentProblem(e);
+    }
+
+    // FORMAT.md §6.2 size: a file's is not negative, a symlink's is the length of its target, the others' 0.
+    private static string? SizeProblem(TreeEntry e)
+    {
         if (e.Kind == EntryKind.Symlink && (e.LinkTarget is null || e.Size != e.LinkTarget.Length))
         {
             return e.LinkTarget is null ? "a symlink without target" : $"size {e.Size.ToString(CultureInfo.InvariantCulture)} is not the length of its target ({e.LinkTarget.Length.ToString(CultureInfo.InvariantCulture)})";
@@ -186,14 +198,34 @@ public sealed class TreeCatalogInvariants
             return $"a {TreeCatalog.KindName(e.Kind)} with size {e.Size.ToString(CultureInfo.InvariantCulture)}: only files and symlinks have one";
         }
 
-        return ExtentProblem(e);
+        return null;
     }
 
-    // FORMAT.md §6.2 mode, mtime_nsec.
+    // FORMAT.md §6.2 mode, mtime_nsec; §6.4 one value per attribute name.
     private static string? MetadataProblem(TreeEntry e) =>
         e.MtimeNanoseconds is < 0 or > 999_999_999 ? $"mtime nanoseconds {e.MtimeNanoseconds.ToString(CultureInfo.InvariantCulture)} outside 0-999999999"
         : (e.Mode & ~0xFFF) != 0 ? $"mode {Convert.ToString(e.Mode, 8)} holds more than the permission and setuid, setgid and sticky bits (07777)"
+        : RepeatedXAttr(e) is byte[] name ? $"the extended attribute '{PathBytes.ToDisplay(name)}' is listed twice"
         : null;
+
+    private static byte[]? RepeatedXAttr(TreeEntry e)
+    {
+        if (e.XAttrs.Count < 2)
+        {
+            return null;
+        }
+
+        var names = new HashSet<byte[]>(PathBytes.EqualityComparer);
+        foreach (XAttr x in e.XAttrs)
+        {
+            if (!names.Add(x.Name))
+            {
+                return x.Name;
+            }
+        }
+
+        return null;
+    }
 
     // FORMAT.md §6.2 hardlink_to: the first name of the inode, a smaller id, the same kind; no extents of its own.
     private string? HardlinkProblem(TreeEntry e, long first)
@@ -288,5 +320,5 @@ public sealed class TreeCatalogInvariants
         return _sparse?.TryGetValue(id, out listed) ?? false;
     }
 
-    private readonly record struct Listed(EntryKind Kind, bool IsHardlink, byte[] Path);
+    private readonly record struct Listed(EntryKind Kind, EntryState State, bool IsHardlink, byte[] Path);
 }

@@ -122,6 +122,16 @@ public sealed class CatalogFileTests
     }
 
     [Fact]
+    public void ReadAll_NoNumberOfEntriesRecorded_IsRefused()
+    {
+        using var file = new CatalogFile(DamagedCatalog.Edit("DELETE FROM catalog_info WHERE key = 'entries'"), "cat");
+
+        PreserveException e = Assert.Throws<PreserveException>(file.ReadAll);
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.Equal("cat: catalog_info records no number of entries (key 'entries', FORMAT.md §6.1).", e.Message);
+    }
+
+    [Fact]
     public void Constructor_SqliteDatabaseWithoutCatalogInfo_IsRefusedAsUnreadable()
     {
         PreserveException e = Assert.Throws<PreserveException>(() => new CatalogFile(DamagedCatalog.Edit("DROP TABLE catalog_info"), "cat"));

@@ -286,6 +286,43 @@ public sealed class TreeCatalogRulesTests
             $"{Invalid}entry {id} '{path}': a {kind} with size {size}: only files and symlinks have one.",
             Refusal(DamagedCatalog.Edit($"UPDATE entries SET size = {size} WHERE id = {id}")));
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4096)]
+    public void ReadAll_RootWithASize_IsRefused(long size) =>
+        Assert.Equal(
+            $"{Invalid}entry 1 '': a dir with size {size}: only files and symlinks have one.",
+            Refusal(DamagedCatalog.Edit($"UPDATE entries SET size = {size} WHERE id = 1")));
+
+    // ---- nothing below a directory that was not captured (§6.2 state) ----
+
+    [Theory]
+    [InlineData("excluded")]
+    [InlineData("pseudo")]
+    [InlineData("unreadable")]
+    public void ReadAll_EntryBelowADirectoryNotCaptured_IsRefused(string state) =>
+        Assert.Equal(
+            $"{Invalid}entry 3 'd/f': inside 'd', a directory recorded as {state}: nothing below it is listed; entry 4 'd/h': inside 'd', a directory recorded as {state}: nothing below it is listed.",
+            Refusal(DamagedCatalog.Unconstrained($"UPDATE entries SET state = '{state}', note = 'why' WHERE id = 2")));
+
+    [Fact]
+    public void ReadAll_EmptyDirectoryNotCaptured_IsAccepted() =>
+        Assert.Equal(EntryState.Excluded, TreeCatalog.ReadAll(DamagedCatalog.Edit("UPDATE entries SET state = 'excluded', note = 'why' WHERE id = 8"), "cat")[7].State);
+
+    // ---- xattrs (§6.4) ----
+
+    [Fact]
+    public void ReadAll_XAttrNameListedTwice_IsRefused() =>
+        Assert.Equal(
+            $"{Invalid}entry 3 'd/f': the extended attribute 'user.a' is listed twice.",
+            Refusal(DamagedCatalog.Unconstrained("INSERT INTO xattrs VALUES (3, CAST('user.a' AS BLOB), X'03')")));
+
+    [Fact]
+    public void Enforce_XAttrNamesDifferingInOneByte_AreAccepted() =>
+        TreeCatalogInvariants.Enforce(
+            [Root with { XAttrs = [new XAttr("user.a"u8.ToArray(), [1]), new XAttr("user.b"u8.ToArray(), [1]), new XAttr("user.a."u8.ToArray(), [1])] }],
+            "cat");
+
     // ---- extents (§6.3) ----
 
     [Fact]

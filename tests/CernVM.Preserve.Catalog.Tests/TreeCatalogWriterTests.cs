@@ -144,15 +144,16 @@ public sealed class TreeCatalogWriterTests
     }
 
     [Fact]
-    public void Add_TwoXAttrsOfOneName_FailsWithTheSqliteError()
+    public void Finish_EntryWithTwoXAttrsOfOneName_IsRefusedNamingTheAttribute()
     {
         using var writer = new TreeCatalogWriter();
         writer.Add(Root);
-        TreeEntry twice = File(2, "f", 1) with { Size = 0, XAttrs = [new XAttr("user.a"u8.ToArray(), [1]), new XAttr("user.a"u8.ToArray(), [2])] };
+        writer.Add(File(2, "f", 1) with { Size = 0, XAttrs = [new XAttr("user.a"u8.ToArray(), [1]), new XAttr("user.a"u8.ToArray(), [2])] });
 
-        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => writer.Add(twice));
+        PreserveException e = Assert.Throws<PreserveException>(writer.Finish);
 
-        Assert.Equal("SQLite error 19 while writing a catalog: UNIQUE constraint failed: xattrs.entry, xattrs.name", e.Message);
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.Equal("the tree catalog being written: not a valid tree (FORMAT.md §6): entry 2 'f': the extended attribute 'user.a' is listed twice.", e.Message);
     }
 
     [Fact]

@@ -97,6 +97,20 @@ public sealed class CompositeTreeSource : ITreeSource
                 }
             }
 
+            // A base directory on the way that was not captured (excluded, a pseudo file system's mount point,
+            // unreadable) becomes a plain captured directory: nothing is listed below a directory that was not
+            // captured (FORMAT.md §6.2 state), and the layer is.
+            for (int end = 0; end >= 0; end = NextSlash(mount, end))
+            {
+                byte[] parent = mount[..end];
+                int at = result.FindIndex(e => e.Path.AsSpan().SequenceEqual(parent));
+                if (at >= 0 && result[at].Kind == EntryKind.Directory && result[at].State != EntryState.Captured)
+                {
+                    _warnings.Add(CaptureWarning.For(ReportCode.MountPointDirectoryMade, PathBytes.ToDisplay(parent), $"recorded as a captured directory, not as {result[at].State.ToString().ToLowerInvariant()} ({result[at].Note}), to hold the mount point of layer '{layer.Name}'"));
+                    result[at] = result[at] with { State = EntryState.Captured, Note = null };
+                }
+            }
+
             long before = result.Count;
             long bytes = 0;
             Add(layerEntries, layer.Source, mount, e =>
