@@ -24,7 +24,7 @@ public sealed record TreeViolation(long Id, string Path, string Problem)
 /// a directory listed before it; the mode holds nothing beyond 07777; a hard link names the first name of its
 /// inode, listed before it and of its kind (never a directory), and carries no extents; a symlink's size is
 /// the length of its target; only regular files have a size otherwise (the root included); nothing is listed
-/// below a directory that was not captured; an entry names each extended attribute once; mtime nanoseconds lie in 0-999999999;
+/// below a directory that was not captured (when writing); an entry names each extended attribute once; mtime nanoseconds lie in 0-999999999;
 /// extents belong to captured first names of regular files, are not empty, lie within the file's size and do
 /// not overlap. Not checked here: that the content hash
 /// matches the extents' bytes (that needs the blobs; restore checks it).
@@ -41,6 +41,21 @@ public sealed class TreeCatalogInvariants
     private readonly HashSet<byte[]> _paths = new(PathBytes.EqualityComparer);
     private readonly List<TreeViolation> _violations = [];
     private long _lastId;
+    private readonly bool _writing;
+
+    /// <summary>The rules for reading a catalog.</summary>
+    public TreeCatalogInvariants()
+        : this(writing: false)
+    {
+    }
+
+    /// <summary>The rules for reading, or, with <paramref name="writing"/>, for writing a catalog.</summary>
+    /// <param name="writing">
+    /// Also refuse an entry below a directory that was not captured. Writers keep this rule; readers do not
+    /// enforce it, because writers before 2026-12-02 listed a layer mounted below an excluded directory there,
+    /// and such a tree restores as it was captured (FORMAT.md §6.2 state).
+    /// </param>
+    public TreeCatalogInvariants(bool writing) => _writing = writing;
 
     /// <summary>Entries checked so far.</summary>
     public long Count { get; private set; }
@@ -151,7 +166,7 @@ public sealed class TreeCatalogInvariants
             return $"its parent '{PathBytes.ToDisplay(parent.Path)}' is a {TreeCatalog.KindName(parent.Kind)}, not a directory";
         }
 
-        if (parent.State != EntryState.Captured)
+        if (_writing && parent.State != EntryState.Captured)
         {
             return $"inside '{PathBytes.ToDisplay(parent.Path)}', a directory recorded as {TreeCatalog.StateName(parent.State)}: nothing below it is listed";
         }

@@ -20,7 +20,7 @@ public sealed class TreeCatalogWriter : IDisposable
     private readonly Statement _entry;
     private readonly Statement _extent;
     private readonly Statement _xattr;
-    private readonly TreeCatalogInvariants _rules = new();
+    private readonly TreeCatalogInvariants _rules = new(writing: true);
     private long _count;
     private long _lastId;
     private bool _finished;

@@ -294,20 +294,38 @@ public sealed class TreeCatalogRulesTests
             $"{Invalid}entry 1 '': a dir with size {size}: only files and symlinks have one.",
             Refusal(DamagedCatalog.Edit($"UPDATE entries SET size = {size} WHERE id = 1")));
 
-    // ---- nothing below a directory that was not captured (§6.2 state) ----
+    // ---- nothing below a directory that was not captured (§6.2 state): a writer's rule ----
 
     [Theory]
-    [InlineData("excluded")]
-    [InlineData("pseudo")]
-    [InlineData("unreadable")]
-    public void ReadAll_EntryBelowADirectoryNotCaptured_IsRefused(string state) =>
+    [InlineData(EntryState.Excluded, "excluded")]
+    [InlineData(EntryState.Pseudo, "pseudo")]
+    [InlineData(EntryState.Unreadable, "unreadable")]
+    public void Finish_EntryBelowADirectoryNotCaptured_IsRefused(EntryState state, string name)
+    {
+        using var writer = new TreeCatalogWriter();
+        writer.Add(Root);
+        writer.Add(Directory(2, "d") with { State = state, Note = "why" });
+        writer.Add(Directory(3, "d/e", parent: 2));
+
+        PreserveException e = Assert.Throws<PreserveException>(writer.Finish);
+
         Assert.Equal(
-            $"{Invalid}entry 3 'd/f': inside 'd', a directory recorded as {state}: nothing below it is listed; entry 4 'd/h': inside 'd', a directory recorded as {state}: nothing below it is listed.",
-            Refusal(DamagedCatalog.Unconstrained($"UPDATE entries SET state = '{state}', note = 'why' WHERE id = 2")));
+            $"the tree catalog being written: not a valid tree (FORMAT.md §6): entry 3 'd/e': inside 'd', a directory recorded as {name}: nothing below it is listed.",
+            e.Message);
+    }
 
     [Fact]
-    public void ReadAll_EmptyDirectoryNotCaptured_IsAccepted() =>
-        Assert.Equal(EntryState.Excluded, TreeCatalog.ReadAll(DamagedCatalog.Edit("UPDATE entries SET state = 'excluded', note = 'why' WHERE id = 8"), "cat")[7].State);
+    public void ReadAll_EntryBelowAnExcludedDirectory_IsAcceptedAsEarlierWritersListedIt()
+    {
+        List<TreeEntry> read = TreeCatalog.ReadAll(DamagedCatalog.Edit("UPDATE entries SET state = 'excluded', note = 'why' WHERE id = 2"), "cat");
+
+        Assert.Equal(EntryState.Excluded, read[1].State);
+        Assert.Equal("d/f", read[2].DisplayPath);
+    }
+
+    [Fact]
+    public void Write_EmptyDirectoryNotCaptured_IsAccepted() =>
+        Assert.Equal(EntryState.Excluded, TreeCatalog.ReadAll(TreeCatalog.Write([Root, Directory(2, "d") with { State = EntryState.Excluded, Note = "why" }]), "cat")[1].State);
 
     // ---- xattrs (§6.4) ----
 
