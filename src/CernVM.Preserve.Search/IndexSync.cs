@@ -9,7 +9,7 @@ public sealed record SyncResult(int Added, int Removed, int VerdictsChanged, int
 
 /// <summary>
 /// Brings an index up to date with its archive: versions committed since (by any machine), versions gone,
-/// and the newest audit and replay verdicts of the journal. It lists the archive (one listing per capsule and
+/// and the newest audit and replay verdicts of the journal. It lists the archive (one listing of the capsules and
 /// one of the journal) and reads only what is new, so an index that is current costs a few listings.
 /// </summary>
 public sealed class IndexSync(Archive archive, IndexStore store)
@@ -36,14 +36,11 @@ public sealed class IndexSync(Archive archive, IndexStore store)
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var held = store.Registry.Versions().ToDictionary(v => v.Capsule + "@v" + v.Version);
         var present = new List<(CapsuleName Capsule, int Version)>();
-        foreach (CapsuleName c in await archive.ListCapsulesAsync(cancellationToken).ConfigureAwait(false))
+        foreach (VersionListing v in await archive.ListAllVersionsAsync(cancellationToken).ConfigureAwait(false))
         {
-            foreach (VersionListing v in await archive.ListVersionsAsync(c, cancellationToken).ConfigureAwait(false))
+            if (v.Complete)
             {
-                if (v.Complete)
-                {
-                    present.Add((c, v.Version));
-                }
+                present.Add((v.Capsule, v.Version));
             }
         }
 

@@ -156,20 +156,43 @@ public sealed class Archive : IAsyncDisposable
     }
 
     /// <summary>Every version directory of a capsule, complete or not, in version order.</summary>
-    public async Task<IReadOnlyList<VersionListing>> ListVersionsAsync(CapsuleName name, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<VersionListing>> ListVersionsAsync(CapsuleName name, CancellationToken cancellationToken) =>
+        await ListVersionDirectoriesAsync(ArchiveLayout.CapsulePrefix(name), name, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Every version directory of every capsule, complete or not, by capsule name then version: what
+    /// <see cref="ListCapsulesAsync"/> and <see cref="ListVersionsAsync"/> per capsule give, from one listing
+    /// (a thousand capsules on S3 are one listing, not a thousand and one).
+    /// </summary>
+    public async Task<IReadOnlyList<VersionListing>> ListAllVersionsAsync(CancellationToken cancellationToken) =>
+        await ListVersionDirectoriesAsync(ArchiveLayout.CapsulesPrefix, null, cancellationToken).ConfigureAwait(false);
+
+    // Lists prefix (one capsule's, with its name; or every capsule's) and reads the version directories and the
+    // files of FORMAT.md §2 in them: capsules/NAME/vN/manifest.json, .sha256, .sig.
+    private async Task<List<VersionListing>> ListVersionDirectoriesAsync(string prefix, CapsuleName? capsule, CancellationToken cancellationToken)
     {
-        var found = new SortedDictionary<int, (bool Manifest, bool Sidecar, bool Sig)>();
-        string prefix = ArchiveLayout.CapsulePrefix(name);
+        var found = new SortedDictionary<(CapsuleName Name, int Version), (bool Manifest, bool Sidecar, bool Sig)>();
+        int segments = capsule is null ? 3 : 2;
         await foreach (string key in Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             string[] parts = key[prefix.Length..].Split('/');
-            if (parts.Length != 2 || !TryParseVersionDirectory(parts[0], out int v))
+            if (parts.Length != segments || !TryParseVersionDirectory(parts[segments - 2], out int v))
             {
                 continue;
             }
 
-            found.TryGetValue(v, out var f);
-            found[v] = parts[1] switch
+            CapsuleName name;
+            if (capsule is CapsuleName given)
+            {
+                name = given;
+            }
+            else if (!CapsuleName.TryParse(parts[0], out name))
+            {
+                continue;
+            }
+
+            found.TryGetValue((name, v), out var f);
+            found[(name, v)] = parts[segments - 1] switch
             {
                 "manifest.json" => f with { Manifest = true },
                 "manifest.json.sha256" => f with { Sidecar = true },
@@ -178,7 +201,7 @@ public sealed class Archive : IAsyncDisposable
             };
         }
 
-        return found.Select(kv => new VersionListing(name, kv.Key, kv.Value.Manifest && kv.Value.Sidecar, kv.Value.Sig)).ToList();
+        return [.. found.Select(kv => new VersionListing(kv.Key.Name, kv.Key.Version, kv.Value.Manifest && kv.Value.Sidecar, kv.Value.Sig))];
     }
 
     /// <summary>Resolves NAME or NAME@vN to a complete version and reads its manifest.</summary>

@@ -17,40 +17,40 @@ public static class ListCommand
         cmd.SetAction(async (parse, ct) =>
         {
             await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
-            IReadOnlyList<CapsuleName> names = parse.GetValue(name) is string n ? [CommonOptions.ParseName(n)] : await archive.ListCapsulesAsync(ct);
+            IReadOnlyList<VersionListing> listings = parse.GetValue(name) is string n
+                ? await archive.ListVersionsAsync(CommonOptions.ParseName(n), ct)
+                : await archive.ListAllVersionsAsync(ct);
             var rows = new JsonArray();
             var lines = new List<string>();
-            foreach (CapsuleName c in names)
+            foreach (VersionListing v in listings)
             {
-                foreach (VersionListing v in await archive.ListVersionsAsync(c, ct))
+                CapsuleName c = v.Capsule;
+                if (!v.Complete && !parse.GetValue(all))
                 {
-                    if (!v.Complete && !parse.GetValue(all))
-                    {
-                        continue;
-                    }
-
-                    if (!v.Complete)
-                    {
-                        rows.Add((JsonNode)new JsonObject { ["capsule"] = c.Value, ["version"] = v.Version, ["complete"] = false });
-                        lines.Add($"{c}@v{v.Version}  (incomplete: never committed)");
-                        continue;
-                    }
-
-                    LoadedManifest m = await archive.ReadManifestAsync(c, v.Version, ct);
-                    rows.Add((JsonNode)new JsonObject
-                    {
-                        ["capsule"] = c.Value,
-                        ["version"] = v.Version,
-                        ["complete"] = true,
-                        ["created"] = m.Manifest.Created,
-                        ["entries"] = m.Manifest.Tree.Entries,
-                        ["bytes"] = m.Manifest.Tree.Bytes,
-                        ["signed"] = m.Signature is not null,
-                        ["title"] = m.Manifest.Title,
-                        ["manifestSha256"] = m.Sha256,
-                    });
-                    lines.Add($"{(c + "@v" + v.Version),-32} {m.Manifest.Created[..19].Replace('T', ' ')}  {m.Manifest.Tree.Entries,9:N0} entries  {Output.Size(m.Manifest.Tree.Bytes),10}{(m.Signature is null ? "" : "  signed")}  {m.Manifest.Title}");
+                    continue;
                 }
+
+                if (!v.Complete)
+                {
+                    rows.Add((JsonNode)new JsonObject { ["capsule"] = c.Value, ["version"] = v.Version, ["complete"] = false });
+                    lines.Add($"{c}@v{v.Version}  (incomplete: never committed)");
+                    continue;
+                }
+
+                LoadedManifest m = await archive.ReadManifestAsync(c, v.Version, ct);
+                rows.Add((JsonNode)new JsonObject
+                {
+                    ["capsule"] = c.Value,
+                    ["version"] = v.Version,
+                    ["complete"] = true,
+                    ["created"] = m.Manifest.Created,
+                    ["entries"] = m.Manifest.Tree.Entries,
+                    ["bytes"] = m.Manifest.Tree.Bytes,
+                    ["signed"] = m.Signature is not null,
+                    ["title"] = m.Manifest.Title,
+                    ["manifestSha256"] = m.Sha256,
+                });
+                lines.Add($"{(c + "@v" + v.Version),-32} {m.Manifest.Created[..19].Replace('T', ' ')}  {m.Manifest.Tree.Entries,9:N0} entries  {Output.Size(m.Manifest.Tree.Bytes),10}{(m.Signature is null ? "" : "  signed")}  {m.Manifest.Title}");
             }
 
             if (parse.GetValue(json))

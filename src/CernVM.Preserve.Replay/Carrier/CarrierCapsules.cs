@@ -28,20 +28,12 @@ public sealed class CarrierCapsules(Archive archive)
     public async Task<IReadOnlyList<CarrierVersion>> ListAsync(CancellationToken cancellationToken)
     {
         var found = new List<CarrierVersion>();
-        foreach (CapsuleName name in await archive.ListCapsulesAsync(cancellationToken).ConfigureAwait(false))
+        foreach (VersionListing v in await archive.ListAllVersionsAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!name.Value.StartsWith(Prefix, StringComparison.Ordinal))
+            if (v.Complete && v.Capsule.Value.StartsWith(Prefix, StringComparison.Ordinal))
             {
-                continue;
-            }
-
-            foreach (VersionListing v in await archive.ListVersionsAsync(name, cancellationToken).ConfigureAwait(false))
-            {
-                if (v.Complete)
-                {
-                    LoadedManifest m = await archive.ReadManifestAsync(name, v.Version, cancellationToken).ConfigureAwait(false);
-                    found.Add(new CarrierVersion(name, v.Version, m.Manifest.Title));
-                }
+                LoadedManifest m = await archive.ReadManifestAsync(v.Capsule, v.Version, cancellationToken).ConfigureAwait(false);
+                found.Add(new CarrierVersion(v.Capsule, v.Version, m.Manifest.Title));
             }
         }
 

@@ -1,0 +1,89 @@
+using System.Text;
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+using Xunit;
+
+namespace CernVM.Preserve.Storage.Tests;
+
+/// <summary>
+/// <see cref="Archive.ListAllVersionsAsync"/>: every version directory of every capsule from one listing, the same
+/// answer as <see cref="Archive.ListCapsulesAsync"/> and <see cref="Archive.ListVersionsAsync"/> per capsule.
+/// </summary>
+public sealed class ArchiveListingTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("cvmp-listing-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static async Task CommitAsync(Archive archive, string capsule, string source)
+    {
+        (BlobId catalog, _) = await archive.Blobs.PutAsync(Encoding.UTF8.GetBytes($"catalog of {capsule}, {source}"), default);
+        await archive.CommitAsync(
+            new Manifest
+            {
+                Capsule = capsule,
+                Created = ArchiveTime.Format(DateTimeOffset.UtcNow),
+                Producer = new Producer("listing-test", "1", "host", "user"),
+                Tree = new TreeSummary { Catalog = catalog.ToString(), Source = source, Entries = 1 },
+                Statistics = new SnapshotStatistics(),
+            },
+            null,
+            default);
+    }
+
+    /// <summary>beta v1-v2, alpha v1-v3 with v3 lacking its sidecar, alpha-2 v1 (a name that sorts between), and stray keys.</summary>
+    private async Task<Archive> ArchiveAsync()
+    {
+        Archive archive = await Archive.InitAsync(new FileSystemObjectStore(_root), null, default);
+        await CommitAsync(archive, "beta", "b1");
+        await CommitAsync(archive, "beta", "b2");
+        await CommitAsync(archive, "alpha", "a1");
+        await CommitAsync(archive, "alpha", "a2");
+        await CommitAsync(archive, "alpha", "a3");
+        await CommitAsync(archive, "alpha-2", "c1");
+        File.Delete(Path.Combine(_root, ArchiveLayout.ManifestSidecar(CapsuleName.Parse("alpha"), 3)));
+        await archive.Store.PutIfAbsentAsync("capsules/readme", "a file beside the capsules"u8.ToArray(), default);
+        await archive.Store.PutIfAbsentAsync("capsules/Not_A_Name/v1/manifest.json", "{}\n"u8.ToArray(), default);
+        await archive.Store.PutIfAbsentAsync("capsules/gamma/notes.txt", "beside the version directories"u8.ToArray(), default);
+        await archive.Store.PutIfAbsentAsync("capsules/epsilon/x1/manifest.json", "{}\n"u8.ToArray(), default);
+        await archive.Store.PutIfAbsentAsync("capsules/eta/v0/manifest.json", "{}\n"u8.ToArray(), default);
+        await archive.Store.PutIfAbsentAsync("capsules/beta/v2/deeper/manifest.json", "{}\n"u8.ToArray(), default);
+        await archive.Store.PutIfAbsentAsync("capsules/theta/v7/manifest.json", "{}\n"u8.ToArray(), default);
+        return archive;
+    }
+
+    [Fact]
+    public async Task ListAllVersions_SeveralCapsules_ListsEachVersionDirectoryByNameThenVersion()
+    {
+        await using Archive archive = await ArchiveAsync();
+
+        IReadOnlyList<VersionListing> all = await archive.ListAllVersionsAsync(default);
+
+        Assert.Equal(
+            ["alpha@v1 complete", "alpha@v2 complete", "alpha@v3 incomplete", "alpha-2@v1 complete", "beta@v1 complete", "beta@v2 complete", "theta@v7 incomplete"],
+            all.Select(v => $"{v.Capsule}@v{v.Version} {(v.Complete ? "complete" : "incomplete")}"));
+        Assert.All(all, v => Assert.False(v.Signed));
+    }
+
+    [Fact]
+    public async Task ListAllVersions_SameAnswerAsListingEachCapsule()
+    {
+        await using Archive archive = await ArchiveAsync();
+
+        var each = new List<VersionListing>();
+        foreach (CapsuleName c in await archive.ListCapsulesAsync(default))
+        {
+            each.AddRange(await archive.ListVersionsAsync(c, default));
+        }
+
+        Assert.Equal(each, await archive.ListAllVersionsAsync(default));
+    }
+
+    [Fact]
+    public async Task ListAllVersions_EmptyArchive_ListsNothing()
+    {
+        await using Archive archive = await Archive.InitAsync(new FileSystemObjectStore(_root), null, default);
+
+        Assert.Empty(await archive.ListAllVersionsAsync(default));
+    }
+}
