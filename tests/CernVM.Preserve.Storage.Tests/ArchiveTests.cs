@@ -187,6 +187,39 @@ public sealed class ArchiveTests : IDisposable
     }
 
     [Fact]
+    public async Task Init_LocationHoldingSeveralFiles_IsAUsageErrorNamingTheFirstListed()
+    {
+        // Three keys, so that the first listed, the last listed and any other are told apart.
+        WriteFile("notes.txt", "not an archive"u8.ToArray());
+        WriteFile("logs/old.log", "an old log"u8.ToArray());
+        WriteFile("zeta.bin", "some data"u8.ToArray());
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => Archive.InitAsync(Store(), null, default));
+
+        Assert.Equal(FailureKind.Usage, e.Kind);
+        Assert.Equal($"{Location} is not empty (it holds logs/old.log); an archive is made in an empty or new location.", e.Message);
+        Assert.Equal(["logs/old.log", "notes.txt", "zeta.bin"], await KeysAsync());
+    }
+
+    [Fact]
+    public async Task Init_LocationHoldingSeveralDeclarationsAmongOtherFiles_IsAConflictNamingTheFirstDeclaration()
+    {
+        // A key that sorts before the declarations, two declarations, and a key after them: only the first
+        // declaration is named, neither the key before it nor the other declaration.
+        WriteFile(".DS_Store", "a desktop's leftovers"u8.ToArray());
+        WriteFile("0=cernvm-preserve_2", "cernvm-preserve_2\n"u8.ToArray());
+        WriteFile("0=cernvm-preserve_3", "cernvm-preserve_3\n"u8.ToArray());
+        WriteFile("notes.txt", "not an archive"u8.ToArray());
+        List<string> before = await KeysAsync();
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => Archive.InitAsync(Store(), null, default));
+
+        Assert.Equal(FailureKind.Conflict, e.Kind);
+        Assert.Equal($"{Location} is already an archive (0=cernvm-preserve_2); nothing was changed.", e.Message);
+        Assert.Equal(before, await KeysAsync());
+    }
+
+    [Fact]
     public async Task Init_Descriptor_HasAGuidIdInDFormatAndTheRetentionGiven()
     {
         await using Archive archive = await Archive.InitAsync(Store(), new RetentionDescriptor { Mode = "compliance", Days = 3650 }, default);
@@ -275,6 +308,21 @@ public sealed class ArchiveTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_SeveralDeclarationsOfOtherFormats_IsNotAnArchiveNamingTheFirst()
+    {
+        // A key that sorts before the declarations, so that a listing of the whole location would name it.
+        await InitAsync();
+        File.Move(PathOf(ArchiveLayout.Declaration), PathOf("0=cernvm-preserve_2"));
+        WriteFile("0=cernvm-preserve_3", "cernvm-preserve_3\n"u8.ToArray());
+        WriteFile(".DS_Store", "a desktop's leftovers"u8.ToArray());
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => Archive.OpenAsync(Store(), default));
+
+        Assert.Equal(FailureKind.NotAnArchive, e.Kind);
+        Assert.Equal($"{Location}: the archive is of format 2 (0=cernvm-preserve_2); this software reads format 1. Use a newer cvmpreserve.", e.Message);
+    }
+
+    [Fact]
     public async Task Open_DescriptorMissing_IsIntegrityNamingIt()
     {
         await InitAsync();
@@ -284,6 +332,30 @@ public sealed class ArchiveTests : IDisposable
 
         Assert.Equal(FailureKind.Integrity, e.Kind);
         Assert.Contains($"{Location}/archive.json is missing", e.Message);
+    }
+
+    [Fact]
+    public async Task Open_DescriptorNotJson_IsIntegrityNamingIt()
+    {
+        await InitAsync();
+        WriteFile(ArchiveLayout.Descriptor, "not json"u8.ToArray());
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => Archive.OpenAsync(Store(), default));
+
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.StartsWith($"{Location}/archive.json: not valid JSON (", e.Message);
+    }
+
+    [Fact]
+    public async Task Open_DescriptorHoldingNull_IsIntegrityNamingIt()
+    {
+        await InitAsync();
+        WriteFile(ArchiveLayout.Descriptor, "null"u8.ToArray());
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => Archive.OpenAsync(Store(), default));
+
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.Equal($"{Location}/archive.json: the file holds 'null', not a JSON object.", e.Message);
     }
 
     [Fact]
@@ -605,6 +677,32 @@ public sealed class ArchiveTests : IDisposable
 
         Assert.Equal(FailureKind.Integrity, e.Kind);
         Assert.Contains($"{Location}/capsules/alpha/v2/manifest.json.sig: the Ed25519 signature does not verify", e.Message);
+    }
+
+    [Fact]
+    public async Task ReadManifest_SignatureNotJson_IsIntegrityNamingTheSignatureFile()
+    {
+        await using Archive archive = await Archive.InitAsync(Store(), null, default);
+        await CommitAsync(archive, "alpha", "first", Curator);
+        WriteFile(ArchiveLayout.ManifestSignature(Alpha, 1), "not json"u8.ToArray());
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => archive.ReadManifestAsync(Alpha, 1, default));
+
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.StartsWith($"{Location}/capsules/alpha/v1/manifest.json.sig: not valid JSON (", e.Message);
+    }
+
+    [Fact]
+    public async Task ReadManifest_SignatureHoldingNull_IsIntegrityNamingTheSignatureFile()
+    {
+        await using Archive archive = await Archive.InitAsync(Store(), null, default);
+        await CommitAsync(archive, "alpha", "first", Curator);
+        WriteFile(ArchiveLayout.ManifestSignature(Alpha, 1), "null"u8.ToArray());
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => archive.ReadManifestAsync(Alpha, 1, default));
+
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.Equal($"{Location}/capsules/alpha/v1/manifest.json.sig: the file holds 'null', not a JSON object.", e.Message);
     }
 
     // ---- CommitAsync ----
