@@ -182,6 +182,16 @@ public sealed class CatalogFileTests
     public void ReadAll_IntegerBeyondThe32BitsOfItsColumn_IsRefusedNamingTheColumn(string set, string problem) =>
         Assert.Equal($"cat: {problem}, beyond the 32-bit integer format 1 has there.", Refusal(DamagedCatalog.Edit($"UPDATE entries SET {set} WHERE id = 3")));
 
+    [Theory]
+    [InlineData(-2147483648, 2147483647)]
+    [InlineData(2147483647, -2147483648)]
+    public void ReadAll_DeviceNumbersAtThe32BitBounds_AreRead(long major, long minor)
+    {
+        List<TreeEntry> read = TreeCatalog.ReadAll(DamagedCatalog.Edit($"UPDATE entries SET rdev_major = {major}, rdev_minor = {minor} WHERE id = 6"), "cat");
+
+        Assert.Equal((major, minor), ((long)read[5].DeviceMajor, (long)read[5].DeviceMinor));
+    }
+
     [Fact]
     public void ReadAll_NullWhereFormat1HasAnInteger_IsRefusedNamingTheColumn() =>
         Assert.Equal("cat: column 7 holds null where format 1 has an integer.", Refusal(DamagedCatalog.Unconstrained("UPDATE entries SET gid = NULL WHERE id = 3")));
