@@ -49,7 +49,7 @@ public sealed class IndexSync(Archive archive, IndexStore store)
         List<RegisteredVersion> toRemove = [.. held.Values.Where(v => !presentKeys.Contains(VersionKey.Of(v.Capsule, v.Version)))];
         string lastJournal = store.Registry.Meta("journal") ?? "";
         List<string> events = [];
-        await foreach (string key in archive.Store.ListAsync(ArchiveLayout.JournalPrefix, cancellationToken).ConfigureAwait(false))
+        await foreach (string key in archive.Store.ListAfterAsync(ArchiveLayout.JournalPrefix, lastJournal, cancellationToken).ConfigureAwait(false))
         {
             if (JournalChain.IsEventKey(key) && string.CompareOrdinal(key, lastJournal) > 0)
             {

@@ -257,7 +257,12 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
         return true;
     }
 
-    public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) => ListFromAsync(prefix, null, cancellationToken);
+
+    /// <summary>The listing starts after <paramref name="startAfter"/> on the server (<c>start-after</c>): only the rest is read.</summary>
+    public IAsyncEnumerable<string> ListAfterAsync(string prefix, string startAfter, CancellationToken cancellationToken) => ListFromAsync(prefix, startAfter, cancellationToken);
+
+    private async IAsyncEnumerable<string> ListFromAsync(string prefix, string? startAfter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? token = null;
         string full = Settings.Prefix + prefix;
@@ -265,6 +270,7 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
         do
         {
             string query = "list-type=2&max-keys=1000&prefix=" + SigV4.Encode(full, false) +
+                           (startAfter is null ? "" : "&start-after=" + SigV4.Encode(Settings.Prefix + startAfter, false)) +
                            (token is null ? "" : "&continuation-token=" + SigV4.Encode(token, false));
             XElement result = await _connection.RetryAsync(async ct =>
             {
@@ -292,6 +298,11 @@ public sealed class S3ObjectStore : IObjectStore, IObjectRetentionReader
         keys.AddRange(_pending.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)));
         foreach (string k in keys.Distinct().Order(StringComparer.Ordinal))
         {
+            if (startAfter is not null && string.CompareOrdinal(k, startAfter) <= 0)
+            {
+                continue;
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             yield return k;
         }

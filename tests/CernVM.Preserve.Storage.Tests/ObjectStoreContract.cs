@@ -87,6 +87,32 @@ public abstract class ObjectStoreContract
         Assert.Equal(["capsules/a/v10/manifest.json", "capsules/a/v2/manifest.json"], keys);
     }
 
+    [Theory]
+    [InlineData("journal/2026/20261202T100000Z-b.json", new[] { "journal/2026/20261202T110000Z-c.json", "journal/2027/20270101T000000Z-d.json" })]
+    [InlineData("journal/2026/20261202T095959Z-z.json", new[] { "journal/2026/20261202T100000Z-b.json", "journal/2026/20261202T110000Z-c.json", "journal/2027/20270101T000000Z-d.json" })]
+    [InlineData("journal/", new[] { "journal/2026/20261202T090000Z-a.json", "journal/2026/20261202T100000Z-b.json", "journal/2026/20261202T110000Z-c.json", "journal/2027/20270101T000000Z-d.json" })]
+    [InlineData("journal/2027/20270101T000000Z-d.json", new string[0])]
+    public async Task ListAfter_GivesTheKeysUnderThePrefixThatSortAfterTheStart(string startAfter, string[] expected)
+    {
+        (IObjectStore store, IObjectStore other) = CreateStores();
+        foreach (string k in new[] { "journal/2026/20261202T100000Z-b.json", "journal/2026/20261202T090000Z-a.json", "journal/2027/20270101T000000Z-d.json", "journal/2026/20261202T110000Z-c.json", "jz/after-the-prefix.json" })
+        {
+            await store.PutIfAbsentAsync(k, "x"u8.ToArray(), default);
+        }
+
+        await store.FlushAsync(default);
+        foreach (IObjectStore s in new[] { store, other })
+        {
+            var keys = new List<string>();
+            await foreach (string k in s.ListAfterAsync("journal/", startAfter, default))
+            {
+                keys.Add(k);
+            }
+
+            Assert.Equal(expected, keys);
+        }
+    }
+
     [Fact]
     public async Task Dispose_Twice_IsHarmlessAndKeepsWhatWasFlushed()
     {

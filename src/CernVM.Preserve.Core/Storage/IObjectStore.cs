@@ -58,6 +58,22 @@ public interface IObjectStore : IAsyncDisposable
     /// </summary>
     IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Lists the keys of <see cref="ListAsync"/> that sort after <paramref name="startAfter"/> (ordinal order):
+    /// for a reader that has seen a listing's beginning (the journal up to its last event). A store that can
+    /// start a listing there (S3's <c>start-after</c>) reads only the rest; others filter.
+    /// </summary>
+    async IAsyncEnumerable<string> ListAfterAsync(string prefix, string startAfter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (string key in ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (string.CompareOrdinal(key, startAfter) > 0)
+            {
+                yield return key;
+            }
+        }
+    }
+
     /// <summary>Makes every object put so far durable (a no-op where each put already is).</summary>
     Task FlushAsync(CancellationToken cancellationToken);
 }
