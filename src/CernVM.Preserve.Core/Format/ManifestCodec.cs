@@ -98,12 +98,22 @@ public static class ManifestCodec
         using (doc)
         {
             // The yes/no answer is much cheaper to compute; the detailed one is only needed to explain a failure.
-            if (schema.Evaluate(doc.RootElement, FlagOptions).IsValid)
+            // JsonSchema.Net compares numbers as decimals: one beyond decimal's range (29 digits or more) throws
+            // FormatException or OverflowException instead of failing the check (found by fuzzing, docs/security.md).
+            EvaluationResults results;
+            try
             {
-                return [];
-            }
+                if (schema.Evaluate(doc.RootElement, FlagOptions).IsValid)
+                {
+                    return [];
+                }
 
-            EvaluationResults results = schema.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+                results = schema.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            }
+            catch (Exception e) when (e is FormatException or OverflowException)
+            {
+                return ["holds a number too large to be checked (beyond 28 significant digits; no number of format 1 comes near)"];
+            }
 
             var errors = new List<string>();
             foreach (EvaluationResults detail in results.Details ?? [])

@@ -105,6 +105,26 @@ public class ManifestCodecTests
         Assert.StartsWith("capsules/x/v1/manifest.json: the manifest fails its schema: at /capsule: ", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("\"format\": 1", "\"format\": 111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111")]
+    [InlineData("\"format\": 1", "\"format\": 1e400")]
+    public void Decode_NumberTooLargeForTheSchemaCheck_IsAnIntegrityErrorNamingTheFile(string from, string to)
+    {
+        string text = Encoding.UTF8.GetString(ManifestCodec.Encode(Sample()));
+        Assert.Contains(from, text, StringComparison.Ordinal);
+
+        PreserveException e = Assert.Throws<PreserveException>(() => ManifestCodec.Decode(Encoding.UTF8.GetBytes(text.Replace(from, to, StringComparison.Ordinal)), "capsules/x/v1/manifest.json"));
+
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.Equal("capsules/x/v1/manifest.json: the manifest fails its schema: holds a number too large to be checked (beyond 28 significant digits; no number of format 1 comes near).", e.Message);
+    }
+
+    [Fact]
+    public void ValidateEvent_NumberTooLargeForTheSchemaCheck_IsAnError() =>
+        Assert.Equal(
+            ["holds a number too large to be checked (beyond 28 significant digits; no number of format 1 comes near)"],
+            ManifestCodec.ValidateEvent(Encoding.UTF8.GetBytes("{\"format\": " + new string('1', 90) + "}")));
+
     [Fact]
     public void ValidateManifest_RootNotAnObject_NamesTheRoot()
     {

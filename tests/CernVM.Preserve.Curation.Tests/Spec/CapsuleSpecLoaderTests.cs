@@ -41,6 +41,17 @@ public class CapsuleSpecLoaderTests
         Assert.Equal("x", spec.Name);
     }
 
+    [Theory]
+    [InlineData("111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111")]
+    [InlineData("1e400")]
+    public void Parse_NumberTooLargeToCheck_IsAUsageErrorNamingTheFile(string number)
+    {
+        PreserveException e = Assert.Throws<PreserveException>(() => CapsuleSpecLoader.Parse($"{{\"name\": \"x\", \"dphepLevel\": {number}, \"os\": {{\"rootfs\": \"root\"}}}}", "capsule.json"));
+
+        Assert.Equal(FailureKind.Usage, e.Kind);
+        Assert.StartsWith("capsule.json: ", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_Errors_NameFileLineColumnAndField()
     {
