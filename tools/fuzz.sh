@@ -43,11 +43,21 @@ build
 
 findings=out/fuzz/$target
 mkdir -p "$findings"
+# A dictionary of the format's tokens (fuzz/dictionaries) for the text formats: AFL++ splices them in, which
+# reaches member names and keywords that bit flips take long to find.
+dict=()
+case $target in
+  manifest|audit-manifest|event|signature|archive-descriptor|package-list|image) dict=(-x fuzz/dictionaries/json.dict) ;;
+  spec) dict=(-x fuzz/dictionaries/yaml.dict) ;;
+  grub-legacy|grub2|extlinux) dict=(-x fuzz/dictionaries/bootloader.dict) ;;
+  cmdline) dict=(-x fuzz/dictionaries/cmdline.dict) ;;
+  cvmfs-manifest|cvmfs-whitelist) dict=(-x fuzz/dictionaries/cvmfs.dict) ;;
+esac
 # AFL_SKIP_BIN_CHECK: the target is `dotnet`, not a binary built by afl-cc; SharpFuzz speaks AFL's fork
 # server protocol itself. -m none: the runtime reserves far more address space than AFL's default allows.
 # -t: milliseconds per input; the first inputs also pay the JIT.
 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_AUTORESUME=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-  nice -n 19 afl-fuzz -V "$seconds" -t 10000 -m none -i "fuzz/corpus/$target" -o "$findings" -- dotnet "$dll" "$target" \
+  nice -n 19 afl-fuzz -V "$seconds" -t 10000 -m none "${dict[@]}" -i "fuzz/corpus/$target" -o "$findings" -- dotnet "$dll" "$target" \
   > "$findings/afl.log" 2>&1 || { tail -30 "$findings/afl.log" >&2; exit 1; }
 
 stats=$findings/default/fuzzer_stats
