@@ -31,10 +31,11 @@ public sealed class LocalTar : IDisposable
     public static LocalTar Open(string path, CancellationToken cancellationToken) => Open(path, cancellationToken, null);
 
     /// <summary>
-    /// Opens the tar; a compressed one is decompressed into a temporary file of at most <paramref name="room"/>
-    /// bytes (default: the free space of the temporary directory less 1 GiB, <see cref="Curation.Compression.TemporarySpace"/>).
+    /// Opens the tar; a compressed one is decompressed into a temporary file in <paramref name="temporaryDirectory"/>
+    /// (default: the user's temporary directory, TMPDIR) of at most <paramref name="room"/> bytes (default: the free
+    /// space of that directory less 1 GiB, <see cref="Curation.Compression.TemporarySpace"/>).
     /// </summary>
-    public static LocalTar Open(string path, CancellationToken cancellationToken, long? room)
+    public static LocalTar Open(string path, CancellationToken cancellationToken, long? room, string? temporaryDirectory = null)
     {
         string full = System.IO.Path.GetFullPath(path);
         byte[] magic = new byte[8];
@@ -51,12 +52,12 @@ public sealed class LocalTar : IDisposable
             return new LocalTar(full, full, null);
         }
 
-        string temp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"cvmpreserve-tar-{Guid.NewGuid():N}.tar");
+        string temporary = temporaryDirectory ?? System.IO.Path.GetTempPath();
+        string temp = System.IO.Path.Combine(temporary, $"cvmpreserve-tar-{Guid.NewGuid():N}.tar");
         try
         {
             using FileStream input = File.OpenRead(full);
             using FileStream output = File.Create(temp);
-            string temporary = System.IO.Path.GetTempPath();
             long compressed = input.Length;
             string format = compression;
             Func<long, PreserveException> tooLarge = limit => TooLarge(full, format, compressed, limit, temporary);
