@@ -83,4 +83,86 @@ public sealed class TreeDiffTests
 
         Assert.Contains("hardlink", Assert.Single(d.Changed).Fields);
     }
+    [Fact]
+    public void Compare_OnlyAddedOrOnlyRemovedOrOnlyChanged_IsNotSame()
+    {
+        TreeBuilder added = Base();
+        added.File("etc/new", "n");
+        TreeBuilder changed = Base();
+        changed.ChangeOwnerAndMode("etc/motd", 0, "600");
+        TreeBuilder removed = Base();
+        removed.Remove("link");
+
+        TreeDiff onlyAdded = TreeDiff.Compare(Tree(Base(), 1), Tree(added, 2));
+        TreeDiff onlyChanged = TreeDiff.Compare(Tree(Base(), 1), Tree(changed, 2));
+        TreeDiff onlyRemoved = TreeDiff.Compare(Tree(Base(), 1), Tree(removed, 2));
+
+        Assert.Equal((1, 0, 0, false), (onlyAdded.Added.Count, onlyAdded.Removed.Count, onlyAdded.Changed.Count, onlyAdded.Same));
+        Assert.Equal((0, 0, 1, false), (onlyChanged.Added.Count, onlyChanged.Removed.Count, onlyChanged.Changed.Count, onlyChanged.Same));
+        Assert.Equal((0, 1, 0, false), (onlyRemoved.Added.Count, onlyRemoved.Removed.Count, onlyRemoved.Changed.Count, onlyRemoved.Same));
+    }
+
+    [Fact]
+    public void Compare_KindOrSymlinkTargetChanged_IsAContentChange()
+    {
+        var older = new TreeBuilder();
+        older.Dir("run");
+        older.Symlink("link", "etc/hosts");
+        var newer = new TreeBuilder();
+        newer.Fifo("run");
+        newer.Symlink("link", "etc/motd");
+
+        TreeDiff d = TreeDiff.Compare(Tree(older, 1), Tree(newer, 2));
+
+        TreeChange run = Assert.Single(d.Changed, c => c.Path == "run");
+        Assert.Contains("kind", run.Fields);
+        Assert.DoesNotContain("content", run.Fields);
+        Assert.DoesNotContain("target", run.Fields);
+        Assert.True(run.IsContentChange);
+        TreeChange link = Assert.Single(d.Changed, c => c.Path == "link");
+        Assert.Equal(["size", "target"], link.Fields);
+        Assert.True(link.IsContentChange);
+    }
+
+    [Fact]
+    public void Compare_HardLinksUnchanged_IsSame()
+    {
+        TreeBuilder Linked()
+        {
+            TreeBuilder b = Base();
+            b.HardLink("etc/hosts.bak", "etc/hosts");
+            return b;
+        }
+
+        TreeDiff d = TreeDiff.Compare(Tree(Linked(), 1), Tree(Linked(), 2));
+
+        Assert.True(d.Same);
+        Assert.Empty(d.Changed);
+    }
+
+    [Fact]
+    public void Compare_HardLinkToAnotherFirstName_IsAHardLinkChangeOnly()
+    {
+        TreeBuilder older = Base();
+        older.File("etc/other", "127.0.0.1\n");
+        older.HardLink("etc/alias", "etc/hosts");
+        TreeBuilder newer = Base();
+        newer.File("etc/other", "127.0.0.1\n");
+        newer.HardLink("etc/alias", "etc/other");
+
+        TreeDiff d = TreeDiff.Compare(Tree(older, 1), Tree(newer, 2));
+
+        TreeChange alias = Assert.Single(d.Changed);
+        Assert.Equal("etc/alias", alias.Path);
+        Assert.Equal(["hardlink"], alias.Fields);
+    }
+
+    [Fact]
+    public void Compare_NullTree_IsRefused()
+    {
+        LoadedTree t = Tree(Base(), 1);
+
+        Assert.Equal("older", Assert.Throws<ArgumentNullException>(() => TreeDiff.Compare(null!, t)).ParamName);
+        Assert.Equal("newer", Assert.Throws<ArgumentNullException>(() => TreeDiff.Compare(t, null!)).ParamName);
+    }
 }

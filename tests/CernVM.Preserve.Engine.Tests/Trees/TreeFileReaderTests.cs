@@ -102,4 +102,114 @@ public sealed class TreeFileReaderTests
             Assert.Equal(0, output.Length);
         }
     }
+    // A tree as given, its catalog's checks not applied: what a hostile or damaged catalog could say.
+    private static LoadedTree AsGiven(TreeBuilder b) => new(CapsuleName.Parse("t"), 1, BlobId.Of([1]), b.Entries);
+
+    [Fact]
+    public async Task CopyToAsync_SymlinkOrDirectory_IsRefusedSayingWhatItIs()
+    {
+        var b = new TreeBuilder();
+        b.Dir("etc");
+        b.Symlink("hosts", "etc/hosts");
+        (TestArchive a, LoadedTree tree) = await CommitAsync(b);
+        await using (a)
+        {
+            var reader = new TreeFileReader(a.Archive);
+            PreserveException link = await Assert.ThrowsAsync<PreserveException>(() => reader.CopyToAsync(tree, tree.Resolve("hosts"), Stream.Null, default));
+            PreserveException dir = await Assert.ThrowsAsync<PreserveException>(() => reader.CopyToAsync(tree, tree.Resolve("etc"), Stream.Null, default));
+
+            Assert.Equal(FailureKind.Usage, link.Kind);
+            Assert.Equal("'/hosts' is a symlink, not a regular file (it points to 'etc/hosts').", link.Message);
+            Assert.Equal("'/etc' is a dir, not a regular file.", dir.Message);
+        }
+    }
+
+    [Fact]
+    public async Task CopyToAsync_SparseFileWithAZeroTail_GivesItsWholeSize()
+    {
+        var b = new TreeBuilder();
+        b.Sparse("disk.img", 150_000, (10, [1, 2, 3]));
+        (TestArchive a, LoadedTree tree) = await CommitAsync(b);
+        await using (a)
+        {
+            using var output = new MemoryStream();
+            long n = await new TreeFileReader(a.Archive).CopyToAsync(tree, tree.Resolve("disk.img"), output, default);
+
+            Assert.Equal(150_000, n);
+            Assert.Equal(150_000, output.Length);
+        }
+    }
+
+    [Fact]
+    public async Task CopyToAsync_BufferedDestination_IsFlushed()
+    {
+        var b = new TreeBuilder();
+        b.File("f", "all of it");
+        (TestArchive a, LoadedTree tree) = await CommitAsync(b);
+        await using (a)
+        {
+            using var inner = new MemoryStream();
+            using var buffered = new BufferedStream(inner, 4096);
+            await new TreeFileReader(a.Archive).CopyToAsync(tree, tree.Resolve("f"), buffered, default);
+
+            Assert.Equal("all of it", Encoding.UTF8.GetString(inner.ToArray()));
+        }
+    }
+
+    [Fact]
+    public async Task CopyToAsync_EmptyExtent_IsNoDamage()
+    {
+        var b = new TreeBuilder();
+        TreeEntry f = b.File("f", "abc");
+        b.Change("f", e => e with { Extents = [new Extent(0, 0, f.Extents[0].Blob, 3), .. e.Extents] });
+        (TestArchive a, _) = await CommitAsync(new TreeBuilder());
+        await using (a)
+        {
+            await a.Archive.Blobs.PutAsync("abc"u8.ToArray(), default);
+            await a.Archive.Store.FlushAsync(default);
+            LoadedTree tree = AsGiven(b);
+            using var output = new MemoryStream();
+            long n = await new TreeFileReader(a.Archive).CopyToAsync(tree, tree.Resolve("f"), output, default);
+
+            Assert.Equal(3, n);
+            Assert.Equal("abc", Encoding.UTF8.GetString(output.ToArray()));
+        }
+    }
+
+    [Theory]
+    [InlineData(-1, 2)] // before the blob
+    [InlineData(3, 5)] // past its end, though not past twice its length
+    [InlineData(0, 6)] // longer than the blob
+    public async Task CopyToAsync_ExtentOutsideItsBlob_IsAnIntegrityFailure(long blobOffset, long length)
+    {
+        var b = new TreeBuilder();
+        TreeEntry f = b.File("f", "hello");
+        b.Change("f", e => e with { Size = length, Extents = [new Extent(0, length, f.Extents[0].Blob, blobOffset)] });
+        (TestArchive a, _) = await CommitAsync(new TreeBuilder());
+        await using (a)
+        {
+            await a.Archive.Blobs.PutAsync("hello"u8.ToArray(), default);
+            await a.Archive.Store.FlushAsync(default);
+            LoadedTree tree = AsGiven(b);
+
+            PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => new TreeFileReader(a.Archive).CopyToAsync(tree, tree.Resolve("f"), Stream.Null, default));
+
+            Assert.Equal(FailureKind.Integrity, e.Kind);
+            Assert.Equal($"'/f': the catalog's extent reaches past the end of blob {f.Extents[0].Blob}.", e.Message);
+        }
+    }
+
+    [Fact]
+    public async Task ReaderAndCopy_NullArguments_AreRefused()
+    {
+        var b = new TreeBuilder();
+        b.File("f", "x");
+        (TestArchive a, LoadedTree tree) = await CommitAsync(b);
+        await using (a)
+        {
+            Assert.Equal("archive", Assert.Throws<ArgumentNullException>(() => new TreeFileReader(null!)).ParamName);
+            Assert.Equal("tree", Assert.Throws<ArgumentNullException>(() => TreeFileReader.ContentEntry(null!, tree.Resolve("f"))).ParamName);
+            Assert.Equal("destination", (await Assert.ThrowsAsync<ArgumentNullException>(() => new TreeFileReader(a.Archive).CopyToAsync(tree, tree.Resolve("f"), null!, default))).ParamName);
+        }
+    }
 }
