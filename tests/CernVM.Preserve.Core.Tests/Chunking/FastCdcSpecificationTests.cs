@@ -138,4 +138,30 @@ public sealed class FastCdcSpecificationTests
     [Fact]
     public void NextCut_FinalZerosBetweenMinimumAndMaximum_AreOneChunk() =>
         Assert.Equal(5000, new FastCdc(1024, 4096, 16384).NextCut(new byte[5000], final: true));
+
+    /// <summary>
+    /// The bytes after the window never decide the cut: zeros up to the maximum (where no cut falls), then each
+    /// byte value in turn, some of which would complete a match at the maximum's position if the window were one
+    /// byte longer (the reference confirms that at least one does, so the test can tell).
+    /// </summary>
+    [Fact]
+    public void NextCut_ByteJustPastTheMaximum_IsNotLookedAt()
+    {
+        var cdc = new FastCdc(64, 256, 1024);
+        int wouldCut = 0;
+        for (int b = 0; b < 256; b++)
+        {
+            byte[] data = new byte[1024 + 2];
+            data[1024] = (byte)b;
+            Assert.Equal(1024, cdc.NextCut(data, final: false));
+
+            // With a window two bytes longer, this byte completes a match: a cut right after it.
+            if (ReferenceCut(data, 0, data.Length, 64, 256, 1024 + 2) == 1024 + 1)
+            {
+                wouldCut++;
+            }
+        }
+
+        Assert.NotEqual(0, wouldCut);
+    }
 }
