@@ -4,6 +4,8 @@
 # size, and query latency p50/p99 per kind, in-process (cold: open + check + search, as a command does after
 # listing the archive; warm: one reader) and as a process per query. Run it niced on a shared machine:
 #   nice -n 19 bench/search.sh [N] [ITERATIONS]
+# BENCH_KEEP=DIR keeps a copy of the index it built; BENCH_INDEX=DIR measures a copy of such an index instead of
+# building one (N must be the number it was built with).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 n=${1:-10000}
@@ -13,9 +15,17 @@ trap 'rm -rf "$work"' EXIT
 echo "search bench: publishing the bench program as Native AOT, as the tool is (about two minutes)" >&2
 dotnet publish "$here/search/SearchBench.csproj" -c Release -nologo -v quiet -o "$work/bin" >/dev/null
 bench=("$work/bin/SearchBench")
-echo "search bench: indexing $n versions (the long step: minutes per thousand)" >&2
-build=$("${bench[@]}" build "$work/index" "$n")
-echo "build: $build"
+if [ -n "${BENCH_INDEX:-}" ]; then
+  # An index this bench built before (kept with BENCH_KEEP=DIR), for measuring a change of the query side
+  # without the build's minutes.
+  echo "search bench: a copy of the index in $BENCH_INDEX, of $n versions" >&2
+  cp -r "$BENCH_INDEX" "$work/index"
+else
+  echo "search bench: indexing $n versions (the long step: minutes per thousand)" >&2
+  build=$("${bench[@]}" build "$work/index" "$n")
+  echo "build: $build"
+  if [ -n "${BENCH_KEEP:-}" ]; then cp -r "$work/index" "$BENCH_KEEP"; fi
+fi
 # Three single versions in turn, each a process of its own: the first also verifies the segments the build
 # wrote (once per segment), the next ones show the steady cost of the update after one snapshot.
 for i in 0 1 2; do
@@ -33,4 +43,41 @@ for kind in fielded freetext package package-all file-exact file-glob path-lucen
   done
   sorted=$(printf '%s\n' "${times[@]}" | sort -n)
   echo "process $kind: p50 $(echo "$sorted" | sed -n 10p) ms, max (p95 of 20) $(echo "$sorted" | sed -n 19p) ms"
+done
+
+# The tool as a user runs it: `cvmpreserve search` against a directory archive holding the same versions (stub
+# manifests, which an index that is current never reads), its index where the tool looks for it. Each query is
+# a process: start, the catch-up's listing of the archive and of its journal, the index's open with its checks,
+# the search, the printing. BENCH_CLI names the executable (default: out/cli/cvmpreserve, which tools/test.sh
+# publishes).
+cli=${BENCH_CLI:-$here/../out/cli/cvmpreserve}
+if [ ! -x "$cli" ]; then
+  echo "search bench: $cli is not there: the tool's own figures are skipped (publish it, or set BENCH_CLI)" >&2
+  exit 0
+fi
+"${bench[@]}" archive "$work/index" "$work/archive" "$work/cache/cvmpreserve/index" >/dev/null
+export XDG_CACHE_HOME=$work/cache
+s=$(date +%s%N); "$cli" search --archive "$work/archive" --json 'experiment:ALEPH' >/dev/null; e=$(date +%s%N)
+echo "tool, first search (takes in the new archive's journal): $(( (e - s) / 1000000 )) ms"
+mapfile -t paths < "$work/index.paths"
+experiments=(ALEPH DELPHI CMS OPAL H1)
+for kind in fielded freetext package package-all file-exact file-glob path-lucene cvmfs everything; do
+  times=()
+  for i in $(seq 1 20); do
+    case $kind in
+      fielded) q=(search "experiment:${experiments[i % 5]} AND os.version:$((4 + i % 3))*") ;;
+      freetext) q=(search "legacy ntuple") ;;
+      package) q=(search --package 'openssl<0.9.8e') ;;
+      package-all) q=(search --package 'openssl<1:1.1.1' --all-versions) ;;
+      file-exact) q=(search --file "${paths[i % ${#paths[@]}]}" --all-versions) ;;
+      file-glob) q=(search --file "/data/*-$((i % (n / 10)))/run*.dat" --all-versions) ;;
+      path-lucene) q=(search "path.segment:$(basename "${paths[i % ${#paths[@]}]}")") ;;
+      cvmfs) q=(search --cvmfs "sft.cern.ch@$((4000 + i * 37 % 1000))" --all-versions) ;;
+      everything) q=(search --all-versions) ;;
+    esac
+    s=$(date +%s%N); "$cli" "${q[@]}" --archive "$work/archive" --json >/dev/null; e=$(date +%s%N)
+    times+=($(( (e - s) / 1000000 )))
+  done
+  sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+  echo "tool $kind: p50 $(echo "$sorted" | sed -n 10p) ms, max (p95 of 20) $(echo "$sorted" | sed -n 19p) ms"
 done

@@ -124,6 +124,52 @@ switch (mode)
         break;
     }
 
+    case "archive":
+    {
+        // Makes ARCHIVE a directory archive holding a version directory for every version the index holds (a stub
+        // manifest and its sidecar: an index that is current reads neither) and its ingestion event, and puts the index where the tool
+        // looks for that archive's index under CACHE_ROOT (XDG_CACHE_HOME/cvmpreserve/index), so that
+        // `cvmpreserve search --archive ARCHIVE` runs as a user runs it: the catch-up's listing, the open, the search.
+        string archiveDir = Path.GetFullPath(args[2]);
+        string cacheRoot = Path.GetFullPath(args[3]);
+        var store = new CernVM.Preserve.Storage.FileSystemObjectStore(archiveDir);
+        CernVM.Preserve.Storage.Archive archive = await CernVM.Preserve.Storage.Archive.InitAsync(store, null, CancellationToken.None);
+        string place = ArchiveIndex.PlaceOf(archive.Descriptor.Id, archive.Location, cacheRoot);
+        CopyTree(dir, place); // the copy is made the archive's: DIR itself stays the bench's
+        int written = 0;
+        using (var registry = Registry.Open(Path.Combine(place, "registry.sqlite"), readOnly: false))
+        {
+            foreach (RegisteredVersion v in registry.Versions())
+            {
+                string version = Path.Combine(archiveDir, "capsules", v.Capsule, $"v{v.Version}");
+                Directory.CreateDirectory(version);
+                File.WriteAllText(Path.Combine(version, "manifest.json"), "{}");
+                File.WriteAllText(Path.Combine(version, "manifest.json.sha256"), $"{v.ManifestSha256}  manifest.json\n");
+                written++;
+            }
+
+            // An ingestion event per version, as the tool writes them (stubs: the index has taken them in already).
+            string journal = Path.Combine(archiveDir, "journal", "2026");
+            Directory.CreateDirectory(journal);
+            string last = "";
+            for (int i = 0; i < written; i++)
+            {
+                DateTime at = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMinutes(i * 7);
+                string name = $"{at:yyyyMMdd'T'HHmmss}.{i % 10_000_000:D7}Z-{Guid.NewGuid():N}.json";
+                File.WriteAllText(Path.Combine(journal, name), "{}");
+                last = string.CompareOrdinal(name, last) > 0 ? name : last;
+            }
+
+            registry.SetMeta("journal", "journal/2026/" + last);
+            registry.SetMeta("archive", archive.Descriptor.Id);
+            registry.SetMeta("location", archive.Location);
+        }
+
+        Console.WriteLine(Figures.Json(new Dictionary<string, double> { ["versions"] = written }));
+        Console.Error.WriteLine($"archive {archiveDir} ({written} versions), its index at {place}");
+        break;
+    }
+
     case "merge":
     {
         // Merges the Lucene index into at most N segments (what a rebuild could end with), timed.
@@ -180,11 +226,25 @@ switch (mode)
     }
 
     default:
-        Console.Error.WriteLine("usage: SearchBench build DIR N | add DIR I | query DIR ITERATIONS N | once DIR KIND N I");
+        Console.Error.WriteLine("usage: SearchBench build DIR N | add DIR I | query DIR ITERATIONS N | once DIR KIND N I | open DIR ITERATIONS | archive DIR ARCHIVE CACHE_ROOT | merge DIR SEGMENTS");
         return 2;
 }
 
 return 0;
+
+static void CopyTree(string from, string to)
+{
+    Directory.CreateDirectory(to);
+    foreach (string file in Directory.EnumerateFiles(from))
+    {
+        File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+    }
+
+    foreach (string sub in Directory.EnumerateDirectories(from))
+    {
+        CopyTree(sub, Path.Combine(to, Path.GetFileName(sub)));
+    }
+}
 
 static double Percentile(List<double> values, int p)
 {

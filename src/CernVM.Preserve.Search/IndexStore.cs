@@ -388,6 +388,37 @@ public sealed class IndexStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Records capsules' directory tokens (<see cref="Registry.CapsuleTokens"/>) in a transaction of their own,
+    /// outside an update: after the versions they vouch for are committed, so that a crash between the two leaves
+    /// a token missing (the capsule is listed again), never one that vouches for versions not taken in.
+    /// </summary>
+    public void RecordCapsuleTokens(IReadOnlyDictionary<string, string?> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        if (_writer is not null)
+        {
+            throw new InvalidOperationException("End the update first.");
+        }
+
+        if (tokens.Count == 0)
+        {
+            return;
+        }
+
+        Registry.Begin();
+        try
+        {
+            Registry.SetCapsuleTokens(tokens);
+            Registry.Commit();
+        }
+        catch
+        {
+            Registry.Rollback();
+            throw;
+        }
+    }
+
     /// <summary>Whether the open update holds changes not committed yet.</summary>
     private bool _uncommitted;
 

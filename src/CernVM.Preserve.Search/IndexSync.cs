@@ -1,3 +1,4 @@
+using CernVM.Preserve.Core.Diagnostics;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Storage;
@@ -5,12 +6,14 @@ using CernVM.Preserve.Storage;
 namespace CernVM.Preserve.Search;
 
 /// <summary>What an update did.</summary>
-public sealed record SyncResult(int Added, int Removed, int VerdictsChanged, int Held, TimeSpan Took);
+/// <param name="CapsulesRead">Capsules whose version directories were listed (the others' directories still had the token recorded).</param>
+public sealed record SyncResult(int Added, int Removed, int VerdictsChanged, int Held, TimeSpan Took, int CapsulesRead);
 
 /// <summary>
 /// Brings an index up to date with its archive: versions committed since (by any machine), versions gone,
-/// and the newest audit and replay verdicts of the journal. It lists the archive (one listing of the capsules and
-/// one of the journal) and reads only what is new, so an index that is current costs a few listings.
+/// and the newest audit and replay verdicts of the journal. It lists the archive's version directories (a
+/// directory archive level by level, an S3 one in one flat listing) and the journal after the last event it took
+/// in, and reads only what is new, so an index that is current costs a few listings.
 /// </summary>
 public sealed class IndexSync(Archive archive, IndexStore store)
 {
@@ -34,19 +37,68 @@ public sealed class IndexSync(Archive archive, IndexStore store)
     public async Task<SyncResult> RunAsync(CancellationToken cancellationToken)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var held = store.Registry.Versions().ToDictionary(v => v.Capsule + "@v" + v.Version);
-        var present = new List<(CapsuleName Capsule, int Version)>();
-        foreach (VersionListing v in await archive.ListAllVersionsAsync(cancellationToken).ConfigureAwait(false))
+        var known = store.Registry.CapsuleTokens().ToDictionary(t => CapsuleName.Parse(t.Key), t => t.Value);
+        IReadOnlyList<CapsuleDirectories> listed = await archive.ListVersionDirectoriesAsync(known, cancellationToken).ConfigureAwait(false);
+        int read = listed.Count(c => c.Versions is not null);
+        Timeline.Mark($"index: version directories listed ({read} of {listed.Count} capsules read)");
+        var toAdd = new List<(CapsuleName Capsule, int Version)>();
+        var toRemove = new List<(string Capsule, int Version)>();
+        var tokens = new Dictionary<string, string?>(StringComparer.Ordinal);
+        HeldVersions held = HeldVersions.Read(store.Registry, read);
+        foreach (CapsuleDirectories c in listed)
         {
-            if (v.Complete)
+            if (c.Versions is null)
             {
-                present.Add((v.Capsule, v.Version));
+                continue; // its directory's token is the one recorded: the versions recorded are those it holds
+            }
+
+            // A version the index holds stays while its directory does (a directory archive is listed without
+            // opening the version directories; a flat listing also drops one whose sidecar is gone); a new one is
+            // taken in once it is complete, and until then the capsule's token is not kept, so that it is read again.
+            IReadOnlySet<int> had = held.Of(c.Capsule.Value);
+            var present = new HashSet<int>();
+            bool whole = true;
+            foreach (VersionDirectory d in c.Versions)
+            {
+                if (had.Contains(d.Version))
+                {
+                    if (d.Complete != false)
+                    {
+                        present.Add(d.Version);
+                    }
+                }
+                else if (d.Complete ?? await archive.IsCompleteAsync(d.Capsule, d.Version, cancellationToken).ConfigureAwait(false))
+                {
+                    present.Add(d.Version);
+                    toAdd.Add((d.Capsule, d.Version));
+                }
+                else
+                {
+                    whole = false;
+                }
+            }
+
+            toRemove.AddRange(had.Where(v => !present.Contains(v)).Select(v => (c.Capsule.Value, v)));
+            string? token = whole ? c.Token : null;
+            if (known.GetValueOrDefault(c.Capsule) != token)
+            {
+                tokens[c.Capsule.Value] = token;
             }
         }
 
-        var presentKeys = present.Select(p => VersionKey.Of(p.Capsule.Value, p.Version)).ToHashSet(StringComparer.Ordinal);
-        List<(CapsuleName Capsule, int Version)> toAdd = [.. present.Where(p => !held.ContainsKey(VersionKey.Of(p.Capsule.Value, p.Version)))];
-        List<RegisteredVersion> toRemove = [.. held.Values.Where(v => !presentKeys.Contains(VersionKey.Of(v.Capsule, v.Version)))];
+        // Capsules whose directory is gone: every version recorded of them, and their tokens.
+        var listedNames = listed.Select(c => c.Capsule.Value).ToHashSet(StringComparer.Ordinal);
+        foreach (string gone in store.Registry.Capsules().Where(n => !listedNames.Contains(n)))
+        {
+            toRemove.AddRange(store.Registry.VersionsOf(gone).Select(v => (gone, v)));
+        }
+
+        foreach (CapsuleName gone in known.Keys.Where(n => !listedNames.Contains(n.Value)))
+        {
+            tokens[gone.Value] = null;
+        }
+
+        int holding = held.Count;
         string lastJournal = store.Registry.Meta("journal") ?? "";
         List<string> events = [];
         await foreach (string key in archive.Store.ListAfterAsync(ArchiveLayout.JournalPrefix, lastJournal, cancellationToken).ConfigureAwait(false))
@@ -58,19 +110,21 @@ public sealed class IndexSync(Archive archive, IndexStore store)
         }
 
         events.Sort(StringComparer.Ordinal);
+        Timeline.Mark($"index: journal listed after the last event taken in ({events.Count} new)");
         Interlocked.Exchange(ref _total, toAdd.Count);
         if (toAdd.Count == 0 && toRemove.Count == 0 && events.Count == 0)
         {
-            return new SyncResult(0, 0, 0, held.Count, clock.Elapsed);
+            store.RecordCapsuleTokens(tokens);
+            return new SyncResult(0, 0, 0, holding, clock.Elapsed, read);
         }
 
         int verdicts = 0;
         store.Begin();
         try
         {
-            foreach (RegisteredVersion v in toRemove)
+            foreach ((string capsule, int version) in toRemove)
             {
-                store.Delete(v.Capsule, v.Version);
+                store.Delete(capsule, version);
             }
 
             // Versions are read and indexed by two workers (one per core: a store's latency overlaps the other's
@@ -108,7 +162,8 @@ public sealed class IndexSync(Archive archive, IndexStore store)
             store.End();
         }
 
-        return new SyncResult(toAdd.Count, toRemove.Count, verdicts, held.Count + toAdd.Count - toRemove.Count, clock.Elapsed);
+        store.RecordCapsuleTokens(tokens);
+        return new SyncResult(toAdd.Count, toRemove.Count, verdicts, holding + toAdd.Count - toRemove.Count, clock.Elapsed, read);
     }
 
     private async Task<VersionContent> ReadAsync(CapsuleName capsule, int version, CancellationToken cancellationToken)
@@ -165,5 +220,32 @@ public sealed class IndexSync(Archive archive, IndexStore store)
         }
 
         return changed.Count;
+    }
+
+    /// <summary>
+    /// The versions the registry records, per capsule: all at once when many capsules are to be compared (a
+    /// rebuild, a flat listing), capsule by capsule when few are (the usual catch-up reads one or two).
+    /// </summary>
+    private sealed class HeldVersions
+    {
+        private readonly Registry _registry;
+        private readonly Dictionary<string, HashSet<int>>? _all;
+
+        private HeldVersions(Registry registry, Dictionary<string, HashSet<int>>? all)
+        {
+            _registry = registry;
+            _all = all;
+        }
+
+        /// <summary>Versions recorded in all (a count, cheap whichever way the versions are read).</summary>
+        public int Count => _all?.Values.Sum(v => v.Count) ?? (int)_registry.Counts().Versions;
+
+        public static HeldVersions Read(Registry registry, int capsulesToCompare) =>
+            new(registry, capsulesToCompare <= 32 ? null : registry.Versions()
+                .GroupBy(v => v.Capsule, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Select(v => v.Version).ToHashSet(), StringComparer.Ordinal));
+
+        public IReadOnlySet<int> Of(string capsule) =>
+            _all is null ? _registry.VersionsOf(capsule).ToHashSet() : _all.GetValueOrDefault(capsule) ?? [];
     }
 }

@@ -25,7 +25,7 @@ public sealed record PackageRow(string Capsule, int Version, string? Format, str
 public sealed class Registry : IDisposable
 {
     /// <summary>The registry's own schema; another value is a foreign index, rebuilt.</summary>
-    public const string Schema = "cvmpreserve-search-registry-3";
+    public const string Schema = "cvmpreserve-search-registry-4";
 
     private readonly SqliteConnection _db;
 
@@ -65,6 +65,7 @@ public sealed class Registry : IDisposable
             CREATE INDEX installed_version ON installed(version_id);
             CREATE TABLE listings(id TEXT PRIMARY KEY) WITHOUT ROWID;
             CREATE TABLE verdicts(version_id INTEGER NOT NULL, kind TEXT NOT NULL, outcome TEXT NOT NULL, time TEXT NOT NULL, PRIMARY KEY(version_id, kind));
+            CREATE TABLE capsule_tokens(capsule TEXT PRIMARY KEY, token TEXT NOT NULL) WITHOUT ROWID;
             """);
         SetMeta("schema", Schema);
         SetMeta("archive", archiveId);
@@ -266,6 +267,71 @@ public sealed class Registry : IDisposable
     }
 
     /// <summary>Forgets a version (its packages and verdicts; the listings it shared stay, for the versions that name them).</summary>
+    /// <summary>The names of the capsules of which some version is recorded.</summary>
+    public IReadOnlyList<string> Capsules()
+    {
+        using SqliteCommand c = Command("SELECT DISTINCT capsule FROM versions ORDER BY capsule");
+        using SqliteDataReader r = c.ExecuteReader();
+        var list = new List<string>();
+        while (r.Read())
+        {
+            list.Add(r.GetString(0));
+        }
+
+        return list;
+    }
+
+    /// <summary>The recorded version numbers of one capsule.</summary>
+    public IReadOnlyList<int> VersionsOf(string capsule)
+    {
+        using SqliteCommand c = Command("SELECT version FROM versions WHERE capsule = $c ORDER BY version");
+        c.Parameters.AddWithValue("$c", capsule);
+        using SqliteDataReader r = c.ExecuteReader();
+        var list = new List<int>();
+        while (r.Read())
+        {
+            list.Add(r.GetInt32(0));
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// The store's token of each capsule's directory when its versions were last taken in whole
+    /// (<c>IObjectStore.ChildrenTokenAsync</c>): while it is the same, the capsule's version directories are those recorded.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> CapsuleTokens()
+    {
+        using SqliteCommand c = Command("SELECT capsule, token FROM capsule_tokens");
+        using SqliteDataReader r = c.ExecuteReader();
+        var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (r.Read())
+        {
+            tokens[r.GetString(0)] = r.GetString(1);
+        }
+
+        return tokens;
+    }
+
+    /// <summary>Records capsules' tokens (null: forget it, so that the capsule is listed next time).</summary>
+    public void SetCapsuleTokens(IEnumerable<KeyValuePair<string, string?>> tokens)
+    {
+        using SqliteCommand set = Command("INSERT INTO capsule_tokens(capsule, token) VALUES($c, $t) ON CONFLICT(capsule) DO UPDATE SET token = excluded.token");
+        using SqliteCommand forget = Command("DELETE FROM capsule_tokens WHERE capsule = $c");
+        foreach ((string capsule, string? token) in tokens)
+        {
+            SqliteCommand c = token is null ? forget : set;
+            c.Parameters.Clear();
+            c.Parameters.AddWithValue("$c", capsule);
+            if (token is not null)
+            {
+                c.Parameters.AddWithValue("$t", token);
+            }
+
+            c.ExecuteNonQuery();
+        }
+    }
+
     public void Remove(string capsule, int version)
     {
         using SqliteCommand c = Command("""

@@ -10,6 +10,15 @@ namespace CernVM.Preserve.Storage;
 /// <param name="Complete">True when the sidecar exists (FORMAT.md §5.1: only then does the version exist).</param>
 public sealed record VersionListing(CapsuleName Capsule, int Version, bool Complete, bool Signed);
 
+/// <summary>A version directory as <see cref="Archive.ListVersionDirectoriesAsync"/> found it.</summary>
+/// <param name="Complete">Whether the version is complete (FORMAT.md §5.1) when the listing saw the directory's files; null when it read the directory's name only.</param>
+public sealed record VersionDirectory(CapsuleName Capsule, int Version, bool? Complete);
+
+/// <summary>One capsule's version directories as <see cref="Archive.ListVersionDirectoriesAsync"/> found them.</summary>
+/// <param name="Token">The store's token of the capsule's directory (<see cref="IObjectStore.ChildrenTokenAsync"/>), or null.</param>
+/// <param name="Versions">Its version directories; null when its token was the one the caller knew: they are those the caller listed when it was given that token.</param>
+public sealed record CapsuleDirectories(CapsuleName Capsule, string? Token, IReadOnlyList<VersionDirectory>? Versions);
+
 /// <summary>A manifest read from the archive, checked against its sidecar and its schema.</summary>
 public sealed record LoadedManifest(CapsuleName Capsule, int Version, Manifest Manifest, byte[] Bytes, string Sha256, ManifestSignature? Signature);
 
@@ -19,11 +28,14 @@ public sealed record LoadedManifest(CapsuleName Capsule, int Version, Manifest M
 /// </summary>
 public sealed class Archive : IAsyncDisposable
 {
+    private readonly ArchiveListing _listing;
+
     private Archive(IObjectStore store, ArchiveDescriptor descriptor, int compressionLevel)
     {
         Store = store;
         Descriptor = descriptor;
         Blobs = new BlobStore(store, compressionLevel);
+        _listing = new ArchiveListing(store);
     }
 
     public IObjectStore Store { get; }
@@ -130,79 +142,33 @@ public sealed class Archive : IAsyncDisposable
     }
 
     /// <summary>The names of every capsule that has at least one version directory.</summary>
-    public async Task<IReadOnlyList<CapsuleName>> ListCapsulesAsync(CancellationToken cancellationToken)
-    {
-        var names = new SortedSet<CapsuleName>();
-        await foreach (string key in Store.ListAsync(ArchiveLayout.CapsulesPrefix, cancellationToken).ConfigureAwait(false))
-        {
-            // capsules/NAME/vN/…: a key beside the version directories (capsules/NAME/notes) names no capsule.
-            string[] parts = key.Split('/');
-            if (parts.Length >= 4 && TryParseVersionDirectory(parts[2], out _) && CapsuleName.TryParse(parts[1], out CapsuleName name))
-            {
-                names.Add(name);
-            }
-        }
-
-        return [.. names];
-    }
-
-    // A version directory's name: "v" and a positive decimal number (FORMAT.md §2).
-    private static bool TryParseVersionDirectory(string segment, out int version)
-    {
-        version = 0;
-        return segment.Length >= 2 && segment[0] == 'v' &&
-               int.TryParse(segment.AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version) &&
-               version >= 1;
-    }
+    public Task<IReadOnlyList<CapsuleName>> ListCapsulesAsync(CancellationToken cancellationToken) => _listing.CapsulesAsync(cancellationToken);
 
     /// <summary>Every version directory of a capsule, complete or not, in version order.</summary>
-    public async Task<IReadOnlyList<VersionListing>> ListVersionsAsync(CapsuleName name, CancellationToken cancellationToken) =>
-        await ListVersionDirectoriesAsync(ArchiveLayout.CapsulePrefix(name), name, cancellationToken).ConfigureAwait(false);
+    public Task<IReadOnlyList<VersionListing>> ListVersionsAsync(CapsuleName name, CancellationToken cancellationToken) =>
+        _listing.VersionsAsync(name, cancellationToken);
 
     /// <summary>
     /// Every version directory of every capsule, complete or not, by capsule name then version: what
     /// <see cref="ListCapsulesAsync"/> and <see cref="ListVersionsAsync"/> per capsule give, from one listing
     /// (a thousand capsules on S3 are one listing, not a thousand and one).
     /// </summary>
-    public async Task<IReadOnlyList<VersionListing>> ListAllVersionsAsync(CancellationToken cancellationToken) =>
-        await ListVersionDirectoriesAsync(ArchiveLayout.CapsulesPrefix, null, cancellationToken).ConfigureAwait(false);
+    public Task<IReadOnlyList<VersionListing>> ListAllVersionsAsync(CancellationToken cancellationToken) => _listing.AllVersionsAsync(cancellationToken);
 
-    // Lists prefix (one capsule's, with its name; or every capsule's) and reads the version directories and the
-    // files of FORMAT.md §2 in them: capsules/NAME/vN/manifest.json, .sha256, .sig.
-    private async Task<List<VersionListing>> ListVersionDirectoriesAsync(string prefix, CapsuleName? capsule, CancellationToken cancellationToken)
-    {
-        var found = new SortedDictionary<(CapsuleName Name, int Version), (bool Manifest, bool Sidecar, bool Sig)>();
-        int segments = capsule is null ? 3 : 2;
-        await foreach (string key in Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
-        {
-            string[] parts = key[prefix.Length..].Split('/');
-            if (parts.Length != segments || !TryParseVersionDirectory(parts[segments - 2], out int v))
-            {
-                continue;
-            }
+    /// <summary>
+    /// Every capsule's version directories, by capsule name then version, for a reader that keeps what it saw
+    /// before (the search index) and looks inside only what is new to it. A directory archive is read level by
+    /// level, without opening a version directory (<see cref="VersionDirectory.Complete"/> is then null:
+    /// <see cref="IsCompleteAsync"/> tells), and a capsule whose directory still has the token in
+    /// <paramref name="knownTokens"/> is not read at all (<see cref="CapsuleDirectories.Versions"/> null); other
+    /// stores are read in one flat listing, which tells completeness too, and give no tokens.
+    /// </summary>
+    public Task<IReadOnlyList<CapsuleDirectories>> ListVersionDirectoriesAsync(IReadOnlyDictionary<CapsuleName, string> knownTokens, CancellationToken cancellationToken) =>
+        _listing.DirectoriesAsync(knownTokens, cancellationToken);
 
-            CapsuleName name;
-            if (capsule is CapsuleName given)
-            {
-                name = given;
-            }
-            else if (!CapsuleName.TryParse(parts[0], out name))
-            {
-                continue;
-            }
-
-            found.TryGetValue((name, v), out var f);
-            found[(name, v)] = parts[segments - 1] switch
-            {
-                "manifest.json" => f with { Manifest = true },
-                "manifest.json.sha256" => f with { Sidecar = true },
-                "manifest.json.sig" => f with { Sig = true },
-                _ => f,
-            };
-        }
-
-        return [.. found.Select(kv => new VersionListing(kv.Key.Name, kv.Key.Version, kv.Value.Manifest && kv.Value.Sidecar, kv.Value.Sig))];
-    }
+    /// <summary>True when the version's manifest and its sidecar are both present: only then does it exist (FORMAT.md §5.1).</summary>
+    public Task<bool> IsCompleteAsync(CapsuleName name, int version, CancellationToken cancellationToken) =>
+        _listing.IsCompleteAsync(name, version, cancellationToken);
 
     /// <summary>Resolves NAME or NAME@vN to a complete version and reads its manifest.</summary>
     /// <exception cref="PreserveException">NotFound when there is no such capsule or complete version; Integrity when the manifest fails its checks.</exception>

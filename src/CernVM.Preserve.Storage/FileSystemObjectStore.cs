@@ -43,7 +43,7 @@ public sealed class FileSystemObjectStore : IObjectStore
 
     public string Location => _root;
 
-    public StoreCapabilities Capabilities { get; } = new(null, AtomicCreate: true);
+    public StoreCapabilities Capabilities { get; } = new(null, AtomicCreate: true, CheapChildListing: true);
 
     public string Root => _root;
 
@@ -226,6 +226,72 @@ public sealed class FileSystemObjectStore : IObjectStore
         }
 
         await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <summary>One directory read: its entries, a directory as <c>NAME/</c> (an empty one too), and the staged keys below it.</summary>
+    public async IAsyncEnumerable<string> ListChildrenAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ObjectStoreKeys.RequireLevelPrefix(prefix);
+        var children = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (string key in _staged.Keys)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                children.Add(ObjectStoreKeys.ChildOf(key, prefix));
+            }
+        }
+
+        string directory = prefix.Length == 0 ? _root : PathOf(prefix[..^1]);
+        if (Directory.Exists(directory))
+        {
+            var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false };
+            var entries = new System.IO.Enumeration.FileSystemEnumerable<string>(
+                directory, static (ref System.IO.Enumeration.FileSystemEntry e) => e.IsDirectory ? e.FileName.ToString() + "/" : e.FileName.ToString(), options);
+            foreach (string child in entries)
+            {
+                if (prefix.Length == 0 && child == TempDirectory + "/")
+                {
+                    continue; // writers' scratch: never listed
+                }
+
+                children.Add(child);
+            }
+        }
+
+        foreach (string child in children)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return child;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// How long after a directory's last change its token is given (<see cref="ChildrenTokenAsync"/>): longer than
+    /// the coarsest timestamp tick of a file system an archive may sit on (2 s on FAT, 1 s on ext3 and some NFS
+    /// servers), so that no later change can leave the same change time.
+    /// </summary>
+    public TimeSpan TokenSettleTime { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// The directory's device, inode and change time (ctime, which adding or removing a name sets and no user can
+    /// set back), once that change time is <see cref="TokenSettleTime"/> old.
+    /// </summary>
+    public Task<string?> ChildrenTokenAsync(string prefix, CancellationToken cancellationToken)
+    {
+        ObjectStoreKeys.RequireLevelPrefix(prefix);
+        cancellationToken.ThrowIfCancellationRequested();
+        string directory = prefix.Length == 0 ? _root : PathOf(prefix[..^1]);
+        if (prefix.Length == 0 || !PosixFs.TryLStat(PosixFs.FromString(directory), out FileStatus st, out _) || st.Kind != Core.Model.EntryKind.Directory)
+        {
+            return Task.FromResult<string?>(null); // the top holds tmp/, which changes with every write
+        }
+
+        DateTime changed = DateTime.UnixEpoch.AddSeconds(st.CtimeSeconds).AddTicks(st.CtimeNanoseconds / 100);
+        return Task.FromResult(DateTime.UtcNow - changed < TokenSettleTime
+            ? null
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{st.Device}:{st.Inode}:{st.CtimeSeconds}.{st.CtimeNanoseconds:D9}"));
     }
 
     public async Task FlushAsync(CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CernVM.Preserve.Cli.Tests;
+using CernVM.Preserve.Storage;
 using Microsoft.Data.Sqlite;
 using Xunit;
 
@@ -53,6 +54,55 @@ public sealed class IndexLifecycleTests
         JsonNode hit = Assert.Single(JsonNode.Parse(cli.Stdout)!["hits"]!.AsArray())!;
         Assert.Equal("beta", (string?)hit["capsule"]);
         Assert.Equal("/data/beta/events.dat", (string?)hit["matched"]![0]!["value"]);
+    }
+
+    /// <summary>
+    /// With each directory's token given as soon as it is made (no settle time), a catch-up reads only the capsules
+    /// whose directory changed; a version not complete yet (its sidecar still to come, which does not change the
+    /// capsule's directory) keeps its capsule read until it is complete, and is then taken in.
+    /// </summary>
+    [Fact]
+    public async Task CatchUp_ReadsOnlyCapsulesWhoseDirectoryChanged_AndAVersionNotCompleteUntilItIs()
+    {
+        using var t = new TempDir();
+        string a = NewArchive(t);
+        CapsuleArchive.Run("snapshot", "--rootfs", Trees.Make(t["beta-tree"], "beta", false), "--name", "beta", "--archive", a);
+        string cache = t["cache"];
+
+        SyncResult first = await CatchUpAsync(a, cache);
+        Assert.Equal((2, 2), (first.Added, first.CapsulesRead));
+        SyncResult current = await CatchUpAsync(a, cache);
+        Assert.Equal((0, 0, 2), (current.Added, current.CapsulesRead, current.Held));
+
+        // alpha v2 committed by another process, then seen as a writer between manifest and sidecar would leave it.
+        File.WriteAllText(t["alpha-tree/data/alpha/more.dat"], "more\n");
+        CapsuleArchive.Run("snapshot", "--rootfs", t["alpha-tree"], "--name", "alpha", "--archive", a);
+        string sidecar = Path.Combine(a, "capsules/alpha/v2/manifest.json.sha256");
+        File.Move(sidecar, t["sidecar-aside"]);
+        for (int i = 0; i < 2; i++)
+        {
+            SyncResult pending = await CatchUpAsync(a, cache);
+            Assert.Equal((0, 1, 2), (pending.Added, pending.CapsulesRead, pending.Held));
+        }
+
+        File.Move(t["sidecar-aside"], sidecar);
+        SyncResult completed = await CatchUpAsync(a, cache);
+        Assert.Equal((1, 1, 3), (completed.Added, completed.CapsulesRead, completed.Held));
+        SyncResult after = await CatchUpAsync(a, cache);
+        Assert.Equal((0, 0, 3), (after.Added, after.CapsulesRead, after.Held));
+
+        // A capsule's directory removed by hand: its versions leave the index.
+        Directory.Delete(Path.Combine(a, "capsules/beta"), recursive: true);
+        SyncResult removed = await CatchUpAsync(a, cache);
+        Assert.Equal((1, 2), (removed.Removed, removed.Held));
+        Assert.Equal(["alpha@v2"], (await InProcess.FindAsync(a, cache, new SearchRequest())).Keys());
+
+        static async Task<SyncResult> CatchUpAsync(string archive, string cache)
+        {
+            await using Archive opened = await Archive.OpenAsync(new FileSystemObjectStore(archive) { TokenSettleTime = TimeSpan.Zero }, CancellationToken.None);
+            using ArchiveIndex index = ArchiveIndex.Open(opened, rebuild: false, cache);
+            return await index.UpdateAsync(CancellationToken.None);
+        }
     }
 
     [Fact]

@@ -17,9 +17,12 @@ public sealed class AnsweringStore(IObjectStore inner) : IObjectStore
     /// <summary>The answer <see cref="PutIfAbsentAsync"/> gives for a key without writing it; null to write it.</summary>
     public Func<string, bool?>? PutAnswer { get; init; }
 
+    /// <summary>The capabilities it claims instead of the real store's (a directory claiming to list as S3 does); null for the real ones.</summary>
+    public StoreCapabilities? CapabilitiesAnswer { get; init; }
+
     public string Location => inner.Location;
 
-    public StoreCapabilities Capabilities => inner.Capabilities;
+    public StoreCapabilities Capabilities => CapabilitiesAnswer ?? inner.Capabilities;
 
     public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken) =>
         ExistsAnswer?.Invoke(key) is bool forced ? Task.FromResult(forced) : inner.ExistsAsync(key, cancellationToken);

@@ -1,13 +1,15 @@
 using System.Text;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Core.Storage;
 using Xunit;
 
 namespace CernVM.Preserve.Storage.Tests;
 
 /// <summary>
 /// <see cref="Archive.ListAllVersionsAsync"/>: every version directory of every capsule from one listing, the same
-/// answer as <see cref="Archive.ListCapsulesAsync"/> and <see cref="Archive.ListVersionsAsync"/> per capsule.
+/// answer as <see cref="Archive.ListCapsulesAsync"/> and <see cref="Archive.ListVersionsAsync"/> per capsule; and
+/// <see cref="Archive.ListVersionDirectoriesAsync"/>, the same directories read level by level on a directory.
 /// </summary>
 public sealed class ArchiveListingTests : IDisposable
 {
@@ -85,5 +87,63 @@ public sealed class ArchiveListingTests : IDisposable
         await using Archive archive = await Archive.InitAsync(new FileSystemObjectStore(_root), null, default);
 
         Assert.Empty(await archive.ListAllVersionsAsync(default));
+    }
+
+    [Fact]
+    public async Task ListVersionDirectories_Directory_TheSameDirectoriesReadLevelByLevel_CompletenessAskedApart()
+    {
+        await using Archive archive = await ArchiveAsync();
+        Directory.CreateDirectory(Path.Combine(_root, "capsules", "delta", "v1")); // a claim's directory, empty: a directory store names it too
+
+        IReadOnlyList<CapsuleDirectories> capsules = await archive.ListVersionDirectoriesAsync(new Dictionary<CapsuleName, string>(), default);
+
+        Assert.True(archive.Store.Capabilities.CheapChildListing);
+        Assert.All(capsules, c => Assert.Null(c.Token)); // made less than the settle time ago
+        var flat = (await archive.ListAllVersionsAsync(default)).Select(v => (v.Capsule, v.Version, (bool?)v.Complete)).ToList();
+        flat.Insert(flat.FindIndex(v => v.Capsule.Value == "theta"), (CapsuleName.Parse("delta"), 1, false));
+        var walked = new List<(CapsuleName, int, bool?)>();
+        foreach (VersionDirectory d in capsules.SelectMany(c => c.Versions!))
+        {
+            Assert.Null(d.Complete);
+            walked.Add((d.Capsule, d.Version, await archive.IsCompleteAsync(d.Capsule, d.Version, default)));
+        }
+
+        Assert.Equal(flat, walked);
+        // Every capsule directory, those without a version directory too (epsilon, eta, gamma); never a name that is not a capsule's.
+        Assert.Equal(["alpha", "alpha-2", "beta", "delta", "epsilon", "eta", "gamma", "theta"], capsules.Select(c => c.Capsule.Value));
+    }
+
+    [Fact]
+    public async Task ListVersionDirectories_KnownTokens_OnlyCapsulesWhoseDirectoryChangedAreRead()
+    {
+        await (await ArchiveAsync()).DisposeAsync();
+        await using Archive archive = await Archive.OpenAsync(new FileSystemObjectStore(_root) { TokenSettleTime = TimeSpan.Zero }, default);
+        IReadOnlyList<CapsuleDirectories> first = await archive.ListVersionDirectoriesAsync(new Dictionary<CapsuleName, string>(), default);
+        Assert.All(first, c => Assert.NotNull(c.Token));
+        Dictionary<CapsuleName, string> known = first.ToDictionary(c => c.Capsule, c => c.Token!);
+
+        await CommitAsync(archive, "beta", "b3");
+        IReadOnlyList<CapsuleDirectories> second = await archive.ListVersionDirectoriesAsync(known, default);
+
+        Assert.Equal(["beta"], second.Where(c => c.Versions is not null).Select(c => c.Capsule.Value));
+        Assert.Equal([1, 2, 3], second.Single(c => c.Capsule.Value == "beta").Versions!.Select(v => v.Version));
+        Assert.NotEqual(known[CapsuleName.Parse("beta")], second.Single(c => c.Capsule.Value == "beta").Token);
+        Assert.Equal(first.Select(c => (c.Capsule, c.Token)).Where(c => c.Capsule.Value != "beta"), second.Select(c => (c.Capsule, c.Token)).Where(c => c.Capsule.Value != "beta"));
+    }
+
+    [Fact]
+    public async Task ListVersionDirectories_StoreListedFlat_OneListingThatTellsCompleteness_NoTokens()
+    {
+        await (await ArchiveAsync()).DisposeAsync();
+        var flatStore = new AnsweringStore(new FileSystemObjectStore(_root)) { CapabilitiesAnswer = new StoreCapabilities(null, AtomicCreate: true, CheapChildListing: false) };
+        await using Archive archive = await Archive.OpenAsync(flatStore, default);
+
+        IReadOnlyList<CapsuleDirectories> capsules = await archive.ListVersionDirectoriesAsync(new Dictionary<CapsuleName, string>(), default);
+
+        Assert.All(capsules, c => Assert.Null(c.Token));
+        Assert.Equal(
+            (await archive.ListAllVersionsAsync(default)).Select(v => new VersionDirectory(v.Capsule, v.Version, v.Complete)),
+            capsules.SelectMany(c => c.Versions!));
+        Assert.Contains(new VersionDirectory(CapsuleName.Parse("alpha"), 3, false), capsules.SelectMany(c => c.Versions!));
     }
 }

@@ -35,4 +35,32 @@ public sealed class FileSystemObjectStoreContractTests : ObjectStoreContract, ID
             Assert.False(k.StartsWith("tmp/", StringComparison.Ordinal), k);
         }
     }
+
+    [Fact]
+    public async Task ChildrenToken_ChangesWithTheNamesOfTheLevelOnly_AndIsWithheldWhileFresh()
+    {
+        var store = new FileSystemObjectStore(_root) { TokenSettleTime = TimeSpan.Zero };
+        await store.PutIfAbsentAsync("capsules/alpha/v1/manifest.json", "{}"u8.ToArray(), default);
+        string? token = await store.ChildrenTokenAsync("capsules/alpha/", default);
+        Assert.NotNull(token);
+        Assert.Equal(token, await store.ChildrenTokenAsync("capsules/alpha/", default));
+
+        // A file inside a child (a version's sidecar) is a change further down: the same token.
+        await store.PutIfAbsentAsync("capsules/alpha/v1/manifest.json.sha256", "x"u8.ToArray(), default);
+        Assert.Equal(token, await store.ChildrenTokenAsync("capsules/alpha/", default));
+
+        // A new child (a version directory) changes it; so does one removed.
+        await store.PutIfAbsentAsync("capsules/alpha/v2/manifest.json", "{}"u8.ToArray(), default);
+        string? added = await store.ChildrenTokenAsync("capsules/alpha/", default);
+        Assert.NotEqual(token, added);
+        Directory.Delete(Path.Combine(_root, "capsules/alpha/v2"), recursive: true);
+        Assert.NotEqual(added, await store.ChildrenTokenAsync("capsules/alpha/", default));
+
+        // None for a level that does not exist, for the top (it holds the writers' scratch), nor while the last
+        // change is younger than the settle time.
+        Assert.Null(await store.ChildrenTokenAsync("capsules/none/", default));
+        Assert.Null(await store.ChildrenTokenAsync("", default));
+        Assert.Null(await new FileSystemObjectStore(_root).ChildrenTokenAsync("capsules/alpha/", default));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.ChildrenTokenAsync("capsules/alpha", default));
+    }
 }

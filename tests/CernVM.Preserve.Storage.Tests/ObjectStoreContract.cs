@@ -114,6 +114,64 @@ public abstract class ObjectStoreContract
     }
 
     [Fact]
+    public async Task ListChildren_GivesEachNameOfTheNextLevelOnce_DirectoriesWithASlash()
+    {
+        (IObjectStore store, IObjectStore other) = CreateStores();
+        foreach (string k in new[]
+                 {
+                     "capsules/b/v1/manifest.json", "capsules/a/v2/manifest.json", "capsules/a/v1/manifest.json.sha256", "capsules/a/v1/manifest.json",
+                     "capsules/notes", "capsulesX/y", "journal/2026/e.json",
+                 })
+        {
+            await store.PutIfAbsentAsync(k, "x"u8.ToArray(), default);
+        }
+
+        await store.FlushAsync(default);
+        await store.PutIfAbsentAsync("blobs/ab/cdef", "staged until the next flush on a directory"u8.ToArray(), default);
+
+        foreach (IObjectStore s in new[] { store, other })
+        {
+            Assert.Equal(["a/", "b/", "notes"], await Children(s, "capsules/"));
+            Assert.Equal(["v1/", "v2/"], await Children(s, "capsules/a/"));
+            Assert.Equal(["manifest.json", "manifest.json.sha256"], await Children(s, "capsules/a/v1/"));
+            Assert.Empty(await Children(s, "capsules/c/"));
+        }
+
+        // The top: what the flat listing holds, cut at the first level (this writer sees its own blob at once).
+        foreach (IObjectStore s in new[] { store, other })
+        {
+            var derived = new List<string>();
+            await foreach (string k in s.ListAsync("", default))
+            {
+                string child = ObjectStoreKeys.ChildOf(k, "");
+                if (derived.Count == 0 || derived[^1] != child)
+                {
+                    derived.Add(child);
+                }
+            }
+
+            Assert.Equal(derived, await Children(s, ""));
+            Assert.Contains("capsules/", derived);
+            Assert.Contains("capsulesX/", derived);
+            Assert.DoesNotContain("tmp/", derived);
+        }
+
+        Assert.Contains("blobs/", await Children(store, ""));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await Children(store, "capsules/a"));
+
+        static async Task<List<string>> Children(IObjectStore s, string prefix)
+        {
+            var names = new List<string>();
+            await foreach (string c in s.ListChildrenAsync(prefix, default))
+            {
+                names.Add(c);
+            }
+
+            return names;
+        }
+    }
+
+    [Fact]
     public async Task Dispose_Twice_IsHarmlessAndKeepsWhatWasFlushed()
     {
         // An Archive disposes the store it was given, and the store's owner may too (IAsyncDisposable's rule).

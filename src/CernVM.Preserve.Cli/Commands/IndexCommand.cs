@@ -63,6 +63,7 @@ public static class IndexCommand
     public static async Task<ArchiveIndex> OpenUpToDateAsync(Archive archive, bool rebuild, bool quiet, CancellationToken ct)
     {
         ArchiveIndex index = ArchiveIndex.Open(archive, rebuild);
+        Core.Diagnostics.Timeline.Mark("index: opened and checked");
         try
         {
             if (index.Notice is string notice)

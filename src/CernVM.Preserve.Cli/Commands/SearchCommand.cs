@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using CernVM.Preserve.Core.Diagnostics;
 using CernVM.Preserve.Engine.Locations;
 using CernVM.Preserve.Search;
 using CernVM.Preserve.Storage;
@@ -59,16 +60,23 @@ public static class SearchCommand
                 throw new Core.PreserveException(Core.FailureKind.Usage, "--limit is a number of hits, 0 or more.");
             }
 
+            Timeline.Mark("search: request parsed");
             await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
+            Timeline.Mark("search: archive open");
             using ArchiveIndex index = await IndexCommand.OpenUpToDateAsync(archive, rebuild: false, asJson, ct);
+            Timeline.Mark("search: index open and up to date");
             SearchResult result = index.Search(request);
+            Timeline.Mark("search: searched");
             if (asJson)
             {
                 Output.Json(ToJson(result, request, archive.Location));
-                return ExitCodes.Ok;
+            }
+            else
+            {
+                Print(result, request);
             }
 
-            Print(result, request);
+            Timeline.Mark("search: printed");
             return ExitCodes.Ok;
         });
         return cmd;

@@ -74,6 +74,38 @@ public interface IObjectStore : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Lists the next level below <paramref name="prefix"/> (which ends with <c>/</c>, or is empty for the top), as
+    /// S3's listing with a delimiter does: for each key <c>prefix + NAME</c>, <c>NAME</c>; for each key
+    /// <c>prefix + NAME/…</c>, <c>NAME/</c> once; in ordinal order. A directory store may also name an empty
+    /// directory (<c>NAME/</c> with no key below it). The default derives it from <see cref="ListAsync"/>, which
+    /// is right for every store; a store with <see cref="StoreCapabilities.CheapChildListing"/> reads one level only.
+    /// </summary>
+    async IAsyncEnumerable<string> ListChildrenAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ObjectStoreKeys.RequireLevelPrefix(prefix);
+        string? last = null;
+        await foreach (string key in ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            string child = ObjectStoreKeys.ChildOf(key, prefix);
+            if (child != last)
+            {
+                last = child;
+                yield return child;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A token that changes whenever a name is added to or removed from the level <paramref name="prefix"/> (a
+    /// <see cref="ListChildrenAsync"/> of it would answer differently), for a reader that keeps what it listed there
+    /// before: the same token, the same children. Changes further down (a file added inside a child) leave it as
+    /// it is. Null when the store cannot tell (the default; S3), when the level does not exist, and when it changed
+    /// so recently that a change still to come could leave the same token (a file system's timestamps tick
+    /// coarser than its changes): the reader then lists the level.
+    /// </summary>
+    Task<string?> ChildrenTokenAsync(string prefix, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
     /// <summary>Makes every object put so far durable (a no-op where each put already is).</summary>
     Task FlushAsync(CancellationToken cancellationToken);
 }
@@ -108,7 +140,12 @@ public sealed class RentedBytes : IDisposable
 /// <summary>What a store supports beyond the basic contract.</summary>
 /// <param name="Retention">Objects carry a retention period enforced by the server (S3 Object Lock), or null when not.</param>
 /// <param name="AtomicCreate">A put of a new key is decided atomically, so two writers racing on one key cannot both win.</param>
-public sealed record StoreCapabilities(RetentionPolicy? Retention, bool AtomicCreate);
+/// <param name="CheapChildListing">
+/// <see cref="IObjectStore.ListChildrenAsync"/> reads one level only, locally (a directory): walking a hierarchy
+/// level by level then reads far less than one listing of everything below it. False where every listing is a
+/// request (S3): one flat listing of a thousand keys a page is then the cheaper walk.
+/// </param>
+public sealed record StoreCapabilities(RetentionPolicy? Retention, bool AtomicCreate, bool CheapChildListing = false);
 
 /// <summary>A retention set on every object a store writes.</summary>
 public sealed record RetentionPolicy(string Mode, TimeSpan Period);
@@ -147,4 +184,25 @@ public interface IObjectRetentionReader
     /// <summary>The object's retention as the server reports it, or null when the object has none.</summary>
     /// <exception cref="StorageException">The store cannot be read.</exception>
     Task<ObjectRetention?> GetRetentionAsync(string key, CancellationToken cancellationToken);
+}
+
+/// <summary>Key arithmetic shared by the stores' listings.</summary>
+public static class ObjectStoreKeys
+{
+    /// <summary>Fails unless <paramref name="prefix"/> names a level: empty (the top) or ending with <c>/</c>.</summary>
+    public static void RequireLevelPrefix(string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (prefix.Length > 0 && !prefix.EndsWith('/'))
+        {
+            throw new ArgumentException($"'{prefix}' names no level: a prefix listed by level is empty or ends with '/'.", nameof(prefix));
+        }
+    }
+
+    /// <summary>The child of <paramref name="prefix"/> that <paramref name="key"/> (which starts with it) lies in: <c>NAME</c> or <c>NAME/</c>.</summary>
+    public static string ChildOf(string key, string prefix)
+    {
+        int slash = key.IndexOf('/', prefix.Length);
+        return slash < 0 ? key[prefix.Length..] : key[prefix.Length..(slash + 1)];
+    }
 }
