@@ -63,4 +63,51 @@ public sealed class FileSystemObjectStoreContractTests : ObjectStoreContract, ID
         Assert.Null(await new FileSystemObjectStore(_root).ChildrenTokenAsync("capsules/alpha/", default));
         await Assert.ThrowsAsync<ArgumentException>(() => store.ChildrenTokenAsync("capsules/alpha", default));
     }
+
+    /// <summary>The walk that skips what sorts before the start gives what filtering the whole listing gives, for keys and starts made of the characters that sort around '/'.</summary>
+    [Fact]
+    public async Task ListAfter_AnyStart_SameAsFilteringTheWholeListing()
+    {
+        var store = new FileSystemObjectStore(_root);
+        var random = new Random(7);
+        string Segment()
+        {
+            string s = new([.. Enumerable.Range(0, random.Next(1, 4)).Select(_ => "-.0a~"[random.Next(5)])]);
+            return s.Trim('.').Length == 0 ? "a" + s : s; // "." and ".." are no key's segments
+        }
+
+        for (int i = 0; i < 150; i++)
+        {
+            string key = "j/" + string.Join('/', Enumerable.Range(0, random.Next(1, 4)).Select(_ => Segment()));
+            if (!Directory.Exists(Path.Combine(_root, key)) && !File.Exists(Path.Combine(_root, Path.GetDirectoryName(key)!)))
+            {
+                try
+                {
+                    await store.PutIfAbsentAsync(key, "x"u8.ToArray(), default);
+                }
+                catch (Exception e) when (e is IOException or StorageException)
+                {
+                    // a name already taken by a directory, or a file where a directory is needed: not a key
+                }
+            }
+        }
+
+        var all = new List<string>();
+        await foreach (string k in store.ListAsync("j/", default))
+        {
+            all.Add(k);
+        }
+
+        Assert.True(all.Count > 50);
+        foreach (string start in all.Take(40).Concat(Enumerable.Range(0, 60).Select(_ => "j/" + string.Join('/', Enumerable.Range(0, random.Next(0, 4)).Select(_ => Segment())))))
+        {
+            var after = new List<string>();
+            await foreach (string k in store.ListAfterAsync("j/", start, default))
+            {
+                after.Add(k);
+            }
+
+            Assert.Equal(all.Where(k => string.CompareOrdinal(k, start) > 0), after);
+        }
+    }
 }

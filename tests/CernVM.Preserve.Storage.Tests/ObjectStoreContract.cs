@@ -92,6 +92,12 @@ public abstract class ObjectStoreContract
     [InlineData("journal/2026/20261202T095959Z-z.json", new[] { "journal/2026/20261202T100000Z-b.json", "journal/2026/20261202T110000Z-c.json", "journal/2027/20270101T000000Z-d.json" })]
     [InlineData("journal/", new[] { "journal/2026/20261202T090000Z-a.json", "journal/2026/20261202T100000Z-b.json", "journal/2026/20261202T110000Z-c.json", "journal/2027/20270101T000000Z-d.json" })]
     [InlineData("journal/2027/20270101T000000Z-d.json", new string[0])]
+    [InlineData("journal/2026", new[] { "journal/2026/20261202T090000Z-a.json", "journal/2026/20261202T100000Z-b.json", "journal/2026/20261202T110000Z-c.json", "journal/2027/20270101T000000Z-d.json" })]
+    [InlineData("journal/2026/~", new[] { "journal/2027/20270101T000000Z-d.json" })]
+    [InlineData("journal/2026-", new[] { "journal/2026/20261202T090000Z-a.json", "journal/2026/20261202T100000Z-b.json", "journal/2026/20261202T110000Z-c.json", "journal/2027/20270101T000000Z-d.json" })]
+    [InlineData("journal/2026/20261202T100000Z-b.jsonz", new[] { "journal/2026/20261202T110000Z-c.json", "journal/2027/20270101T000000Z-d.json" })]
+    [InlineData("a", new[] { "journal/2026/20261202T090000Z-a.json", "journal/2026/20261202T100000Z-b.json", "journal/2026/20261202T110000Z-c.json", "journal/2027/20270101T000000Z-d.json" })]
+    [InlineData("k", new string[0])]
     public async Task ListAfter_GivesTheKeysUnderThePrefixThatSortAfterTheStart(string startAfter, string[] expected)
     {
         (IObjectStore store, IObjectStore other) = CreateStores();
@@ -110,6 +116,32 @@ public abstract class ObjectStoreContract
             }
 
             Assert.Equal(expected, keys);
+            Assert.Equal(await AfterByFilteringAsync(s, "journal/2026/2026120", startAfter), await ListAfterAsync(s, "journal/2026/2026120", startAfter));
+        }
+
+        static async Task<List<string>> ListAfterAsync(IObjectStore s, string prefix, string startAfter)
+        {
+            var keys = new List<string>();
+            await foreach (string k in s.ListAfterAsync(prefix, startAfter, default))
+            {
+                keys.Add(k);
+            }
+
+            return keys;
+        }
+
+        static async Task<List<string>> AfterByFilteringAsync(IObjectStore s, string prefix, string startAfter)
+        {
+            var keys = new List<string>();
+            await foreach (string k in s.ListAsync(prefix, default))
+            {
+                if (string.CompareOrdinal(k, startAfter) > 0)
+                {
+                    keys.Add(k);
+                }
+            }
+
+            return keys;
         }
     }
 
