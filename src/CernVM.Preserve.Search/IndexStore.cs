@@ -389,19 +389,21 @@ public sealed class IndexStore : IDisposable
     }
 
     /// <summary>
-    /// Records capsules' directory tokens (<see cref="Registry.CapsuleTokens"/>) in a transaction of their own,
-    /// outside an update: after the versions they vouch for are committed, so that a crash between the two leaves
-    /// a token missing (the capsule is listed again), never one that vouches for versions not taken in.
+    /// Records capsules' directory tokens (<see cref="Registry.CapsuleTokens"/>) and the journal's
+    /// (<see cref="IndexSync.JournalTokenKey"/>; null: forget it) in a transaction of their own, outside an update:
+    /// after what they vouch for is committed, so that a crash between the two leaves a token missing (the level is
+    /// listed again), never one that vouches for versions or events not taken in.
     /// </summary>
-    public void RecordCapsuleTokens(IReadOnlyDictionary<string, string?> tokens)
+    public void RecordTokens(IReadOnlyDictionary<string, string?> capsuleTokens, string? journalToken)
     {
-        ArgumentNullException.ThrowIfNull(tokens);
+        ArgumentNullException.ThrowIfNull(capsuleTokens);
         if (_writer is not null)
         {
             throw new InvalidOperationException("End the update first.");
         }
 
-        if (tokens.Count == 0)
+        bool journalChanged = Registry.Meta(IndexSync.JournalTokenKey) != journalToken;
+        if (capsuleTokens.Count == 0 && !journalChanged)
         {
             return;
         }
@@ -409,7 +411,12 @@ public sealed class IndexStore : IDisposable
         Registry.Begin();
         try
         {
-            Registry.SetCapsuleTokens(tokens);
+            Registry.SetCapsuleTokens(capsuleTokens);
+            if (journalChanged)
+            {
+                Registry.SetMeta(IndexSync.JournalTokenKey, journalToken);
+            }
+
             Registry.Commit();
         }
         catch

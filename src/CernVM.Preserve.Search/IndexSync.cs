@@ -7,7 +7,8 @@ namespace CernVM.Preserve.Search;
 
 /// <summary>What an update did.</summary>
 /// <param name="CapsulesRead">Capsules whose version directories were listed (the others' directories still had the token recorded).</param>
-public sealed record SyncResult(int Added, int Removed, int VerdictsChanged, int Held, TimeSpan Took, int CapsulesRead);
+/// <param name="JournalListed">Whether the journal was listed (not when its directories still had the tokens recorded).</param>
+public sealed record SyncResult(int Added, int Removed, int VerdictsChanged, int Held, TimeSpan Took, int CapsulesRead, bool JournalListed);
 
 /// <summary>
 /// Brings an index up to date with its archive: versions committed since (by any machine), versions gone,
@@ -37,6 +38,83 @@ public sealed class IndexSync(Archive archive, IndexStore store)
     public async Task<SyncResult> RunAsync(CancellationToken cancellationToken)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        VersionChanges changes = await FindVersionChangesAsync(cancellationToken).ConfigureAwait(false);
+        JournalNews news = await FindNewEventsAsync(cancellationToken).ConfigureAwait(false);
+        List<(CapsuleName Capsule, int Version)> toAdd = changes.ToAdd;
+        List<(string Capsule, int Version)> toRemove = changes.ToRemove;
+        List<string> events = news.Events;
+        Interlocked.Exchange(ref _total, toAdd.Count);
+        if (toAdd.Count == 0 && toRemove.Count == 0 && events.Count == 0)
+        {
+            store.RecordTokens(changes.Tokens, news.Token);
+            return new SyncResult(0, 0, 0, changes.Held, clock.Elapsed, changes.CapsulesRead, news.Listed);
+        }
+
+        int verdicts = 0;
+        store.Begin();
+        try
+        {
+            foreach ((string capsule, int version) in toRemove)
+            {
+                store.Delete(capsule, version);
+            }
+
+            // Versions are read and indexed by two workers (one per core: a store's latency overlaps the other's
+            // work, and Lucene inverts two documents at once), committed every CommitEvery versions.
+            for (int start = 0; start < toAdd.Count; start += CommitEvery)
+            {
+                var batch = new System.Collections.Concurrent.ConcurrentQueue<(CapsuleName Capsule, int Version)>(toAdd.Skip(start).Take(CommitEvery));
+                await Task.WhenAll(Enumerable.Range(0, Workers).Select(_ => Task.Run(
+                    async () =>
+                    {
+                        while (batch.TryDequeue(out (CapsuleName Capsule, int Version) next))
+                        {
+                            store.Put(await ReadAsync(next.Capsule, next.Version, cancellationToken).ConfigureAwait(false), []);
+                            Interlocked.Increment(ref _done);
+                        }
+                    },
+                    cancellationToken))).ConfigureAwait(false);
+                store.Commit(null);
+            }
+
+            verdicts = await ApplyJournalAsync(events, cancellationToken).ConfigureAwait(false);
+            store.Commit(events.Count > 0 ? events[^1] : null);
+            if (toAdd.Count >= CompactAfter)
+            {
+                _phase = "compacting the index";
+                store.Compact();
+            }
+            else if (toAdd.Count > 0 || toRemove.Count > 0)
+            {
+                store.Tidy();
+            }
+        }
+        finally
+        {
+            store.End();
+        }
+
+        // The journal's token vouches for the listing it was taken before; once events were taken in, the last
+        // event is another, and the next catch-up lists the journal once more to record a token for it.
+        store.RecordTokens(changes.Tokens, events.Count == 0 ? news.Token : null);
+        return new SyncResult(toAdd.Count, toRemove.Count, verdicts, changes.Held + toAdd.Count - toRemove.Count, clock.Elapsed, changes.CapsulesRead, news.Listed);
+    }
+
+    /// <summary>What the archive's version directories say against the registry.</summary>
+    /// <param name="Tokens">Capsules' directory tokens to record once the changes are committed (null: forget it).</param>
+    private sealed record VersionChanges(
+        List<(CapsuleName Capsule, int Version)> ToAdd, List<(string Capsule, int Version)> ToRemove, Dictionary<string, string?> Tokens, int Held, int CapsulesRead);
+
+    /// <summary>The journal's events after the last one taken in, and the journal's token taken before they were listed.</summary>
+    private sealed record JournalNews(List<string> Events, string? Token, bool Listed);
+
+    /// <summary>The registry's key of the journal's token (<see cref="JournalTokenAsync"/>).</summary>
+    public const string JournalTokenKey = "journal-token";
+
+    // Versions committed since (complete ones only) and versions gone, reading only the capsules whose directory
+    // changed since the registry recorded its token (docs/ARCHITECTURE.md, Search index, "Following the archive").
+    private async Task<VersionChanges> FindVersionChangesAsync(CancellationToken cancellationToken)
+    {
         var known = store.Registry.CapsuleTokens().ToDictionary(t => CapsuleName.Parse(t.Key), t => t.Value);
         IReadOnlyList<CapsuleDirectories> listed = await archive.ListVersionDirectoriesAsync(known, cancellationToken).ConfigureAwait(false);
         int read = listed.Count(c => c.Versions is not null);
@@ -98,12 +176,25 @@ public sealed class IndexSync(Archive archive, IndexStore store)
             tokens[gone.Value] = null;
         }
 
-        int holding = held.Count;
-        string lastJournal = store.Registry.Meta("journal") ?? "";
-        List<string> events = [];
-        await foreach (string key in archive.Store.ListAfterAsync(ArchiveLayout.JournalPrefix, lastJournal, cancellationToken).ConfigureAwait(false))
+        return new VersionChanges(toAdd, toRemove, tokens, held.Count, read);
+    }
+
+    // The events after the last one taken in. While the journal's directory and the directory of that last event
+    // keep the tokens recorded when the journal was last listed, no event was added: nothing is listed.
+    private async Task<JournalNews> FindNewEventsAsync(CancellationToken cancellationToken)
+    {
+        string last = store.Registry.Meta("journal") ?? "";
+        string? token = await JournalTokenAsync(last, cancellationToken).ConfigureAwait(false);
+        if (token is not null && token == store.Registry.Meta(JournalTokenKey))
         {
-            if (JournalChain.IsEventKey(key) && string.CompareOrdinal(key, lastJournal) > 0)
+            Timeline.Mark("index: journal unchanged (its directories' tokens)");
+            return new JournalNews([], token, Listed: false);
+        }
+
+        List<string> events = [];
+        await foreach (string key in archive.Store.ListAfterAsync(ArchiveLayout.JournalPrefix, last, cancellationToken).ConfigureAwait(false))
+        {
+            if (JournalChain.IsEventKey(key) && string.CompareOrdinal(key, last) > 0)
             {
                 events.Add(key);
             }
@@ -111,59 +202,19 @@ public sealed class IndexSync(Archive archive, IndexStore store)
 
         events.Sort(StringComparer.Ordinal);
         Timeline.Mark($"index: journal listed after the last event taken in ({events.Count} new)");
-        Interlocked.Exchange(ref _total, toAdd.Count);
-        if (toAdd.Count == 0 && toRemove.Count == 0 && events.Count == 0)
-        {
-            store.RecordCapsuleTokens(tokens);
-            return new SyncResult(0, 0, 0, holding, clock.Elapsed, read);
-        }
+        return new JournalNews(events, token, Listed: true);
+    }
 
-        int verdicts = 0;
-        store.Begin();
-        try
-        {
-            foreach ((string capsule, int version) in toRemove)
-            {
-                store.Delete(capsule, version);
-            }
-
-            // Versions are read and indexed by two workers (one per core: a store's latency overlaps the other's
-            // work, and Lucene inverts two documents at once), committed every CommitEvery versions.
-            for (int start = 0; start < toAdd.Count; start += CommitEvery)
-            {
-                var batch = new System.Collections.Concurrent.ConcurrentQueue<(CapsuleName Capsule, int Version)>(toAdd.Skip(start).Take(CommitEvery));
-                await Task.WhenAll(Enumerable.Range(0, Workers).Select(_ => Task.Run(
-                    async () =>
-                    {
-                        while (batch.TryDequeue(out (CapsuleName Capsule, int Version) next))
-                        {
-                            store.Put(await ReadAsync(next.Capsule, next.Version, cancellationToken).ConfigureAwait(false), []);
-                            Interlocked.Increment(ref _done);
-                        }
-                    },
-                    cancellationToken))).ConfigureAwait(false);
-                store.Commit(null);
-            }
-
-            verdicts = await ApplyJournalAsync(events, cancellationToken).ConfigureAwait(false);
-            store.Commit(events.Count > 0 ? events[^1] : null);
-            if (toAdd.Count >= CompactAfter)
-            {
-                _phase = "compacting the index";
-                store.Compact();
-            }
-            else if (toAdd.Count > 0 || toRemove.Count > 0)
-            {
-                store.Tidy();
-            }
-        }
-        finally
-        {
-            store.End();
-        }
-
-        store.RecordCapsuleTokens(tokens);
-        return new SyncResult(toAdd.Count, toRemove.Count, verdicts, holding + toAdd.Count - toRemove.Count, clock.Elapsed, read);
+    // journal/ (a new year's directory) and journal/YYYY/ of the last event taken in (an event added beside it), with
+    // that event's key; null when the store gives no token for either.
+    private async Task<string?> JournalTokenAsync(string last, CancellationToken cancellationToken)
+    {
+        string? top = await archive.Store.ChildrenTokenAsync(ArchiveLayout.JournalPrefix, cancellationToken).ConfigureAwait(false);
+        int slash = last.LastIndexOf('/');
+        string? year = slash > ArchiveLayout.JournalPrefix.Length
+            ? await archive.Store.ChildrenTokenAsync(last[..(slash + 1)], cancellationToken).ConfigureAwait(false)
+            : "";
+        return top is null || year is null ? null : $"{last}|{top}|{year}";
     }
 
     private async Task<VersionContent> ReadAsync(CapsuleName capsule, int version, CancellationToken cancellationToken)

@@ -81,8 +81,17 @@ public sealed class Registry : IDisposable
         return c.ExecuteScalar() as string;
     }
 
-    public void SetMeta(string key, string value)
+    /// <summary>Sets a value (null: removes the key).</summary>
+    public void SetMeta(string key, string? value)
     {
+        if (value is null)
+        {
+            using SqliteCommand d = Command("DELETE FROM meta WHERE key = $k");
+            d.Parameters.AddWithValue("$k", key);
+            d.ExecuteNonQuery();
+            return;
+        }
+
         using SqliteCommand c = Command("INSERT INTO meta(key, value) VALUES($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
         c.Parameters.AddWithValue("$k", key);
         c.Parameters.AddWithValue("$v", value);

@@ -59,7 +59,8 @@ public sealed class IndexLifecycleTests
     /// <summary>
     /// With each directory's token given as soon as it is made (no settle time), a catch-up reads only the capsules
     /// whose directory changed; a version not complete yet (its sidecar still to come, which does not change the
-    /// capsule's directory) keeps its capsule read until it is complete, and is then taken in.
+    /// capsule's directory) keeps its capsule read until it is complete, and is then taken in; the journal is listed
+    /// only when an event was added.
     /// </summary>
     [Fact]
     public async Task CatchUp_ReadsOnlyCapsulesWhoseDirectoryChanged_AndAVersionNotCompleteUntilItIs()
@@ -90,6 +91,15 @@ public sealed class IndexLifecycleTests
         Assert.Equal((1, 1, 3), (completed.Added, completed.CapsulesRead, completed.Held));
         SyncResult after = await CatchUpAsync(a, cache);
         Assert.Equal((0, 0, 3), (after.Added, after.CapsulesRead, after.Held));
+
+        // The journal: listed until a token vouches for it, then not, until an event is added (an audit's).
+        Assert.False((await CatchUpAsync(a, cache)).JournalListed);
+        CapsuleArchive.Run("audit", "alpha", "--archive", a);
+        SyncResult audited = await CatchUpAsync(a, cache);
+        Assert.True(audited.JournalListed);
+        Assert.Equal(2, audited.VerdictsChanged); // both versions of alpha audited
+        Assert.True((await CatchUpAsync(a, cache)).JournalListed); // the last event is another: listed once more for its token
+        Assert.False((await CatchUpAsync(a, cache)).JournalListed);
 
         // A capsule's directory removed by hand: its versions leave the index.
         Directory.Delete(Path.Combine(a, "capsules/beta"), recursive: true);
