@@ -57,8 +57,13 @@ if [ ! -x "$cli" ]; then
 fi
 "${bench[@]}" archive "$work/index" "$work/archive" "$work/cache/cvmpreserve/index" >/dev/null
 export XDG_CACHE_HOME=$work/cache
-s=$(date +%s%N); "$cli" search --archive "$work/archive" --json 'experiment:ALEPH' >/dev/null; e=$(date +%s%N)
-echo "tool, first search (takes in the new archive's journal): $(( (e - s) / 1000000 )) ms"
+# A directory's change token is withheld for 3 s after it changes (docs/ARCHITECTURE.md, "Following the
+# archive"): the archive was just made, so the first searches after those seconds list it and record the tokens.
+sleep 4
+for first in 1 2 3; do
+  s=$(date +%s%N); "$cli" search --archive "$work/archive" --json 'experiment:ALEPH' >/dev/null; e=$(date +%s%N)
+  echo "tool, search $first after the archive was made (lists the capsules, then the journal, recording their tokens): $(( (e - s) / 1000000 )) ms"
+done
 mapfile -t paths < "$work/index.paths"
 experiments=(ALEPH DELPHI CMS OPAL H1)
 for kind in fielded freetext package package-all file-exact file-glob path-lucene cvmfs everything; do
