@@ -123,10 +123,16 @@ public sealed class ArchiveListingTests : IDisposable
         Dictionary<CapsuleName, string> known = first.ToDictionary(c => c.Capsule, c => c.Token!);
 
         await CommitAsync(archive, "beta", "b3");
+
+        for (int v = 4; v <= 11; v++)
+        {
+            await CommitAsync(archive, "beta", $"b{v}"); // v10 and v11 sort before v2 as names: listed in version order all the same
+        }
+
         IReadOnlyList<CapsuleDirectories> second = await archive.ListVersionDirectoriesAsync(known, default);
 
         Assert.Equal(["beta"], second.Where(c => c.Versions is not null).Select(c => c.Capsule.Value));
-        Assert.Equal([1, 2, 3], second.Single(c => c.Capsule.Value == "beta").Versions!.Select(v => v.Version));
+        Assert.Equal(Enumerable.Range(1, 11), second.Single(c => c.Capsule.Value == "beta").Versions!.Select(v => v.Version));
         Assert.NotEqual(known[CapsuleName.Parse("beta")], second.Single(c => c.Capsule.Value == "beta").Token);
         Assert.Equal(first.Select(c => (c.Capsule, c.Token)).Where(c => c.Capsule.Value != "beta"), second.Select(c => (c.Capsule, c.Token)).Where(c => c.Capsule.Value != "beta"));
     }

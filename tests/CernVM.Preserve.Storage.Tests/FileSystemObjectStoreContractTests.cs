@@ -92,22 +92,31 @@ public sealed class FileSystemObjectStoreContractTests : ObjectStoreContract, ID
             }
         }
 
+        // Keys beside j/ too, and a blob staged (its temporary file in tmp/, which no listing shows).
+        await store.PutIfAbsentAsync("ja/x", "x"u8.ToArray(), default);
+        await store.PutIfAbsentAsync("i", "x"u8.ToArray(), default);
+        await store.PutIfAbsentAsync("blobs/ab/cd", "staged"u8.ToArray(), default);
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(_root, "tmp")));
+
         var all = new List<string>();
-        await foreach (string k in store.ListAsync("j/", default))
+        await foreach (string k in store.ListAsync("", default))
         {
             all.Add(k);
         }
 
         Assert.True(all.Count > 50);
-        foreach (string start in all.Take(40).Concat(Enumerable.Range(0, 60).Select(_ => "j/" + string.Join('/', Enumerable.Range(0, random.Next(0, 4)).Select(_ => Segment())))))
+        foreach (string prefix in new[] { "j/", "j", "", "j/a" })
         {
-            var after = new List<string>();
-            await foreach (string k in store.ListAfterAsync("j/", start, default))
+            foreach (string start in all.Take(40).Concat(["", "i", "j", "k"]).Concat(Enumerable.Range(0, 60).Select(_ => "j/" + string.Join('/', Enumerable.Range(0, random.Next(0, 4)).Select(_ => Segment())))))
             {
-                after.Add(k);
-            }
+                var after = new List<string>();
+                await foreach (string k in store.ListAfterAsync(prefix, start, default))
+                {
+                    after.Add(k);
+                }
 
-            Assert.Equal(all.Where(k => string.CompareOrdinal(k, start) > 0), after);
+                Assert.Equal(all.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && string.CompareOrdinal(k, start) > 0), after);
+            }
         }
     }
 }
