@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Core.Storage;
+using CernVM.Preserve.Engine.Archiver;
+using CernVM.Preserve.Storage;
+using Xunit;
+
+namespace CernVM.Preserve.Engine.Tests.Archiver;
+
+/// <summary>
+/// A snapshot that fails part-way: a blob saver that dies, a file saver that dies, a previous version that
+/// cannot be read. The snapshot fails with the error that caused it (not a cancellation, not a wrapper), does
+/// not hang with one side waiting on the other, and commits nothing: no version, no event.
+/// </summary>
+public sealed class TreeSnapshotterFailureTests
+{
+    private static readonly CapsuleName Demo = CapsuleName.Parse("demo");
+
+    /// <summary>A guard against a hang only: every snapshot here ends in well under a second when it works.</summary>
+    private static readonly TimeSpan Hang = TimeSpan.FromMinutes(2);
+
+    private static async Task<(string Dir, Archive Archive)> ArchiveAsync(Func<IObjectStore, IObjectStore> wrap)
+    {
+        string dir = Directory.CreateTempSubdirectory("cvmp-snapshot-failure-").FullName;
+        return (dir, await Archive.InitAsync(wrap(new FileSystemObjectStore(Path.Combine(dir, "archive"))), null, default));
+    }
+
+    private static MemoryTree ManyFiles(int small, int large)
+    {
+        var tree = new MemoryTree();
+        for (int i = 0; i < small; i++)
+        {
+            tree.Add($"s{i:D3}", ArchiverFixture.Random(100_000, i));
+        }
+
+        for (int i = 0; i < large; i++)
+        {
+            tree.Add($"l{i:D3}", ArchiverFixture.Random(300_000, 1000 + i));
+        }
+
+        return tree;
+    }
+
+    private static async Task AssertNothingCommittedAsync(Archive archive)
+    {
+        Assert.Empty(await archive.ListCapsulesAsync(default));
+        await foreach (string key in archive.Store.ListAsync("journal/", default))
+        {
+            Assert.Fail($"an event was written: {key}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 0)] // the first blob fails: with one worker, the file saver would otherwise wait on a full channel
+    [InlineData(1, 5)]
+    [InlineData(3, 2)]
+    public async Task Snapshot_BlobSaverFails_FailsWithItsErrorAndCommitsNothing(int workers, int blobsBeforeFailure)
+    {
+        (string dir, Archive archive) = await ArchiveAsync(inner => new FailingStore(inner, blobsBeforeFailure));
+        try
+        {
+            var snapshot = new TreeSnapshotter(archive).SnapshotAsync(
+                new SnapshotOptions { Source = "s", Tree = ManyFiles(40, 20), Capsule = Demo, Workers = workers }, default);
+
+            IOException e = await Assert.ThrowsAsync<IOException>(() => snapshot.WaitAsync(Hang));
+
+            Assert.Equal("no space left on device", e.Message);
+            await AssertNothingCommittedAsync(archive);
+        }
+        finally
+        {
+            await archive.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Snapshot_FileSaverFails_FailsWithItsErrorAndCommitsNothing()
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        MemoryTree tree = ManyFiles(30, 30);
+        tree["l010"].OpenError = new UnauthorizedAccessException("not allowed");
+
+        var snapshot = new TreeSnapshotter(f.Archive).SnapshotAsync(new SnapshotOptions { Source = "s", Tree = tree, Capsule = Demo, Workers = 1 }, default);
+
+        UnauthorizedAccessException e = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => snapshot.WaitAsync(Hang));
+        Assert.Equal("not allowed", e.Message);
+        await AssertNothingCommittedAsync(f.Archive);
+    }
+
+    [Fact]
+    public async Task Snapshot_PreviousVersionUnreadable_FailsWithTheIntegrityErrorAndCommitsNothingMore()
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        f.Write("a", "a"u8.ToArray());
+        SnapshotResult first = await new TreeSnapshotter(f.Archive).SnapshotAsync(new SnapshotOptions { Source = "s", Tree = f.Source(), Capsule = Demo }, default);
+        byte[] damaged = first.Version.Bytes.ToArray();
+        damaged[^2] ^= 1;
+        File.WriteAllBytes(Path.Combine(f.Root, "archive", ArchiveLayout.Manifest(Demo, 1)), damaged);
+
+        var snapshot = new TreeSnapshotter(f.Archive).SnapshotAsync(new SnapshotOptions { Source = "s", Tree = ManyFiles(20, 2), Capsule = Demo }, default);
+
+        Core.PreserveException e = await Assert.ThrowsAsync<Core.PreserveException>(() => snapshot.WaitAsync(Hang));
+        Assert.Equal(Core.FailureKind.Integrity, e.Kind);
+        Assert.Equal([1], (await f.Archive.ListVersionsAsync(Demo, default)).Select(v => v.Version));
+    }
+
+    [Fact]
+    public async Task Snapshot_Cancelled_ThrowsCancellationAndCommitsNothing()
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        using var cancel = new CancellationTokenSource();
+        MemoryTree tree = ManyFiles(10, 10);
+        var snapshotter = new TreeSnapshotter(f.Archive);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => snapshotter.SnapshotAsync(new SnapshotOptions { Source = "s", Tree = tree, Capsule = Demo, Workers = 1 }, cancel.Token).WaitAsync(Hang));
+
+        await AssertNothingCommittedAsync(f.Archive);
+    }
+
+    /// <summary>A store whose blob writes fail with "no space left on device" after the first few.</summary>
+    private sealed class FailingStore(IObjectStore inner, int blobsBeforeFailure) : IObjectStore
+    {
+        private int _blobs;
+
+        public string Location => inner.Location;
+
+        public StoreCapabilities Capabilities => inner.Capabilities;
+
+        public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken) => inner.ExistsAsync(key, cancellationToken);
+
+        public Task<bool> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+            key.StartsWith("blobs/", StringComparison.Ordinal) && Interlocked.Increment(ref _blobs) > blobsBeforeFailure
+                ? throw new IOException("no space left on device")
+                : inner.PutIfAbsentAsync(key, content, cancellationToken);
+
+        public Task<byte[]?> TryGetAsync(string key, CancellationToken cancellationToken) => inner.TryGetAsync(key, cancellationToken);
+
+        public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await foreach (string key in inner.ListAsync(prefix, cancellationToken))
+            {
+                yield return key;
+            }
+        }
+
+        public Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
