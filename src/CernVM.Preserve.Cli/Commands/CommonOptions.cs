@@ -33,12 +33,12 @@ public static class CommonOptions
     public static ArchiveLocation Location(ParseResult parse) => ArchiveLocation.Resolve(parse.GetValue(Archive), parse.GetValue(S3Endpoint), parse.GetValue(S3Parallel));
 
     /// <summary>Opens the archive the options name (only a writer creates the default one), warning when its declared retention is not applied.</summary>
-    public static Task<Archive> OpenArchiveAsync(ParseResult parse, ArchiveAccess access, CancellationToken cancellationToken) =>
-        OpenArchiveAsync(Location(parse), access, cancellationToken);
+    public static Task<Archive> OpenArchiveAsync(ParseResult parse, ArchiveAccess access, CancellationToken cancellationToken, bool warmUpReaders = true) =>
+        OpenArchiveAsync(Location(parse), access, cancellationToken, warmUpReaders: warmUpReaders);
 
-    public static async Task<Archive> OpenArchiveAsync(ArchiveLocation where, ArchiveAccess access, CancellationToken cancellationToken, int compressionLevel = 3)
+    public static async Task<Archive> OpenArchiveAsync(ArchiveLocation where, ArchiveAccess access, CancellationToken cancellationToken, int compressionLevel = 3, bool warmUpReaders = true)
     {
-        Archive archive = await where.OpenAsync(access, cancellationToken, compressionLevel);
+        Archive archive = await where.OpenAsync(access, cancellationToken, compressionLevel, warmUpReaders);
         if (ArchiveLocation.RetentionMismatch(archive) is string warning)
         {
             Output.Warn(warning);

@@ -24,7 +24,7 @@ public static class IndexCommand
         cmd.SetAction(async (parse, ct) =>
         {
             bool asJson = parse.GetValue(json);
-            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct, warmUpReaders: false); // the index reads a manifest only for a new version
             var clock = System.Diagnostics.Stopwatch.StartNew();
             using ArchiveIndex index = await OpenUpToDateAsync(archive, rebuild, asJson, ct);
             IndexStatus s = index.Status();

@@ -61,7 +61,7 @@ public static class SearchCommand
             }
 
             Timeline.Mark("search: request parsed");
-            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
+            await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct, warmUpReaders: false); // the index reads a manifest only for a new version
             Timeline.Mark("search: archive open");
             using ArchiveIndex index = await IndexCommand.OpenUpToDateAsync(archive, rebuild: false, asJson, ct);
             Timeline.Mark("search: index open and up to date");

@@ -73,14 +73,21 @@ public sealed record ArchiveLocation(string Text, bool IsDefault)
     /// Opens the archive. With <see cref="ArchiveAccess.Write"/> the default local archive is created on first
     /// use; a reader never creates one (it would only find it empty), and any other location must exist.
     /// </summary>
+    /// <param name="warmUpReaders">
+    /// Whether to build the manifest schema and load SQLite's tree-catalog reader on the other core meanwhile
+    /// (building the schema costs ~60 ms, loading SQLite ~15 ms): what a command that reads manifests or catalogs
+    /// wants, and only wasted work, allocation and garbage collections for one that reads neither in the usual case
+    /// (a search whose index is up to date).
+    /// </param>
     /// <exception cref="PreserveException">No archive there (kind NotAnArchive), naming the location and what to do.</exception>
-    public async Task<Archive> OpenAsync(ArchiveAccess access, CancellationToken cancellationToken, int compressionLevel = 3)
+    public async Task<Archive> OpenAsync(ArchiveAccess access, CancellationToken cancellationToken, int compressionLevel = 3, bool warmUpReaders = true)
     {
-        // Every command that opens an archive reads a manifest, which is validated against its schema, and most
-        // read a tree catalog: building the schema (~60 ms) and loading SQLite (~15 ms) are done on the other
-        // core while the archive is opened and listed.
-        _ = Task.Run(ManifestCodec.WarmUp, CancellationToken.None);
-        _ = Task.Run(Catalog.TreeCatalog.WarmUp, CancellationToken.None);
+        if (warmUpReaders)
+        {
+            _ = Task.Run(ManifestCodec.WarmUp, CancellationToken.None);
+            _ = Task.Run(Catalog.TreeCatalog.WarmUp, CancellationToken.None);
+        }
+
         if (LocalPath is string p && (!Directory.Exists(p) || (IsDefault && HoldsOnlyScratch(p))))
         {
             if (!IsDefault)
