@@ -270,6 +270,24 @@ public sealed class FileSaverCutTests
         Assert.DoesNotContain(tree.Reads, r => r.Offset >= 30_000);
     }
 
+    /// <summary>A large file that shrank below the threshold while read, then a small file of the same bytes: the chunk already written holds them.</summary>
+    [Fact]
+    public async Task Save_SmallFileWithTheContentOfALargeOneThatShrank_TakesItsChunk()
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        var tree = new MemoryTree();
+        byte[] bytes = ArchiverFixture.Random(200, 24);
+        tree.Add("a-shrank", bytes, walkedSize: 5000);
+        tree.Add("b-small", bytes);
+
+        Saved s = await SaveAsync(f, tree, Small, ["a-shrank", "b-small"]);
+
+        Assert.Equal(new Extent(0, 200, BlobId.Of(bytes), 0), s["a-shrank"].Extents.Single());
+        Assert.Equal(s["a-shrank"].Extents, s["b-small"].Extents);
+        Assert.DoesNotContain(s.Work, w => w.IsBundle);
+        Assert.Equal(1, s.Monitor.NewBlobs);
+    }
+
     [Fact]
     public async Task Save_LargeFileGrownWhileRead_KeepsTheWalkedSize()
     {

@@ -25,6 +25,18 @@ internal sealed class MemoryTree : ITreeSource
 
     public MemoryFile this[string path] => _files[path];
 
+    /// <summary>Called when the walk starts.</summary>
+    public Action? Walking { get; init; }
+
+    /// <summary>What the walk throws (a root that cannot be read); null when it succeeds.</summary>
+    public Exception? WalkError { get; init; }
+
+    /// <summary>The walk goes on until it is cancelled (a large tree), and then throws the cancellation.</summary>
+    public bool WalkUntilCancelled { get; init; }
+
+    /// <summary>Called with the path of each file opened, before it is.</summary>
+    public Action<string>? Opening { get; init; }
+
     /// <summary>A file of <paramref name="content"/>, walked at its length unless <paramref name="walkedSize"/> says otherwise.</summary>
     public MemoryFile Add(string path, byte[] content, long? walkedSize = null)
     {
@@ -49,6 +61,18 @@ internal sealed class MemoryTree : ITreeSource
 
     public List<TreeEntry> Walk(CancellationToken cancellationToken)
     {
+        Walking?.Invoke();
+        if (WalkError is not null)
+        {
+            throw WalkError;
+        }
+
+        if (WalkUntilCancelled)
+        {
+            cancellationToken.WaitHandle.WaitOne();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         List<TreeEntry> all = [new TreeEntry { Id = 1, Path = [], Kind = EntryKind.Directory, Mode = 0b111_101_101, MtimeSeconds = 1_700_000_000 }];
         all.AddRange(_files.Keys.Select(Entry));
         return all;
@@ -57,6 +81,7 @@ internal sealed class MemoryTree : ITreeSource
     public IFileContent Open(TreeEntry entry)
     {
         MemoryFile f = _files[PathBytes.ToDisplay(entry.Path)];
+        Opening?.Invoke(f.Path);
         return f.OpenError is Exception e ? throw e : new Handle(this, f);
     }
 

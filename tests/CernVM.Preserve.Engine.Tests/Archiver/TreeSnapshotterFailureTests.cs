@@ -93,17 +93,86 @@ public sealed class TreeSnapshotterFailureTests
     public async Task Snapshot_PreviousVersionUnreadable_FailsWithTheIntegrityErrorAndCommitsNothingMore()
     {
         await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
-        f.Write("a", "a"u8.ToArray());
-        SnapshotResult first = await new TreeSnapshotter(f.Archive).SnapshotAsync(new SnapshotOptions { Source = "s", Tree = f.Source(), Capsule = Demo }, default);
-        byte[] damaged = first.Version.Bytes.ToArray();
-        damaged[^2] ^= 1;
-        File.WriteAllBytes(Path.Combine(f.Root, "archive", ArchiveLayout.Manifest(Demo, 1)), damaged);
+        await DamagedFirstVersionAsync(f);
 
         var snapshot = new TreeSnapshotter(f.Archive).SnapshotAsync(new SnapshotOptions { Source = "s", Tree = ManyFiles(20, 2), Capsule = Demo }, default);
 
         Core.PreserveException e = await Assert.ThrowsAsync<Core.PreserveException>(() => snapshot.WaitAsync(Hang));
         Assert.Equal(Core.FailureKind.Integrity, e.Kind);
         Assert.Equal([1], (await f.Archive.ListVersionsAsync(Demo, default)).Select(v => v.Version));
+    }
+
+    [Fact]
+    public async Task Snapshot_CancelledAsABlobFails_ReportsTheCancellation()
+    {
+        using var cancel = new CancellationTokenSource();
+        (string dir, Archive archive) = await ArchiveAsync(inner => new FailingStore(inner, 3, cancel));
+        try
+        {
+            var snapshot = new TreeSnapshotter(archive).SnapshotAsync(
+                new SnapshotOptions { Source = "s", Tree = ManyFiles(10, 10), Capsule = Demo, Workers = 2 }, cancel.Token);
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => snapshot.WaitAsync(Hang));
+
+            await AssertNothingCommittedAsync(archive);
+        }
+        finally
+        {
+            await archive.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Snapshot_CancelledWhileReading_ThrowsTheCancellationAndCommitsNothing()
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        using var cancel = new CancellationTokenSource();
+        var tree = new MemoryTree { Opening = _ => cancel.Cancel() };
+        tree.Add("a", "a");
+        tree.Add("b", "b");
+
+        var snapshot = new TreeSnapshotter(f.Archive).SnapshotAsync(new SnapshotOptions { Source = "s", Tree = tree, Capsule = Demo, Workers = 1 }, cancel.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => snapshot.WaitAsync(Hang));
+        await AssertNothingCommittedAsync(f.Archive);
+    }
+
+    /// <summary>The previous version cannot be read while a long walk goes on: the walk is stopped, and the error is the archive's.</summary>
+    [Fact]
+    public async Task Snapshot_PreviousUnreadableDuringALongWalk_StopsTheWalkAndFailsWithTheIntegrityError()
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        await DamagedFirstVersionAsync(f);
+
+        var snapshot = new TreeSnapshotter(f.Archive).SnapshotAsync(
+            new SnapshotOptions { Source = "s", Tree = new MemoryTree { WalkUntilCancelled = true }, Capsule = Demo }, default);
+
+        Core.PreserveException e = await Assert.ThrowsAsync<Core.PreserveException>(() => snapshot.WaitAsync(Hang));
+        Assert.Equal(Core.FailureKind.Integrity, e.Kind);
+    }
+
+    /// <summary>Both the walk and the previous version fail: the walk's failure (a bad root) is the one reported.</summary>
+    [Fact]
+    public async Task Snapshot_WalkFailsAndPreviousUnreadable_ReportsTheWalksFailure()
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        await DamagedFirstVersionAsync(f);
+        var bad = new Core.PreserveException(Core.FailureKind.Usage, "the root is not a directory");
+
+        var snapshot = new TreeSnapshotter(f.Archive).SnapshotAsync(
+            new SnapshotOptions { Source = "s", Tree = new MemoryTree { WalkError = bad }, Capsule = Demo }, default);
+
+        Assert.Same(bad, await Assert.ThrowsAsync<Core.PreserveException>(() => snapshot.WaitAsync(Hang)));
+    }
+
+    private static async Task DamagedFirstVersionAsync(ArchiverFixture f)
+    {
+        f.Write("a", "a"u8.ToArray());
+        SnapshotResult first = await new TreeSnapshotter(f.Archive).SnapshotAsync(new SnapshotOptions { Source = "s", Tree = f.Source(), Capsule = Demo }, default);
+        byte[] damaged = first.Version.Bytes.ToArray();
+        damaged[^2] ^= 1;
+        File.WriteAllBytes(Path.Combine(f.Root, "archive", ArchiveLayout.Manifest(Demo, 1)), damaged);
     }
 
     [Fact]
@@ -121,8 +190,11 @@ public sealed class TreeSnapshotterFailureTests
         await AssertNothingCommittedAsync(f.Archive);
     }
 
-    /// <summary>A store whose blob writes fail with "no space left on device" after the first few.</summary>
-    private sealed class FailingStore(IObjectStore inner, int blobsBeforeFailure) : IObjectStore
+    /// <summary>
+    /// A store whose blob writes fail with "no space left on device" after the first few; <paramref name="cancelFirst"/>,
+    /// when given, is cancelled just before the failure (the user pressed Ctrl-C as the disk filled).
+    /// </summary>
+    private sealed class FailingStore(IObjectStore inner, int blobsBeforeFailure, CancellationTokenSource? cancelFirst = null) : IObjectStore
     {
         private int _blobs;
 
@@ -132,10 +204,16 @@ public sealed class TreeSnapshotterFailureTests
 
         public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken) => inner.ExistsAsync(key, cancellationToken);
 
-        public Task<bool> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
-            key.StartsWith("blobs/", StringComparison.Ordinal) && Interlocked.Increment(ref _blobs) > blobsBeforeFailure
-                ? throw new IOException("no space left on device")
-                : inner.PutIfAbsentAsync(key, content, cancellationToken);
+        public Task<bool> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+        {
+            if (key.StartsWith("blobs/", StringComparison.Ordinal) && Interlocked.Increment(ref _blobs) > blobsBeforeFailure)
+            {
+                cancelFirst?.Cancel();
+                throw new IOException("no space left on device");
+            }
+
+            return inner.PutIfAbsentAsync(key, content, cancellationToken);
+        }
 
         public Task<byte[]?> TryGetAsync(string key, CancellationToken cancellationToken) => inner.TryGetAsync(key, cancellationToken);
 
