@@ -422,9 +422,24 @@ public sealed class FileSystemObjectStore : IObjectStore
                 }
             }
 
-            foreach (string dir in _dirtyDirectories.Keys.OrderByDescending(d => d.Length).ToArray())
+            // Then the names. The directories of a big batch (a snapshot's blobs land in ~150 fan-out directories)
+            // are made durable by one syncfs, one journal commit, where an fsync each cost ~0.3 ms in turn (50 ms
+            // at the end of every cold snapshot); a few (a manifest's version directory) each with fsync.
+            string[] dirty = [.. _dirtyDirectories.Keys.OrderByDescending(d => d.Length)];
+            if (dirty.Length > 16)
             {
-                PosixFs.FsyncDirectory(PosixFs.FromString(dir));
+                PosixFs.SyncFileSystem(PosixFs.FromString(_root));
+            }
+            else
+            {
+                foreach (string dir in dirty)
+                {
+                    PosixFs.FsyncDirectory(PosixFs.FromString(dir));
+                }
+            }
+
+            foreach (string dir in dirty)
+            {
                 _dirtyDirectories.TryRemove(dir, out _);
             }
         }

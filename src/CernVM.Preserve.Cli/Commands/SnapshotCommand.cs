@@ -66,9 +66,12 @@ public static class SnapshotCommand
             CapsuleName capsuleName = CommonOptions.ParseName(spec.Name);
             ArchiveLocation where = CommonOptions.Location(parse);
             NSec.Cryptography.Key? key = parse.GetValue(sign) is string keyPath ? SigningKeyFile.LoadPrivate(keyPath) : null;
+            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("snapshot: request parsed");
             await using Archive archive = await CommonOptions.OpenArchiveAsync(where, ArchiveAccess.Write, ct, lvl);
+            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("snapshot: archive open");
             IReadOnlyList<string> excludeArchive = where.LocalPath is string lp ? [lp] : [];
             PreparedCapture prepared = await new EnvironmentCapture(archive).PrepareAsync(spec, excludeArchive, ct);
+            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("snapshot: environment examined (os, packages, boot)");
             var options = new SnapshotOptions
             {
                 Source = spec.Source,
