@@ -137,7 +137,7 @@ public static partial class Searcher
         HashSet<long>? allowed = null;
         if (request.Packages.Count > 0)
         {
-            Dictionary<long, long> byRegistryId = ByRegistryId(reader, capsules, versions);
+            Dictionary<long, long> byRegistryId = ByRegistryId(reader, candidates);
             IReadOnlySet<long> dpkg = registry.DpkgVersions();
             foreach (PackageRange range in request.Packages)
             {
@@ -153,7 +153,7 @@ public static partial class Searcher
 
                     if (!ok || !byRegistryId.TryGetValue(versionId, out long key))
                     {
-                        continue; // not in range, or registered but not (any more) in this reader
+                        continue; // not in range, or not among the versions the query matched
                     }
 
                     matched.Add(key);
@@ -252,19 +252,20 @@ public static partial class Searcher
         return new SearchResult(candidates.Count, hits, facets, request.AllVersions ? live : latest.Count(v => v > 0));
     }
 
-    /// <summary>Each version's key (<see cref="Candidate.KeyOf"/>) by its registry id.</summary>
-    private static Dictionary<long, long> ByRegistryId(DirectoryReader reader, SortedDocValues capsules, NumericDocValues versions)
+    /// <summary>
+    /// The key (<see cref="Candidate.KeyOf"/>) of each version the query matched, by its registry id: only those
+    /// can be hits, so the package rows of no other version need a key (at 10,000 versions, looking up every
+    /// version's document cost more than the package comparison).
+    /// </summary>
+    private static Dictionary<long, long> ByRegistryId(DirectoryReader reader, List<Candidate> candidates)
     {
-        NumericDocValues ids = MultiDocValues.GetNumericValues(reader, DocumentBuilder.DvRegistryId);
-        var map = new Dictionary<long, long>();
-        DocsEnum? docs = ids is null ? null : MultiFields.GetTermDocsEnum(reader, MultiFields.GetLiveDocs(reader), Fields.Kind, new BytesRef(Fields.KindVersion));
-        int doc;
-        while (docs is not null && (doc = docs.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
+        NumericDocValues? ids = MultiDocValues.GetNumericValues(reader, DocumentBuilder.DvRegistryId);
+        var map = new Dictionary<long, long>(candidates.Count);
+        if (ids is not null)
         {
-            int ord = capsules.GetOrd(doc);
-            if (ord >= 0)
+            foreach (Candidate c in candidates)
             {
-                map[ids!.Get(doc)] = Candidate.KeyOf(ord, (int)versions.Get(doc));
+                map[ids.Get(c.Doc)] = c.Key;
             }
         }
 
