@@ -66,8 +66,14 @@ for first in 1 2 3; do
 done
 mapfile -t paths < "$work/index.paths"
 experiments=(ALEPH DELPHI CMS OPAL H1)
+# BASELINE_CLI=<an older build> also times that build on the same queries, the two taking turns query by query
+# (on a shared machine, only figures taken in turn compare). Both use the same index: it must be of the schema
+# both builds write (an index of another schema is rebuilt, and the comparison is then of rebuilds).
+builds=("$cli")
+[ -n "${BASELINE_CLI:-}" ] && builds+=("$BASELINE_CLI")
+unset times
 for kind in fielded freetext package package-all file-exact file-glob path-lucene cvmfs everything; do
-  times=()
+  declare -A times=()
   for i in $(seq 1 20); do
     case $kind in
       fielded) q=(search "experiment:${experiments[i % 5]} AND os.version:$((4 + i % 3))*") ;;
@@ -80,9 +86,15 @@ for kind in fielded freetext package package-all file-exact file-glob path-lucen
       cvmfs) q=(search --cvmfs "sft.cern.ch@$((4000 + i * 37 % 1000))" --all-versions) ;;
       everything) q=(search --all-versions) ;;
     esac
-    s=$(date +%s%N); "$cli" "${q[@]}" --archive "$work/archive" --json >/dev/null; e=$(date +%s%N)
-    times+=($(( (e - s) / 1000000 )))
+    for b in "${!builds[@]}"; do
+      s=$(date +%s%N); "${builds[b]}" "${q[@]}" --archive "$work/archive" --json >/dev/null; e=$(date +%s%N)
+      times[$b]+="$(( (e - s) / 100000 )) "
+    done
   done
-  sorted=$(printf '%s\n' "${times[@]}" | sort -n)
-  echo "tool $kind: p50 $(echo "$sorted" | sed -n 10p) ms, max (p95 of 20) $(echo "$sorted" | sed -n 19p) ms"
+  for b in "${!builds[@]}"; do
+    sorted=$(printf '%s\n' ${times[$b]} | sort -n)
+    name=$([ "$b" = 0 ] && echo tool || echo "baseline")
+    echo "$name $kind: p50 $(echo "$sorted" | sed -n 10p | sed 's/.$/.&/') ms, max (p95 of 20) $(echo "$sorted" | sed -n 19p | sed 's/.$/.&/') ms"
+  done
+  unset times
 done
