@@ -55,36 +55,51 @@ internal sealed class FixityCheck(AuditContext ctx)
         _withCatalog = [.. ctx.Versions.Where(v => v.Catalog is not null)];
         var catalogs = ctx.Versions.Where(v => v.Facts is not null && BlobId.TryParse(v.Facts.Catalog, out _)).Select(v => BlobId.Parse(v.Facts!.Catalog)).ToHashSet();
         var options = new ParallelOptions { MaxDegreeOfParallelism = ctx.Options.EffectiveParallelism, CancellationToken = cancellationToken };
+        bool InRange(BlobId id) => ctx.Present.Contains(id) && !catalogs.Contains(id) && Position(id) >= from && Position(id) < to;
+
+        // Files held in pieces first: reassembling one decodes its blobs, which then need no second reading
+        // (a deep audit decodes every blob once and hashes every byte once per id that names it). The largest
+        // first, so that the longest ordered pass (a file's own hash) starts at once; the other blobs follow in
+        // the same pass, so that no core waits for the last file's hash before they start.
+        List<PiecedFile> pieced = [];
+        var piecedBlobs = new HashSet<BlobId>();
         if (ctx.Options.Scope == FixityScope.Deep)
         {
-            // Files held in pieces first: reassembling one decodes its blobs, which then need no second reading
-            // (a deep audit decodes every blob once and hashes every byte once per id that names it). The
-            // largest first, so that the longest ordered pass (a file's own hash) starts at once and the others
-            // fill the cores around it.
-            List<(VersionState Version, long Entry, string Content, long Size)> pieced = [];
             foreach (VersionState v in _withCatalog)
             {
-                pieced.AddRange(v.Catalog!.PiecedFiles().Select(f => (v, f.Entry, f.Content, f.Size)));
+                foreach ((long entry, string content, long size) in v.Catalog!.PiecedFiles())
+                {
+                    IReadOnlyList<(long Offset, long Length, string Blob, long BlobOffset)> extents = v.Catalog!.ExtentsOf(entry);
+                    pieced.Add(new PiecedFile(v, entry, content, size, extents));
+                    foreach ((_, _, string blob, _) in extents)
+                    {
+                        if (BlobId.TryParse(blob, out BlobId id))
+                        {
+                            piecedBlobs.Add(id);
+                        }
+                    }
+                }
             }
-
-            await Parallel.ForEachAsync(pieced.OrderByDescending(f => f.Size), options, async (file, ct) =>
-                await CheckPiecedFileAsync(file.Version, file.Entry, file.Content, file.Size, ct).ConfigureAwait(false)).ConfigureAwait(false);
         }
 
-        IEnumerable<BlobId> toCheck = ctx.Named.Where(id => ctx.Present.Contains(id) && !catalogs.Contains(id) && Position(id) >= from && Position(id) < to && !_verified.ContainsKey(id) && !ctx.Corrupt.ContainsKey(id)).Order();
-        await Parallel.ForEachAsync(toCheck, options, async (id, ct) =>
+        IEnumerable<FixityWork> work = pieced.OrderByDescending(f => f.Size).Select(f => new FixityWork(f, default))
+            .Concat(ctx.Named.Where(id => InRange(id) && !piecedBlobs.Contains(id) && !ctx.Corrupt.ContainsKey(id)).Order().Select(id => new FixityWork(null, id)));
+        await Parallel.ForEachAsync(work, options, async (w, ct) =>
         {
-            using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, ct).ConfigureAwait(false);
-            string hex = id.ToString();
-            using RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, hex, out _);
-            if (content is null)
+            if (w.File is PiecedFile f)
             {
-                ctx.Corrupt.TryAdd(id, 0);
-                return;
+                await CheckPiecedFileAsync(f, ct).ConfigureAwait(false);
             }
-
-            Verified(id, hex, content);
+            else
+            {
+                await CheckBlobAsync(w.Blob, ct).ConfigureAwait(false);
+            }
         }).ConfigureAwait(false);
+
+        // The blobs of files held in pieces that their file's pass did not reach (it stops at a missing or corrupt
+        // blob, or at an extent that does not fit): each checked on its own, as any other.
+        IEnumerable<BlobId> left = piecedBlobs.Where(id => InRange(id) && !_verified.ContainsKey(id) && !ctx.Corrupt.ContainsKey(id)).Order();
+        await Parallel.ForEachAsync(left, options, async (id, ct) => await CheckBlobAsync(id, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         foreach (BlobId id in ctx.Corrupt.Keys.Order())
         {
@@ -100,6 +115,31 @@ internal sealed class FixityCheck(AuditContext ctx)
             ctx.Findings.Add(new Finding(FindingCodes.BlobCorrupt, id.Key, $"{id.Key} is corrupt: {problem}; it holds data of {AuditContext.Describe(affected)}.", affected));
         }
     }
+
+    private async Task CheckBlobAsync(BlobId id, CancellationToken cancellationToken)
+    {
+        if (_verified.ContainsKey(id))
+        {
+            return;
+        }
+
+        using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
+        string hex = id.ToString();
+        using RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, hex, out _);
+        if (content is null)
+        {
+            ctx.Corrupt.TryAdd(id, 0);
+            return;
+        }
+
+        Verified(id, hex, content);
+    }
+
+    /// <summary>A file held in pieces (by more than one extent), with its extents in order.</summary>
+    private sealed record PiecedFile(VersionState Version, long Entry, string Content, long Size, IReadOnlyList<(long Offset, long Length, string Blob, long BlobOffset)> Extents);
+
+    /// <summary>One item of the fixity pass: a file held in pieces, or else a blob.</summary>
+    private readonly record struct FixityWork(PiecedFile? File, BlobId Blob);
 
     // A blob decoded whole (BlobFrame checked its hash): counted once, and every file it holds whole checked.
     private void Verified(BlobId id, string hex, RentedBytes content)
@@ -148,9 +188,9 @@ internal sealed class FixityCheck(AuditContext ctx)
         ctx.FilesVerified.TryAdd(key, 0);
     }
 
-    private async Task CheckPiecedFileAsync(VersionState v, long entry, string expected, long size, CancellationToken cancellationToken)
+    private async Task CheckPiecedFileAsync(PiecedFile file, CancellationToken cancellationToken)
     {
-        IReadOnlyList<(long Offset, long Length, string Blob, long BlobOffset)> extents = v.Catalog!.ExtentsOf(entry);
+        (VersionState v, long entry, string expected, long size, IReadOnlyList<(long Offset, long Length, string Blob, long BlobOffset)> extents) = file;
         string key = expected + ":" + string.Join(',', extents.Select(x => $"{x.Offset}+{x.Length}@{x.Blob}+{x.BlobOffset}")) + ":" + size.ToString(CultureInfo.InvariantCulture);
         if (ctx.FilesVerified.ContainsKey(key))
         {
