@@ -336,7 +336,9 @@ public sealed class FileSaverCutTests
         Assert.Equal((EntryState.Unreadable, "no such file"), (s["gone"].State, s["gone"].Note));
         CaptureWarning w = Assert.Single(s.Saver.Warnings);
         Assert.Equal(("CAP001", "gone", "unreadable, recorded without content: no such file"), (w.Code, w.Path, w.Message));
-        Assert.Equal((2L, 704L, 2L, 704L), (s.Monitor.FilesToRead, s.Monitor.BytesToRead, s.Monitor.FilesDone, s.Monitor.BytesDone));
+        // Progress reaches its total: the file that could not be opened is accounted done.
+        Assert.Equal((2L, 704L), (s.Monitor.FilesToRead, s.Monitor.BytesToRead));
+        Assert.Equal((s.Monitor.FilesToRead, s.Monitor.BytesToRead), (s.Monitor.FilesDone, s.Monitor.BytesDone));
     }
 
     [Fact]
