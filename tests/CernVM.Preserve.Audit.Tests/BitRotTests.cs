@@ -66,4 +66,28 @@ public class BitRotTests : IClassFixture<GoodArchive>
         Assert.Equal("other@v1", a.ToString());
         Assert.Equal(["(tree catalog)"], a.Paths);
     }
+
+    /// <summary>
+    /// A file held in pieces whose first blob is missing: its own pass stops there, and its other blobs are still
+    /// each decoded and checked, so a flipped byte in its last blob is found and named with the file.
+    /// </summary>
+    [Fact]
+    public async Task AuditDeep_PiecedFileFirstBlobMissing_ItsOtherBlobsStillChecked()
+    {
+        using TempDir t = _good.Copy(out string archive);
+        List<string> pieces = BadArchives.Query(archive, "good", 1,
+            "SELECT blob FROM extents WHERE entry = (SELECT id FROM entries WHERE hex(path) = hex('big.bin')) ORDER BY offset");
+        Assert.True(pieces.Count >= 3, $"big.bin is held in {pieces.Count} pieces");
+        File.Delete(GoodArchive.BlobPath(archive, pieces[0]));
+        BadArchives.FlipByte(GoodArchive.BlobPath(archive, pieces[^1]), 0.5);
+
+        AuditReport report = await GoodArchive.AuditAsync(archive, new AuditOptions(Scope: FixityScope.Deep));
+
+        Assert.Equal(
+            [("AUD040", pieces[0]), ("AUD041", pieces[^1])],
+            report.Findings.Select(f => (f.Code.Code, Path.GetFileName(f.Subject))).Order());
+        Finding corrupt = report.Findings.Single(f => f.Code.Code == "AUD041");
+        Assert.Equal(["good@v1", "good@v2", "other@v1"], corrupt.Affected.Select(a => a.ToString()));
+        Assert.All(corrupt.Affected, a => Assert.Contains(a.Paths, p => p.EndsWith("big.bin", StringComparison.Ordinal)));
+    }
 }
