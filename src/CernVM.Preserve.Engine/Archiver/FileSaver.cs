@@ -91,6 +91,7 @@ internal sealed class FileSaver
 
         using (handle)
         {
+            var counted = new CountedBytes();
             try
             {
                 if (e.Size < _params.BundleThreshold)
@@ -100,15 +101,17 @@ internal sealed class FileSaver
                 }
                 else
                 {
-                    await SaveLargeAsync(handle, file, blobs, cancellationToken).ConfigureAwait(false);
+                    await SaveLargeAsync(handle, file, blobs, counted, cancellationToken).ConfigureAwait(false);
                     _monitor.AddDone(1, 0);
                 }
             }
             catch (IOException ex)
             {
                 // A small file fails before it joins a bundle; a large one may have chunks in flight, which
-                // its entry waits for before it is final (without extents).
+                // its entry waits for before it is final (without extents). Either is accounted done, as a file
+                // that could not be opened is, so that progress reaches its total.
                 Warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, e.DisplayPath, $"read failed, recorded without content: {ex.Message}"));
+                _monitor.AddDone(1, Math.Max(0, e.Size - counted.Bytes));
                 file.Fail(ex.Message);
             }
         }
@@ -196,7 +199,13 @@ internal sealed class FileSaver
         return total;
     }
 
-    private async Task SaveLargeAsync(IFileContent handle, PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
+    /// <summary>The bytes of the file being read already counted done (a large file's, chunk by chunk).</summary>
+    private sealed class CountedBytes
+    {
+        public long Bytes { get; set; }
+    }
+
+    private async Task SaveLargeAsync(IFileContent handle, PendingFile file, ChannelWriter<BlobWork> blobs, CountedBytes counted, CancellationToken cancellationToken)
     {
         TreeEntry e = file.Walked;
         long size = e.Size;
@@ -270,6 +279,7 @@ internal sealed class FileSaver
                     ChunkSlot slot = file.AddChunk(pos, cut);
                     await blobs.WriteAsync(new Chunk(chunk, cut, slot, chunkId), cancellationToken).ConfigureAwait(false);
                     _monitor.AddDone(0, cut);
+                    counted.Bytes += cut;
                     pos += cut;
                     hashed = pos;
                     start += cut;
@@ -291,6 +301,12 @@ internal sealed class FileSaver
                     size = pos;
                     break;
                 }
+            }
+
+            // Read to its walked size: one byte more says whether it grew meanwhile (as a small file's read does).
+            if (size == e.Size && handle.Read(window.AsSpan(0, 1), size) > 0)
+            {
+                Warnings.Add(CaptureWarning.For(ReportCode.FileChangedWhileRead, e.DisplayPath, $"changed while being read (size {e.Size} at the walk, more when read); the bytes read up to the walked size were kept"));
             }
         }
         finally

@@ -14,6 +14,7 @@ public sealed class SnapshotOptions
 
     public required CapsuleName Capsule { get; init; }
 
+    /// <summary>The blob savers compressing and storing in parallel; fewer than one counts as one (as the restorer's workers).</summary>
     public int Workers { get; init; } = Math.Max(1, Environment.ProcessorCount);
 
     public string? Title { get; init; }

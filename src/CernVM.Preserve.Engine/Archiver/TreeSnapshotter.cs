@@ -215,6 +215,7 @@ public sealed class TreeSnapshotter
     /// </summary>
     private async Task SaveContentAsync(FileSaver saver, ChannelReader<PendingFile> files, int workers, CancellationToken cancellationToken)
     {
+        workers = Math.Max(1, workers); // none would leave the file saver waiting for ever on a full channel
         var channel = Channel.CreateBounded<BlobWork>(new BoundedChannelOptions(Math.Max(2, workers * 2)) { SingleWriter = true });
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task Guard(Task t) => t.ContinueWith(

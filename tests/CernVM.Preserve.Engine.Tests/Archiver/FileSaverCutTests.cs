@@ -194,8 +194,11 @@ public sealed class FileSaverCutTests
         Saved s = await SaveAsync(f, tree, Small, ["sparse"]);
 
         AssertChunksAre(s, "sparse", content, ReferenceCuts(Small, content, segments));
-        Assert.All(tree.Reads, r => Assert.Contains(segments, g => r.Offset >= g.Offset && r.Offset + r.Given <= g.Offset + g.Length));
-        Assert.All(tree.Reads, r => Assert.True(r.Given > 0));
+        // Every read within a data segment, but the one byte asked at the walked size, to see whether it grew.
+        var reads = tree.Reads.Where(r => r.Offset != content.Length).ToList();
+        Assert.Equal([(content.Length, 1, 0)], tree.Reads.Where(r => r.Offset == content.Length).Select(r => ((int)r.Offset, r.Asked, r.Given)));
+        Assert.All(reads, r => Assert.Contains(segments, g => r.Offset >= g.Offset && r.Offset + r.Given <= g.Offset + g.Length));
+        Assert.All(reads, r => Assert.True(r.Given > 0));
         Assert.Equal(segments.Sum(g => g.Length), s["sparse"].Extents.Sum(x => x.Length));
         Assert.Equal(segments.Sum(g => g.Length), s.Monitor.BytesDone);
         Assert.Empty(s.Saver.Warnings);
@@ -289,7 +292,7 @@ public sealed class FileSaverCutTests
     }
 
     [Fact]
-    public async Task Save_LargeFileGrownWhileRead_KeepsTheWalkedSize()
+    public async Task Save_LargeFileGrownWhileRead_KeepsTheWalkedSizeWithCap002()
     {
         await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
         var tree = new MemoryTree();
@@ -300,7 +303,23 @@ public sealed class FileSaverCutTests
 
         byte[] walked = now[..30_000];
         AssertChunksAre(s, "grown", walked, ReferenceCuts(Small, walked, [(0, walked.Length)]));
-        Assert.DoesNotContain(tree.Reads, r => r.Offset + r.Given > 30_000);
+        // Nothing past the walked size is kept: one byte is read there, to see that the file grew.
+        Assert.Equal([(30_000L, 1, 1)], tree.Reads.Where(r => r.Offset + r.Given > 30_000).Select(r => (r.Offset, r.Asked, r.Given)));
+        CaptureWarning w = Assert.Single(s.Saver.Warnings);
+        Assert.Equal(("CAP002", "grown", "changed while being read (size 30000 at the walk, more when read); the bytes read up to the walked size were kept"), (w.Code, w.Path, w.Message));
+    }
+
+    [Fact]
+    public async Task Save_LargeFileNotGrown_NoWarning()
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        var tree = new MemoryTree();
+        tree.Add("same", Mixed(30_000, 21));
+
+        Saved s = await SaveAsync(f, tree, Small, ["same"]);
+
+        Assert.Empty(s.Saver.Warnings);
+        Assert.Equal(BlobId.Of(Mixed(30_000, 21)), s["same"].Content);
     }
 
     [Fact]
@@ -321,6 +340,8 @@ public sealed class FileSaverCutTests
         CaptureWarning w = Assert.Single(s.Saver.Warnings);
         Assert.Equal(("CAP001", "a-failing", "read failed, recorded without content: input/output error"), (w.Code, w.Path, w.Message));
         Assert.Equal(BlobId.Of("next"u8), s["b-next"].Content);
+        // Progress reaches its total: the file whose read failed is accounted done, its chunks cut before included.
+        Assert.Equal((s.Monitor.FilesToRead, s.Monitor.BytesToRead), (s.Monitor.FilesDone, s.Monitor.BytesDone));
     }
 
     [Fact]
@@ -354,6 +375,7 @@ public sealed class FileSaverCutTests
 
         Assert.Equal(EntryState.Unreadable, s["b"].State);
         Assert.Equal("read failed, recorded without content: input/output error", Assert.Single(s.Saver.Warnings).Message);
+        Assert.Equal((3L, 15L), (s.Monitor.FilesDone, s.Monitor.BytesDone));
         Work bundle = Assert.Single(s.Work);
         Assert.Equal("firstthird"u8.ToArray(), bundle.Bytes);
         Assert.Equal([("a", 0, 5), ("c", 5, 5)], bundle.Members);

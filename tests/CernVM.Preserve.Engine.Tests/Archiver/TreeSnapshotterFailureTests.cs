@@ -52,6 +52,19 @@ public sealed class TreeSnapshotterFailureTests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    public async Task Snapshot_NoWorkersAsked_CountsAsOne_AndCompletes(int workers)
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        SnapshotResult result = await new TreeSnapshotter(f.Archive).SnapshotAsync(
+            new SnapshotOptions { Source = "s", Tree = ManyFiles(10, 5), Capsule = Demo, Workers = workers }, default).WaitAsync(Hang);
+
+        Assert.Equal(15, result.Version.Manifest.Tree.Files);
+        Assert.True(result.Summary.Content.Blobs > 0);
+    }
+
+    [Theory]
     [InlineData(1, 0)] // the first blob fails: with one worker, the file saver would otherwise wait on a full channel
     [InlineData(1, 5)]
     [InlineData(3, 2)]
