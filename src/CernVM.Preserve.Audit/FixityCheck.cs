@@ -69,9 +69,10 @@ internal sealed class FixityCheck(AuditContext ctx)
             {
                 foreach ((long entry, string content, long size) in v.Catalog!.PiecedFiles())
                 {
-                    IReadOnlyList<(long Offset, long Length, string Blob, long BlobOffset)> extents = v.Catalog!.ExtentsOf(entry);
-                    pieced.Add(new PiecedFile(v, entry, content, size, extents));
-                    foreach ((_, _, string blob, _) in extents)
+                    // Only the blob ids are kept (a set of the kind the audit already holds); the extents are
+                    // read again when the file is checked, so memory does not grow with the files' sizes.
+                    pieced.Add(new PiecedFile(v, entry, content, size));
+                    foreach ((_, _, string blob, _) in v.Catalog!.ExtentsOf(entry))
                     {
                         if (BlobId.TryParse(blob, out BlobId id))
                         {
@@ -135,8 +136,8 @@ internal sealed class FixityCheck(AuditContext ctx)
         Verified(id, hex, content);
     }
 
-    /// <summary>A file held in pieces (by more than one extent), with its extents in order.</summary>
-    private sealed record PiecedFile(VersionState Version, long Entry, string Content, long Size, IReadOnlyList<(long Offset, long Length, string Blob, long BlobOffset)> Extents);
+    /// <summary>A file held in pieces (by more than one extent) of a version: its catalog entry, content hash and size.</summary>
+    private sealed record PiecedFile(VersionState Version, long Entry, string Content, long Size);
 
     /// <summary>One item of the fixity pass: a file held in pieces, or else a blob.</summary>
     private readonly record struct FixityWork(PiecedFile? File, BlobId Blob);
@@ -190,7 +191,8 @@ internal sealed class FixityCheck(AuditContext ctx)
 
     private async Task CheckPiecedFileAsync(PiecedFile file, CancellationToken cancellationToken)
     {
-        (VersionState v, long entry, string expected, long size, IReadOnlyList<(long Offset, long Length, string Blob, long BlobOffset)> extents) = file;
+        (VersionState v, long entry, string expected, long size) = file;
+        IReadOnlyList<(long Offset, long Length, string Blob, long BlobOffset)> extents = v.Catalog!.ExtentsOf(entry);
         string key = expected + ":" + string.Join(',', extents.Select(x => $"{x.Offset}+{x.Length}@{x.Blob}+{x.BlobOffset}")) + ":" + size.ToString(CultureInfo.InvariantCulture);
         if (ctx.FilesVerified.ContainsKey(key))
         {
