@@ -19,7 +19,8 @@ public static partial class JournalChain
     /// <remarks>
     /// Every event write asks this, so it lists only the events of this year and later (a store that can start a
     /// listing there reads nothing before; the directory store does not enter the earlier years' directories),
-    /// and the whole journal only when there is none (the first event of a year, or a clock behind the journal's).
+    /// and the whole journal only when there is none (the first event of a year, or a writer whose clock is ahead
+    /// of the journal's newest year).
     /// </remarks>
     public static async Task<EventLink?> TailAsync(IObjectStore store, CancellationToken cancellationToken, DateTimeOffset? now = null)
     {
