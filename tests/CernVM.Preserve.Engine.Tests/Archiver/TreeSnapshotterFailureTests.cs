@@ -20,10 +20,20 @@ public sealed class TreeSnapshotterFailureTests
     /// <summary>A guard against a hang only: every snapshot here ends in well under a second when it works.</summary>
     private static readonly TimeSpan Hang = TimeSpan.FromMinutes(2);
 
-    private static async Task<(string Dir, Archive Archive)> ArchiveAsync(Func<IObjectStore, IObjectStore> wrap)
+    private static async Task<WrappedArchive> ArchiveAsync(Func<IObjectStore, IObjectStore> wrap)
     {
         string dir = Directory.CreateTempSubdirectory("cvmp-snapshot-failure-").FullName;
-        return (dir, await Archive.InitAsync(wrap(new FileSystemObjectStore(Path.Combine(dir, "archive"))), null, default));
+        return new WrappedArchive(dir, await Archive.InitAsync(wrap(new FileSystemObjectStore(Path.Combine(dir, "archive"))), null, default));
+    }
+
+    /// <summary>An archive over a store a test wraps, in a temporary directory removed with it.</summary>
+    private sealed record WrappedArchive(string Dir, Archive Archive) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Archive.DisposeAsync();
+            Directory.Delete(Dir, recursive: true);
+        }
     }
 
     private static MemoryTree ManyFiles(int small, int large)
@@ -70,22 +80,14 @@ public sealed class TreeSnapshotterFailureTests
     [InlineData(3, 2)]
     public async Task Snapshot_BlobSaverFails_FailsWithItsErrorAndCommitsNothing(int workers, int blobsBeforeFailure)
     {
-        (string dir, Archive archive) = await ArchiveAsync(inner => new FailingStore(inner, blobsBeforeFailure));
-        try
-        {
-            var snapshot = new TreeSnapshotter(archive).SnapshotAsync(
-                new SnapshotOptions { Source = "s", Tree = ManyFiles(40, 20), Capsule = Demo, Workers = workers }, default);
+        await using WrappedArchive w = await ArchiveAsync(inner => new FailingStore(inner, blobsBeforeFailure));
+        var snapshot = new TreeSnapshotter(w.Archive).SnapshotAsync(
+            new SnapshotOptions { Source = "s", Tree = ManyFiles(40, 20), Capsule = Demo, Workers = workers }, default);
 
-            IOException e = await Assert.ThrowsAsync<IOException>(() => snapshot.WaitAsync(Hang));
+        IOException e = await Assert.ThrowsAsync<IOException>(() => snapshot.WaitAsync(Hang));
 
-            Assert.Equal("no space left on device", e.Message);
-            await AssertNothingCommittedAsync(archive);
-        }
-        finally
-        {
-            await archive.DisposeAsync();
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.Equal("no space left on device", e.Message);
+        await AssertNothingCommittedAsync(w.Archive);
     }
 
     [Fact]
@@ -119,21 +121,13 @@ public sealed class TreeSnapshotterFailureTests
     public async Task Snapshot_CancelledAsABlobFails_ReportsTheCancellation()
     {
         using var cancel = new CancellationTokenSource();
-        (string dir, Archive archive) = await ArchiveAsync(inner => new FailingStore(inner, 3, cancel));
-        try
-        {
-            var snapshot = new TreeSnapshotter(archive).SnapshotAsync(
-                new SnapshotOptions { Source = "s", Tree = ManyFiles(10, 10), Capsule = Demo, Workers = 2 }, cancel.Token);
+        await using WrappedArchive w = await ArchiveAsync(inner => new FailingStore(inner, 3, cancel));
+        var snapshot = new TreeSnapshotter(w.Archive).SnapshotAsync(
+            new SnapshotOptions { Source = "s", Tree = ManyFiles(10, 10), Capsule = Demo, Workers = 2 }, cancel.Token);
 
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => snapshot.WaitAsync(Hang));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => snapshot.WaitAsync(Hang));
 
-            await AssertNothingCommittedAsync(archive);
-        }
-        finally
-        {
-            await archive.DisposeAsync();
-            Directory.Delete(dir, recursive: true);
-        }
+        await AssertNothingCommittedAsync(w.Archive);
     }
 
     [Fact]
