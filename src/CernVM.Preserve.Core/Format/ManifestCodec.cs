@@ -11,10 +11,10 @@ namespace CernVM.Preserve.Core.Format;
 public static class ManifestCodec
 {
     private static readonly Lazy<JsonSchema> ManifestSchemaValue = new(() =>
-        JsonSchema.FromText(System.Text.Encoding.UTF8.GetString(EmbeddedFiles.ManifestSchema)));
+        JsonSchemas.FromUtf8(EmbeddedFiles.ManifestSchema));
 
     private static readonly Lazy<JsonSchema> EventSchemaValue = new(() =>
-        JsonSchema.FromText(System.Text.Encoding.UTF8.GetString(EmbeddedFiles.EventSchema)));
+        JsonSchemas.FromUtf8(EmbeddedFiles.EventSchema));
 
     /// <summary>Serialises and validates; a manifest that does not meet the schema is a programming error here.</summary>
     private static readonly EvaluationOptions FlagOptions = new() { OutputFormat = OutputFormat.Flag };

@@ -17,7 +17,7 @@ namespace CernVM.Preserve.Curation.Spec;
 public static class CapsuleSpecLoader
 {
     private static readonly Lazy<JsonSchema> Schema = new(() =>
-        JsonSchema.FromText(System.Text.Encoding.UTF8.GetString(EmbeddedFiles.CapsuleSpecSchema)));
+        CernVM.Preserve.Core.Format.JsonSchemas.FromUtf8(EmbeddedFiles.CapsuleSpecSchema));
 
     /// <exception cref="PreserveException">The file cannot be read, is not YAML/JSON, or fails the schema (kind Usage); the message lists every error.</exception>
     public static CapsuleSpec Load(string path)

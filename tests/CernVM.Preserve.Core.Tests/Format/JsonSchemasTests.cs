@@ -1,0 +1,33 @@
+using System.Text;
+using System.Text.Json;
+using CernVM.Preserve.Core.Format;
+using Json.Schema;
+using Xunit;
+
+namespace CernVM.Preserve.Core.Tests.Format;
+
+public sealed class JsonSchemasTests
+{
+    // The published executable empties JsonSchema.Net's module constructor and relies on finding the library's
+    // initialiser by name: a new version that renames it must fail here, not in a user's first validation.
+    [Fact]
+    public void EnsureLibraryReady_PinnedVersion_FindsAndRunsTheLibraryInitialiser()
+    {
+        JsonSchemas.EnsureLibraryReady();
+        JsonSchemas.EnsureLibraryReady();
+
+        Assert.NotNull(MetaSchemas.Draft202012);
+        Assert.NotNull(Dialect.Default);
+    }
+
+    [Fact]
+    public void FromUtf8_Draft202012Schema_EvaluatesByItsRules()
+    {
+        JsonSchema schema = JsonSchemas.FromUtf8(Encoding.UTF8.GetBytes(
+            """{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}}"""));
+
+        Assert.True(schema.Evaluate(JsonDocument.Parse("""{"name": "aleph"}""").RootElement).IsValid);
+        Assert.False(schema.Evaluate(JsonDocument.Parse("""{"name": ""}""").RootElement).IsValid);
+        Assert.False(schema.Evaluate(JsonDocument.Parse("""{}""").RootElement).IsValid);
+    }
+}
