@@ -70,6 +70,7 @@ public static class AuditCommand
                 throw new PreserveException(FailureKind.NotAnArchive, $"{dir} does not exist: there is no archive to audit.");
             }
 
+            using var collector = CollectorHold.Enter();
             await using IObjectStore store = await location.CreateStoreAsync(ct);
             var options = new AuditOptions(
                 only?.Name.Value,
@@ -90,6 +91,7 @@ public static class AuditCommand
             {
                 recorded = (await AuditJournal.WriteAsync(store, result, ProducerInfo.Current, CancellationToken.None)).Key;
                 CernVM.Preserve.Core.Diagnostics.Timeline.Mark("audit: recorded in the journal");
+                CernVM.Preserve.Core.Diagnostics.Timeline.Runtime();
             }
             catch (Exception e) when (e is StorageException or UnauthorizedAccessException)
             {

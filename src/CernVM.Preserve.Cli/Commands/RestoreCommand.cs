@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using CernVM.Preserve.Cli.Composition;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Diagnostics;
 using CernVM.Preserve.Core.Model;
@@ -30,6 +31,7 @@ public static class RestoreCommand
         cmd.SetAction(async (parse, ct) =>
         {
             string target = parse.GetValue(to) ?? throw new PreserveException(FailureKind.Usage, "restore needs --to DIR (a new or empty directory).");
+            using var collector = CollectorHold.Enter();
             Timeline.Mark("restore: start");
             await using Archive archive = await CommonOptions.OpenArchiveAsync(parse, ArchiveAccess.Read, ct);
             Timeline.Mark("restore: archive open");

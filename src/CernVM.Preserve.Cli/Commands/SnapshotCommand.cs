@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using CernVM.Preserve.Cli.Composition;
 using CernVM.Preserve.Core;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
@@ -43,6 +44,7 @@ public static class SnapshotCommand
         };
         cmd.SetAction(async (parse, ct) =>
         {
+            using var collector = CollectorHold.Enter();
             int lvl = parse.GetValue(level);
             if (lvl is < 1 or > 19)
             {
