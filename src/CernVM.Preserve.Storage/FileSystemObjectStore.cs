@@ -200,14 +200,12 @@ public sealed class FileSystemObjectStore : IObjectStore
         int slash = prefix.LastIndexOf('/');
         string dirKey = slash < 0 ? "" : prefix[..slash];
         string start = dirKey.Length == 0 ? _root : PathOf(dirKey);
-        if (!Directory.Exists(start))
-        {
-            yield break;
-        }
 
+        // What this writer staged is listed even before the directory that will hold it exists.
         var keys = new List<string>(_staged.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)));
         var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
-        foreach (string file in Directory.EnumerateFiles(start, "*", options))
+        IEnumerable<string> files = Directory.Exists(start) ? Directory.EnumerateFiles(start, "*", options) : [];
+        foreach (string file in files)
         {
             string key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
             if (key.StartsWith(TempDirectory + "/", StringComparison.Ordinal) || !key.StartsWith(prefix, StringComparison.Ordinal))

@@ -67,6 +67,33 @@ public sealed class JournalChainTests : IDisposable
         Assert.Equal(["after journal/2025/~", "all journal/"], store.Listings);
     }
 
+    [Fact]
+    public async Task Tail_WritersClockGiven_ListsFromItsYearNotTodays()
+    {
+        // The year listed first is the given clock's, whatever today's date: 2031 has no event, so the whole
+        // journal is listed next.
+        await using var store = new ListingRecorder(new FileSystemObjectStore(_root));
+        string newest = await EventAsync(store, "20240301T000000", 1);
+
+        EventLink? link = await JournalChain.TailAsync(store, default, new DateTimeOffset(2031, 7, 1, 0, 0, 0, TimeSpan.Zero));
+
+        Assert.Equal(newest, link!.Key);
+        Assert.Equal(["after journal/2030/~", "all journal/"], store.Listings);
+    }
+
+    [Theory]
+    [InlineData("journal/2026/20260301T120000Z-0123456789abcdef0123456789abcdef.json", true)]
+    [InlineData("journal/2026/20260301T120000.123456789Z-0123456789abcdef0123456789abcdef.json", true)]
+    [InlineData("journal/2026/20260301T120000Z-0123456789abcdef0123456789abcdef.json\n", false)]
+    [InlineData("journal/2026/20260301T120000Z-0123456789ABCDEF0123456789abcdef.json", false)]
+    [InlineData("journal/2026/20260301T120000.Z-0123456789abcdef0123456789abcdef.json", false)]
+    [InlineData("x/journal/2026/20260301T120000Z-0123456789abcdef0123456789abcdef.json", false)]
+    public void IsEventKey_OnlyTheWholeKeyOfAnEvent(string key, bool isEvent) => Assert.Equal(isEvent, JournalChain.IsEventKey(key));
+
+    [Fact]
+    public async Task Tail_NoStore_Refused() =>
+        await Assert.ThrowsAsync<ArgumentNullException>(() => JournalChain.TailAsync(null!, default, In2026));
+
     /// <summary>A store in front of a real one that records each listing it is asked for.</summary>
     private sealed class ListingRecorder(IObjectStore inner) : IObjectStore
     {

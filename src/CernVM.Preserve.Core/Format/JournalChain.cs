@@ -52,6 +52,6 @@ public static partial class JournalChain
         return newest;
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^journal/[0-9]{4}/[0-9]{8}T[0-9]{6}(\.[0-9]{1,9})?Z-[0-9a-f]{32}\.json$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^journal/[0-9]{4}/[0-9]{8}T[0-9]{6}(\.[0-9]{1,9})?Z-[0-9a-f]{32}\.json\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex EventKeyPattern();
 }

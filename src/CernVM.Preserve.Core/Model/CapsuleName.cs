@@ -48,7 +48,7 @@ public readonly partial struct CapsuleName : IEquatable<CapsuleName>, IComparabl
 
     public static bool operator !=(CapsuleName left, CapsuleName right) => !left.Equals(right);
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]{0,63}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }
 
