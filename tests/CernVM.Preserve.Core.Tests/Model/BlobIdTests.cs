@@ -51,4 +51,59 @@ public class BlobIdTests
         BlobId x = BlobId.Of(a), y = BlobId.Of(b);
         return Math.Sign(x.CompareTo(y)) == Math.Sign(string.CompareOrdinal(x.ToString(), y.ToString()));
     }
+    private static BlobId WithByte(int index, byte value)
+    {
+        byte[] digest = new byte[32];
+        digest[index] = value;
+        return BlobId.FromDigest(digest);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(31)]
+    [InlineData(33)]
+    public void FromDigest_NotThirtyTwoBytes_IsRefused(int length)
+    {
+        ArgumentException e = Assert.Throws<ArgumentException>(() => BlobId.FromDigest(new byte[length]));
+        Assert.StartsWith("A SHA-256 digest has 32 bytes.", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(23)]
+    [InlineData(24)]
+    [InlineData(31)]
+    public void Equality_IdsDifferingInOneByteAnywhere_AreDifferentAndOrderedByThatByte(int index)
+    {
+        BlobId zero = BlobId.FromDigest(new byte[32]), one = WithByte(index, 1), two = WithByte(index, 2);
+
+        Assert.False(zero == one);
+        Assert.True(zero != one);
+        Assert.False(zero.Equals(one));
+        Assert.False(zero.Equals((object)one));
+        Assert.True(one == WithByte(index, 1));
+        Assert.False(one != WithByte(index, 1));
+        Assert.True(one.Equals((object)WithByte(index, 1)));
+        Assert.Equal(one.GetHashCode(), WithByte(index, 1).GetHashCode());
+        Assert.True(zero.CompareTo(one) < 0);
+        Assert.True(two.CompareTo(one) > 0);
+        Assert.Equal(0, one.CompareTo(WithByte(index, 1)));
+        Assert.Equal(one, BlobId.FromDigest(one.ToDigest()));
+        Assert.Equal(1, one.ToDigest()[index]);
+        Assert.Equal(1, one.ToDigest().Sum(b => b));
+    }
+
+    [Fact]
+    public void Equals_NotABlobId_IsFalse() => Assert.False(BlobId.Of("abc"u8).Equals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+
+    [Fact]
+    public void Parse_NotAnId_SaysWhatItGotAndWhatAnIdIs()
+    {
+        FormatException e = Assert.Throws<FormatException>(() => BlobId.Parse("abc"));
+        Assert.Equal("'abc' is not a SHA-256 blob id (64 hex digits).", e.Message);
+    }
 }
