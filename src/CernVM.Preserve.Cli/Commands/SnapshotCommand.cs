@@ -73,7 +73,7 @@ public static class SnapshotCommand
             CernVM.Preserve.Core.Diagnostics.Timeline.Mark("snapshot: archive open");
             IReadOnlyList<string> excludeArchive = where.LocalPath is string lp ? [lp] : [];
             PreparedCapture prepared = await new EnvironmentCapture(archive).PrepareAsync(spec, excludeArchive, ct);
-            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("snapshot: environment examined (os, packages, boot)");
+            CernVM.Preserve.Core.Diagnostics.Timeline.Mark("snapshot: tree prepared");
             var options = new SnapshotOptions
             {
                 Source = spec.Source,
@@ -83,8 +83,7 @@ public static class SnapshotCommand
                 Title = parse.GetValue(title) ?? spec.Title,
                 Description = parse.GetValue(description) ?? spec.Description,
                 SigningKey = key,
-                Components = prepared.Components,
-                ExtraWarnings = prepared.Warnings,
+                DescribeEnvironment = prepared.Describe,
             };
 
             using var cleanup = new Cleanup(prepared.Resources);

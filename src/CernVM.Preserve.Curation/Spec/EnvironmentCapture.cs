@@ -7,6 +7,7 @@ using CernVM.Preserve.Curation.Cvmfs;
 using CernVM.Preserve.Curation.Packages;
 using CernVM.Preserve.Curation.Trees;
 using CernVM.Preserve.Engine;
+using CernVM.Preserve.Engine.Archiver;
 using CernVM.Preserve.Storage;
 
 namespace CernVM.Preserve.Curation.Spec;
@@ -27,8 +28,11 @@ internal sealed class ScratchDirectory(string path) : IDisposable
     }
 }
 
-/// <summary>What a spec turns into before the snapshot: the composed tree, the manifest components, and warnings.</summary>
-public sealed record PreparedCapture(ITreeSource Tree, EnvironmentComponents Components, List<CaptureWarning> Warnings, IReadOnlyList<IDisposable> Resources);
+/// <summary>
+/// What a spec turns into before the snapshot: the composed tree, and the description of its environment (the
+/// manifest's components and the warnings met reading them), which the snapshot runs beside its walk.
+/// </summary>
+public sealed record PreparedCapture(ITreeSource Tree, Func<CancellationToken, Task<EnvironmentDescription>> Describe, IReadOnlyList<IDisposable> Resources);
 
 /// <summary>
 /// Turns a curator's spec into what a snapshot needs (FORMAT.md §5.3): the OS root with its
@@ -59,7 +63,9 @@ public sealed class EnvironmentCapture(Archive archive)
 
     private async Task<PreparedCapture> PrepareAsync(CapsuleSpec spec, IReadOnlyList<string> excludeAbsolute, List<IDisposable> resources, CancellationToken cancellationToken)
     {
-        var warnings = new List<CaptureWarning>();
+        // What the tree is made of is settled here; what describes it (OS, packages, boot files, run entries) is
+        // read by Describe, which the snapshot runs beside its walk.
+        var cvmfsWarnings = new List<CaptureWarning>();
 
         string rootfs = spec.Resolve(spec.Os.Rootfs);
         ITreeSource rootTree = RootfsTree.Open(rootfs, spec.Os.Exclude ?? [], excludeAbsolute, spec.RootfsLabel, resources, cancellationToken);
@@ -84,36 +90,6 @@ public sealed class EnvironmentCapture(Archive archive)
             rootfs = probe;
         }
 
-        // The quick form has no spec file to keep, nor anything else a curator says.
-        CurationComponent? curation = spec.HasFile
-            ? new CurationComponent
-            {
-                Experiment = spec.Experiment,
-                Creators = spec.Creators.Select(c => new CreatorRecord { Name = c.Name, Affiliation = c.Affiliation, Orcid = c.Orcid }).ToList(),
-                Licence = spec.Licence,
-                DphepLevel = spec.DphepLevel,
-                Spec = await StoreFileAsync(spec.SpecFile, cancellationToken),
-            }
-            : null;
-        OsComponent os = await DescribeOsAsync(spec, rootfs, warnings, cancellationToken);
-        if (archived is ImageTreeSource { Image: ImageDescription image })
-        {
-            os = os with
-            {
-                Image = new ContainerImageComponent
-                {
-                    Format = image.Format,
-                    Reference = image.Reference,
-                    ManifestDigest = image.ManifestDigest,
-                    ConfigDigest = image.ConfigDigest,
-                    Architecture = image.Architecture,
-                    Os = image.Os,
-                    Created = image.Created,
-                    Layers = image.Layers,
-                },
-            };
-        }
-
         var layers = new List<TreeLayer>();
         var software = new List<SoftwareComponent>();
         foreach (SoftwareSpec s in spec.Software)
@@ -131,10 +107,64 @@ public sealed class EnvironmentCapture(Archive archive)
         var cvmfs = new List<CvmfsComponent>();
         foreach (CvmfsSpec c in spec.Cvmfs)
         {
-            (TreeLayer layer, CvmfsComponent description) = await OpenCvmfsAsync(spec, c, resources, warnings, cancellationToken);
+            (TreeLayer layer, CvmfsComponent description) = await OpenCvmfsAsync(spec, c, resources, cvmfsWarnings, cancellationToken);
             layers.Add(layer);
             cvmfs.Add(description);
         }
+
+        // Without layers the root is the tree as it is: its walk hands out entries as it goes (FORMAT.md §6).
+        ITreeSource tree = layers.Count == 0 ? rootTree : new CompositeTreeSource(rootTree, layers);
+        ImageDescription? image = (archived as ImageTreeSource)?.Image;
+        string described = rootfs;
+        return new PreparedCapture(tree, ct => DescribeAsync(spec, described, image, software, cvmfs, cvmfsWarnings, ct), resources);
+    }
+
+    /// <summary>
+    /// The manifest's components and the warnings met reading them, in the order a curator reads them: the OS
+    /// and its packages, the CernVM-FS revisions, the boot files.
+    /// </summary>
+    private async Task<EnvironmentDescription> DescribeAsync(
+        CapsuleSpec spec,
+        string rootfs,
+        ImageDescription? image,
+        List<SoftwareComponent> software,
+        List<CvmfsComponent> cvmfs,
+        List<CaptureWarning> cvmfsWarnings,
+        CancellationToken cancellationToken)
+    {
+        var warnings = new List<CaptureWarning>();
+
+        // The quick form has no spec file to keep, nor anything else a curator says.
+        CurationComponent? curation = spec.HasFile
+            ? new CurationComponent
+            {
+                Experiment = spec.Experiment,
+                Creators = spec.Creators.Select(c => new CreatorRecord { Name = c.Name, Affiliation = c.Affiliation, Orcid = c.Orcid }).ToList(),
+                Licence = spec.Licence,
+                DphepLevel = spec.DphepLevel,
+                Spec = await StoreFileAsync(spec.SpecFile, cancellationToken),
+            }
+            : null;
+        OsComponent os = await DescribeOsAsync(spec, rootfs, warnings, cancellationToken);
+        if (image is not null)
+        {
+            os = os with
+            {
+                Image = new ContainerImageComponent
+                {
+                    Format = image.Format,
+                    Reference = image.Reference,
+                    ManifestDigest = image.ManifestDigest,
+                    ConfigDigest = image.ConfigDigest,
+                    Architecture = image.Architecture,
+                    Os = image.Os,
+                    Created = image.Created,
+                    Layers = image.Layers,
+                },
+            };
+        }
+
+        warnings.AddRange(cvmfsWarnings);
 
         // FORMAT.md §5.3: every member is optional; one the spec does not ask for is left out.
         var components = new EnvironmentComponents
@@ -146,10 +176,7 @@ public sealed class EnvironmentCapture(Archive archive)
             Boot = spec.Boot is not null ? await DescribeBootAsync(spec, spec.Boot, rootfs, warnings, cancellationToken) : null,
             Run = spec.Run.Count > 0 ? await DescribeRunAsync(spec, rootfs, cancellationToken) : null,
         };
-
-        // Without layers the root is the tree as it is: its walk hands out entries as it goes (FORMAT.md §6).
-        ITreeSource tree = layers.Count == 0 ? rootTree : new CompositeTreeSource(rootTree, layers);
-        return new PreparedCapture(tree, components, warnings, resources);
+        return new EnvironmentDescription(components, warnings);
     }
 
     private async Task<OsComponent> DescribeOsAsync(CapsuleSpec spec, string rootfs, List<CaptureWarning> warnings, CancellationToken cancellationToken)

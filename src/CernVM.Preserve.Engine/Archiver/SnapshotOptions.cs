@@ -23,8 +23,11 @@ public sealed class SnapshotOptions
 
     public NSec.Cryptography.Key? SigningKey { get; init; }
 
-    public EnvironmentComponents? Components { get; init; }
-
-    /// <summary>Warnings met before the snapshot (describing the environment); they come first in the manifest.</summary>
-    public IReadOnlyList<CaptureWarning> ExtraWarnings { get; init; } = [];
+    /// <summary>
+    /// Describes the environment the tree belongs to: its components and the warnings met reading them. It runs
+    /// beside the walk and the reading (reading an OS's package database can take as long as walking a small
+    /// tree) and is waited for before the new blobs are made durable, so blobs it stores are flushed with the
+    /// tree's; its failure stops the walk and the reading and fails the snapshot, with nothing committed.
+    /// </summary>
+    public Func<CancellationToken, Task<EnvironmentDescription>> DescribeEnvironment { get; init; } = static _ => Task.FromResult(EnvironmentDescription.None);
 }

@@ -70,23 +70,42 @@ public sealed class TreeSnapshotter
             TaskScheduler.Default);
         Task<(byte[]? Catalog, List<TreeEntry> Entries)> cataloguing = Task.Run(() => CatalogSaver.RunAsync(rows.Reader, previousRows, stopWalk.Token), stopWalk.Token);
 
-        var warnings = new List<CaptureWarning>(options.ExtraWarnings);
+        // The environment is described (its OS, packages, boot files, run entries) beside the walk; a failure
+        // there stops the walk and the reading at once rather than after the whole tree was read.
+        Task<EnvironmentDescription> describing = Task.Run(
+            async () =>
+            {
+                EnvironmentDescription d = await options.DescribeEnvironment(stopWalk.Token).ConfigureAwait(false);
+                Timeline.Mark("snapshot: environment described (os, packages, boot), beside the walk");
+                return d;
+            },
+            stopWalk.Token);
+        _ = describing.ContinueWith(
+            _ => stopWalk.Cancel(),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnFaulted,
+            TaskScheduler.Default);
+
         LoadedManifest? previous;
         FileSaver saver;
+        EnvironmentDescription environment;
         try
         {
             (previous, List<TreeEntry> previousList) = await loading.ConfigureAwait(false);
             saver = new FileSaver(tree, _archive.Descriptor.Chunking, _monitor, new UnchangedFiles(previousList));
             _monitor.Phase = "reading";
-            await SaveContentAsync(saver, files.Reader, options.Workers, cancellationToken).ConfigureAwait(false);
+            await SaveContentAsync(saver, files.Reader, options.Workers, stopWalk.Token).ConfigureAwait(false);
             await walking.ConfigureAwait(false);
+            environment = await describing.ConfigureAwait(false);
         }
         catch
         {
-            // Report the walk's failure first (a bad --rootfs), else the archive's or the reading's; a walk
-            // still going is stopped and waited for, so that nothing runs on after the snapshot failed.
+            // Report the walk's failure first (a bad --rootfs), then the environment's description's, else the
+            // archive's or the reading's; a walk or a description still going is stopped and waited for, so that
+            // nothing runs on after the snapshot failed.
             await stopWalk.CancelAsync().ConfigureAwait(false);
             await cataloguing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            await describing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             try
             {
                 await walking.ConfigureAwait(false);
@@ -99,10 +118,17 @@ public sealed class TreeSnapshotter
             {
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
+            if (describing.Exception?.InnerException is Exception describeFailure and not OperationCanceledException)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(describeFailure).Throw();
+            }
+
             throw;
         }
 
-        warnings.InsertRange(options.ExtraWarnings.Count, tree.Warnings);
+        var warnings = new List<CaptureWarning>(environment.Warnings);
+        warnings.AddRange(tree.Warnings);
         warnings.AddRange(saver.Warnings);
         var content = new NewData(_monitor.NewBlobs, _monitor.NewBytes, _monitor.NewCompressedBytes);
 
@@ -143,7 +169,7 @@ public sealed class TreeSnapshotter
         await contentDurable.ConfigureAwait(false);
         await _archive.Store.FlushAsync(cancellationToken).ConfigureAwait(false);
         _monitor.Phase = "writing manifest";
-        LoadedManifest committed = await CommitAsync(options, previous, summary, catalogId, warnings, clock.Elapsed, cancellationToken).ConfigureAwait(false);
+        LoadedManifest committed = await CommitAsync(options, environment.Components, previous, summary, catalogId, warnings, clock.Elapsed, cancellationToken).ConfigureAwait(false);
         _monitor.Phase = "done";
         return new SnapshotResult(committed, previous?.Version, summary);
     }
@@ -154,6 +180,7 @@ public sealed class TreeSnapshotter
     /// </summary>
     private async Task<LoadedManifest> CommitAsync(
         SnapshotOptions options,
+        EnvironmentComponents? components,
         LoadedManifest? previous,
         SnapshotSummary summary,
         BlobId catalogId,
@@ -172,7 +199,7 @@ public sealed class TreeSnapshotter
             Title = options.Title,
             Description = options.Description,
             Tree = tree,
-            Components = options.Components,
+            Components = components,
             Warnings = warnings,
             Statistics = new SnapshotStatistics
             {

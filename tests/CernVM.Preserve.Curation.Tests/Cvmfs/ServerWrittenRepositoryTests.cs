@@ -57,7 +57,7 @@ public sealed class ServerWrittenRepositoryTests : IDisposable
         try
         {
             SnapshotResult r = await new TreeSnapshotter(archive).SnapshotAsync(
-                new SnapshotOptions { Source = specPath, Tree = prepared.Tree, Capsule = CapsuleName.Parse(spec.Name), Components = prepared.Components, ExtraWarnings = prepared.Warnings },
+                new SnapshotOptions { Source = specPath, Tree = prepared.Tree, Capsule = CapsuleName.Parse(spec.Name), DescribeEnvironment = prepared.Describe },
                 default);
             return (archive, r);
         }

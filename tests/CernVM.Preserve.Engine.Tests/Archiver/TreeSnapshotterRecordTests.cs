@@ -49,7 +49,8 @@ public sealed class TreeSnapshotterRecordTests
 
         SnapshotResult r = await SnapshotAsync(f, tree, o => new SnapshotOptions
         {
-            Source = o.Source, Tree = o.Tree, Capsule = o.Capsule, Workers = 1, Title = "A title", Description = "A description", Components = components,
+            Source = o.Source, Tree = o.Tree, Capsule = o.Capsule, Workers = 1, Title = "A title", Description = "A description",
+            DescribeEnvironment = _ => Task.FromResult(new EnvironmentDescription(components, [])),
         });
 
         LoadedManifest back = await f.Archive.ReadManifestAsync(Demo, 1, default);
@@ -131,7 +132,7 @@ public sealed class TreeSnapshotterRecordTests
     }
 
     [Fact]
-    public async Task Snapshot_WarningsOfTheCallerTheWalkAndTheReading_RecordedInThatOrderAndTheEventSaysWarning()
+    public async Task Snapshot_WarningsOfTheEnvironmentTheWalkAndTheReading_RecordedInThatOrderAndTheEventSaysWarning()
     {
         await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
         var tree = new MemoryTree();
@@ -140,7 +141,7 @@ public sealed class TreeSnapshotterRecordTests
         tree.WalkWarnings.Add(new CaptureWarning("CAP003", "vanished", "vanished while walking"));
         CaptureWarning[] extra = [new("CAP013", null, "unknown distribution"), new("CAP010", null, "no package database")];
 
-        SnapshotResult r = await SnapshotAsync(f, tree, o => new SnapshotOptions { Source = o.Source, Tree = o.Tree, Capsule = o.Capsule, ExtraWarnings = extra });
+        SnapshotResult r = await SnapshotAsync(f, tree, o => new SnapshotOptions { Source = o.Source, Tree = o.Tree, Capsule = o.Capsule, DescribeEnvironment = _ => Task.FromResult(new EnvironmentDescription(null, extra)) });
 
         Manifest m = (await f.Archive.ReadManifestAsync(Demo, 1, default)).Manifest;
         Assert.Equal(["CAP013", "CAP010", "CAP003", "CAP001"], m.Warnings.Select(w => w.Code));
