@@ -113,6 +113,7 @@ public class CapsuleRefTests
         Assert.True(a.Equals((object)b));
         Assert.False(a.Equals("alpha"));
         Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a.GetHashCode(), c.GetHashCode());
         Assert.False(a == c);
         Assert.True(a != c);
         Assert.False(a.Equals((object)c));

@@ -33,7 +33,11 @@ public class PathBytesTests
         Assert.Equal(safe, PathBytes.IsSafeRelative(System.Text.Encoding.UTF8.GetBytes(path)));
 
     [Fact]
-    public void IsSafeRelative_RefusesNul() => Assert.False(PathBytes.IsSafeRelative([(byte)'a', 0, (byte)'b']));
+    public void IsSafeRelative_RefusesNul()
+    {
+        Assert.False(PathBytes.IsSafeRelative([(byte)'a', 0, (byte)'b']));
+        Assert.False(PathBytes.IsSafeRelative([0, (byte)'a']));
+    }
     [Theory]
     [InlineData(new byte[] { 0x61, 0x5C, 0x62 }, "a\\\\b")] // a valid path's backslash is doubled
     [InlineData(new byte[] { 0x5C, 0xFF }, "\\\\\\xff")] // and so is one beside an invalid byte
@@ -44,6 +48,7 @@ public class PathBytesTests
     [InlineData(new byte[] { 0xED, 0xA0, 0x80 }, "\\xed\\xa0\\x80")] // a surrogate
     [InlineData(new byte[] { 0xF8, 0x88, 0x80, 0x80, 0x80 }, "\\xf8\\x88\\x80\\x80\\x80")] // five bytes: no such UTF-8
     [InlineData(new byte[] { 0x80, 0x2F, 0xC3, 0xA9 }, "\\x80/é")]
+    [InlineData(new byte[] { 0xFF, 0xE2, 0x82, 0xAC }, "\\xff€")]
     public void ToDisplay_InvalidUtf8_EscapesEachByteNotInAWholeSequence(byte[] path, string display)
     {
         Assert.Equal(display, PathBytes.ToDisplay(path));
@@ -60,6 +65,7 @@ public class PathBytesTests
     [InlineData("a\\", new byte[] { 0x61, 0x5C })]
     [InlineData("\\xzz", new byte[] { 0x5C, 0x78, 0x7A, 0x7A })] // not hex: kept as written
     [InlineData("\\y41", new byte[] { 0x5C, 0x79, 0x34, 0x31 })]
+    [InlineData("axffz", new byte[] { 0x61, 0x78, 0x66, 0x66, 0x7A })] // an x after anything but a backslash is text
     [InlineData("\\\\x41", new byte[] { 0x5C, 0x78, 0x34, 0x31 })] // an escaped backslash, then text
     public void FromDisplay_Escapes_AreReadBackAndAnythingElseKept(string display, byte[] path) =>
         Assert.Equal(path, PathBytes.FromDisplay(display));
