@@ -47,6 +47,11 @@ public sealed class ArchiveAuditor
         try
         {
             Timeline.Mark("audit: start");
+
+            // The manifest schema (JsonSchema.Net's meta-schemas first) and SQLite are slow to make ready: they
+            // get ready on the other core while the archive describes itself and is listed.
+            _ = Task.Run(ManifestCodec.WarmUp, CancellationToken.None);
+            _ = Task.Run(CatalogDatabase.WarmUp, CancellationToken.None);
             RetentionDeclaration? retention = await new SelfDescriptionCheck(c).RunAsync(cancellationToken).ConfigureAwait(false);
             Timeline.Mark("audit: self-description checked");
             var manifests = new ManifestCheck(c);

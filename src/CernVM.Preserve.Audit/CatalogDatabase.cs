@@ -39,6 +39,13 @@ public sealed class CatalogDatabase : IDisposable
         return catalog;
     }
 
+    /// <summary>Loads SQLite (the native library and its first connection) ahead of the first catalog.</summary>
+    public static void WarmUp()
+    {
+        using var c = new SqliteConnection("Data Source=:memory:");
+        c.Open();
+    }
+
     public SqliteConnection Connect()
     {
         var c = new SqliteConnection(_connectionString);
