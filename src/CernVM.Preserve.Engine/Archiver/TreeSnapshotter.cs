@@ -81,7 +81,17 @@ public sealed class TreeSnapshotter
             },
             stopWalk.Token);
         _ = describing.ContinueWith(
-            _ => stopWalk.Cancel(),
+            _ =>
+            {
+                try
+                {
+                    stopWalk.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The snapshot has already failed and left: nothing left to stop.
+                }
+            },
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnFaulted,
             TaskScheduler.Default);
