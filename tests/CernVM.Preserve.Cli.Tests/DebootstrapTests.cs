@@ -33,4 +33,26 @@ public class DebootstrapTests
         string c1 = (string)System.Text.Json.Nodes.JsonNode.Parse(CliRunner.Run("show", "debian@v1", "--json", "--archive", t["a"]).Stdout)!["manifest"]!["tree"]!["catalog"]!;
         Assert.Equal(c1, (string)stats["tree"]!["catalog"]!);
     }
+
+    // Snapshot and restore run in a no-GC region (CollectorHold): their pipelines' first buffers used to set off
+    // two full, blocking collections each. The trace's last line counts collections per generation.
+    [Fact]
+    public void SnapshotAndRestore_RealDebianRootTree_NoFullCollectionBeyondTheRegionsStart()
+    {
+        string source = DebianTree.Path;
+        using var t = new TempDir();
+        var trace = new Dictionary<string, string> { ["CVMPRESERVE_TRACE"] = "1" };
+        Assert.Equal(0, CliRunner.Run("init", t["a"]).ExitCode);
+        CliResult s = CliRunner.Run(TimeSpan.FromMinutes(3), trace, "snapshot", "--rootfs", source, "--name", "debian", "--archive", t["a"]);
+        Assert.True(s.ExitCode == 0, s.ToString());
+        CliResult r = CliRunner.Run(TimeSpan.FromMinutes(3), trace, "restore", "debian", "--to", t["out"], "--archive", t["a"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+
+        foreach (CliResult run in new[] { s, r })
+        {
+            System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(run.Stderr, @"runtime: gc (\d+)/(\d+)/(\d+) \(gen0/1/2\)");
+            Assert.True(m.Success, run.ToString());
+            Assert.True(int.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture) <= 1, run.Stderr);
+        }
+    }
 }
