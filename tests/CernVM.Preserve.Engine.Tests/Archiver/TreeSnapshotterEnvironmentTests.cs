@@ -107,6 +107,40 @@ public sealed class TreeSnapshotterEnvironmentTests
     }
 
     [Fact]
+    public async Task Snapshot_DescriptionFailsWhileFilesAreRead_StopsTheReadingAndFailsWithItsError()
+    {
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        var tree = new MemoryTree();
+        for (int i = 0; i < 200; i++)
+        {
+            tree.Add($"l{i:D3}", ArchiverFixture.Random(300_000, 5000 + i));
+        }
+
+        var snapshotter = new TreeSnapshotter(f.Archive);
+        SnapshotMonitor monitor = snapshotter.Monitor;
+
+        InvalidDataException e = await Assert.ThrowsAsync<InvalidDataException>(() => snapshotter.SnapshotAsync(
+            new SnapshotOptions
+            {
+                Source = "s", Tree = tree, Capsule = Demo, Workers = 1,
+                DescribeEnvironment = async ct =>
+                {
+                    while (monitor.FilesDone == 0)
+                    {
+                        await Task.Delay(1, ct);
+                    }
+
+                    throw new InvalidDataException("Packages: page 7 points past the end of the file");
+                },
+            },
+            default).WaitAsync(Hang));
+
+        Assert.Contains("page 7", e.Message);
+        Assert.True(monitor.FilesDone < 200, $"{monitor.FilesDone} of 200 files were read after the description failed");
+        Assert.Empty(await f.Archive.ListCapsulesAsync(default));
+    }
+
+    [Fact]
     public async Task Snapshot_DescriptionFailsAfterTheWalk_FailsWithItsErrorNotACancellation()
     {
         await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
