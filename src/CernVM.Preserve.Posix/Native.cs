@@ -9,7 +9,9 @@ namespace CernVM.Preserve.Posix;
 /// </summary>
 internal static unsafe partial class Native
 {
-    private const string Libc = "libc";
+    // The exact soname: "libc" sends the loader through ~160 failed probes (libc.so, liblibc.so, in every
+    // library directory and hardware-capability subdirectory) at the first call of every process.
+    private const string Libc = "libc.so.6";
 
     public const int AT_FDCWD = -100;
     public const int AT_SYMLINK_NOFOLLOW = 0x100;

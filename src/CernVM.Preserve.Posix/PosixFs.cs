@@ -217,14 +217,19 @@ public static unsafe class PosixFs
     {
         byte[] z = Z(path);
         var result = new List<XAttr>();
-        byte[] list = new byte[1024];
+
+        // Most entries have no extended attribute: the first try lists into the stack, so an entry without any
+        // costs no buffer on the heap (the walk asks once per entry, thousands of times per snapshot).
+        Span<byte> first = stackalloc byte[1024];
+        byte[]? list = null;
         nint n;
         while (true)
         {
+            Span<byte> buffer = list is null ? first : list;
             fixed (byte* p = z)
-            fixed (byte* l = list)
+            fixed (byte* l = buffer)
             {
-                n = Native.llistxattr(p, l, list.Length);
+                n = Native.llistxattr(p, l, buffer.Length);
             }
 
             if (n >= 0)
@@ -235,7 +240,7 @@ public static unsafe class PosixFs
             int errno = Marshal.GetLastPInvokeError();
             if (errno == Native.ERANGE)
             {
-                list = new byte[list.Length * 4];
+                list = new byte[buffer.Length * 4];
                 continue;
             }
 
@@ -247,9 +252,15 @@ public static unsafe class PosixFs
             throw new PosixException("llistxattr", path, errno);
         }
 
-        foreach (Range r in list.AsSpan(0, (int)n).Split((byte)0))
+        if (n == 0)
         {
-            byte[] name = list.AsSpan(r).ToArray();
+            return result;
+        }
+
+        ReadOnlySpan<byte> names = list is null ? first[..(int)n] : list.AsSpan(0, (int)n);
+        foreach (Range r in names.Split((byte)0))
+        {
+            byte[] name = names[r].ToArray();
             if (name.Length == 0)
             {
                 continue;

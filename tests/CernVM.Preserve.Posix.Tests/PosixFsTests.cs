@@ -61,6 +61,31 @@ public sealed class PosixFsTests : IDisposable
         Assert.Equal(value, x.Value);
     }
 
+    /// <summary>
+    /// The list of names is read into 1 KiB first and into a bigger buffer when the kernel says it does not fit
+    /// (ERANGE): forty names of 40 bytes need the second try, and none is lost; an entry without any gives none.
+    /// </summary>
+    [Fact]
+    public void XAttrs_NamesBeyondTheFirstBuffer_AllReadInOrder_AndNoneForAPlainFile()
+    {
+        byte[] f = P("many"u8.ToArray());
+        PosixFs.CreateExclusive(f, 0x1A4).Dispose();
+        string[] names = [.. Enumerable.Range(0, 40).Select(i => $"user.{i:D2}-{new string('n', 30)}")];
+        foreach (string name in names.Reverse())
+        {
+            PosixFs.SetXAttr(f, System.Text.Encoding.ASCII.GetBytes(name), System.Text.Encoding.ASCII.GetBytes(name[5..7]));
+        }
+
+        List<XAttr> read = PosixFs.ReadXAttrs(f);
+        Assert.True(names.Sum(n => n.Length + 1) > 1024);
+        Assert.Equal(names, read.Select(x => System.Text.Encoding.ASCII.GetString(x.Name)));
+        Assert.Equal(names.Select(n => n[5..7]), read.Select(x => System.Text.Encoding.ASCII.GetString(x.Value)));
+
+        byte[] plain = P("plain"u8.ToArray());
+        PosixFs.CreateExclusive(plain, 0x1A4).Dispose();
+        Assert.Empty(PosixFs.ReadXAttrs(plain));
+    }
+
     [Fact]
     public void DataSegments_SparseFile_ReportsOnlyWrittenStretches()
     {

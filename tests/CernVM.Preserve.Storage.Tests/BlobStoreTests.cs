@@ -47,6 +47,36 @@ public sealed class BlobStoreTests : IDisposable
     }
 
     /// <summary>
+    /// The put a caller waits for (a snapshot's catalog): hashed beside its compression, at another level. It
+    /// names the blob as a put does, stores the format's frame (content size and checksum flags, FORMAT.md §4.1)
+    /// that reads back, and writes nothing for a blob that is already there, whichever put stored it.
+    /// </summary>
+    [Fact]
+    public async Task PutWaitedFor_SameIdAndFrameRulesAsPut_AndWritesAnExistingBlobOnce()
+    {
+        byte[] content = new byte[3_000_000];
+        new Random(7).NextBytes(content.AsSpan(0, 1_000_000));
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+
+        (BlobId id, long written) = await blobs.PutWaitedForAsync(content, default);
+        Assert.Equal(BlobId.Of(content), id);
+        Assert.InRange(written, 1_000_000, 1_100_000);
+        Assert.Equal(content, await ReadAsync(blobs, id, leased: false));
+        await blobs.Store.FlushAsync(default);
+        byte[] frame = await File.ReadAllBytesAsync(Path.Combine(_root, id.Key));
+        Assert.Equal(frame.Length, written);
+        Assert.Equal((ulong)content.Length, Decompressor.GetDecompressedSize(frame));
+        Assert.Equal(0x04, frame[4] & 0x04); // Content_Checksum_flag of the frame header descriptor
+
+        Assert.Equal((id, 0L), await blobs.PutWaitedForAsync(content, default));
+        Assert.Equal((id, 0L), await blobs.PutAsync(content, default));
+        byte[] other = [.. content.AsSpan(1)];
+        (BlobId otherId, long otherWritten) = await blobs.PutAsync(other, default);
+        Assert.Equal((otherId, 0L), await blobs.PutWaitedForAsync(other, default));
+        Assert.True(otherWritten > 0);
+    }
+
+    /// <summary>
     /// A zstd frame of 21 bytes whose header claims 2^40 bytes of content (a raw block of 5 bytes follows):
     /// refused by the claim, before any buffer of that size is made (docs/security.md, "Limits").
     /// </summary>

@@ -159,7 +159,7 @@ public sealed class TreeSnapshotter
         else
         {
             Timeline.Mark($"snapshot: catalog written ({catalog.Length} bytes)");
-            (catalogId, long catalogWritten) = await _archive.Blobs.PutAsync(catalog, cancellationToken).ConfigureAwait(false);
+            (catalogId, long catalogWritten) = await _archive.Blobs.PutWaitedForAsync(catalog, cancellationToken).ConfigureAwait(false);
             catalogBytes = catalog.Length;
             if (catalogWritten > 0)
             {

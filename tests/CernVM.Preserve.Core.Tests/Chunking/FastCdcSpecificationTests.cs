@@ -78,6 +78,9 @@ public sealed class FastCdcSpecificationTests
     [InlineData(16 * 1024, 64 * 1024, 256 * 1024, 6 * 1024 * 1024, 2)]
     [InlineData(1024, 4096, 16 * 1024, 1024 * 1024, 3)]
     [InlineData(2, 4, 64, 64 * 1024, 4)] // log2(average) - 2 = 0: no mask after the average, a cut at the first byte there
+    [InlineData(3, 8, 64, 64 * 1024, 5)] // odd bounds: the product rolls two bytes a step, and a cut may fall on either
+    [InlineData(7, 32, 97, 256 * 1024, 6)]
+    [InlineData(1, 4, 9, 16 * 1024, 7)]
     public void NextCut_CutsWhereTheFormatSays(int min, int average, int max, int size, int seed)
     {
         var chunker = new FastCdc(min, average, max);
