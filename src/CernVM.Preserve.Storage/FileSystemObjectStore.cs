@@ -43,6 +43,13 @@ public sealed class FileSystemObjectStore : IObjectStore
 
     public string Location => _root;
 
+    /// <summary>
+    /// Told of every call that makes bytes or names durable or gives an object its name, in the order made, as it
+    /// is about to be made (null: nobody listens). FORMAT.md §8's ordering is these calls' order, which no
+    /// listing or read can see and only a crash at the wrong moment would show: the tests check it here.
+    /// </summary>
+    internal Action<DurableStep>? OnDurableStep { get; init; }
+
     public StoreCapabilities Capabilities { get; } = new(null, AtomicCreate: true, CheapChildListing: true);
 
     public string Root => _root;
@@ -102,6 +109,7 @@ public sealed class FileSystemObjectStore : IObjectStore
         {
             using (Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.OpenRead(tempBytes))
             {
+                OnDurableStep?.Invoke(new DurableStep(DurableStepKind.FsyncFile, temp));
                 PosixFs.Fsync(h, tempBytes);
             }
 
@@ -109,6 +117,7 @@ public sealed class FileSystemObjectStore : IObjectStore
             EnsureDirectory(dir, key);
             try
             {
+                OnDurableStep?.Invoke(new DurableStep(DurableStepKind.Link, temp, final));
                 PosixFs.HardLink(tempBytes, PosixFs.FromString(final));
             }
             catch (PosixException e) when (e.Errno == 17)
@@ -116,6 +125,7 @@ public sealed class FileSystemObjectStore : IObjectStore
                 return false; // another writer created it first
             }
 
+            OnDurableStep?.Invoke(new DurableStep(DurableStepKind.FsyncDirectory, dir));
             PosixFs.FsyncDirectory(PosixFs.FromString(dir));
             return true;
         }
@@ -389,6 +399,7 @@ public sealed class FileSystemObjectStore : IObjectStore
                 // each with fsync, which does not wait for unrelated dirty data of the file system.
                 if (batch.Length > 16)
                 {
+                    OnDurableStep?.Invoke(new DurableStep(DurableStepKind.SyncFileSystem, _root));
                     PosixFs.SyncFileSystem(PosixFs.FromString(_root));
                 }
                 else
@@ -397,6 +408,7 @@ public sealed class FileSystemObjectStore : IObjectStore
                     {
                         byte[] path = PosixFs.FromString(temp);
                         using Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.OpenRead(path);
+                        OnDurableStep?.Invoke(new DurableStep(DurableStepKind.FsyncFile, temp));
                         PosixFs.Fsync(h, path);
                     }
                 }
@@ -407,6 +419,7 @@ public sealed class FileSystemObjectStore : IObjectStore
                     EnsureDirectory(dir, key);
                     try
                     {
+                        OnDurableStep?.Invoke(new DurableStep(DurableStepKind.Link, temp, final));
                         PosixFs.HardLink(PosixFs.FromString(temp), PosixFs.FromString(final));
                         _dirtyDirectories.TryAdd(dir, 0);
                     }
@@ -426,12 +439,14 @@ public sealed class FileSystemObjectStore : IObjectStore
             string[] dirty = [.. _dirtyDirectories.Keys.OrderByDescending(d => d.Length)];
             if (dirty.Length > 16)
             {
+                OnDurableStep?.Invoke(new DurableStep(DurableStepKind.SyncFileSystem, _root));
                 PosixFs.SyncFileSystem(PosixFs.FromString(_root));
             }
             else
             {
                 foreach (string dir in dirty)
                 {
+                    OnDurableStep?.Invoke(new DurableStep(DurableStepKind.FsyncDirectory, dir));
                     PosixFs.FsyncDirectory(PosixFs.FromString(dir));
                 }
             }
@@ -563,3 +578,22 @@ public sealed class FileSystemObjectStore : IObjectStore
         return new StorageException($"{where}: {e.Message}", key, e);
     }
 }
+
+/// <summary>What a durable step of <see cref="FileSystemObjectStore"/> does.</summary>
+internal enum DurableStepKind
+{
+    /// <summary>syncfs(2) of the archive's file system: every staged file's bytes, or every directory's names.</summary>
+    SyncFileSystem,
+
+    /// <summary>fsync(2) of one staged file's bytes.</summary>
+    FsyncFile,
+
+    /// <summary>link(2) of a staged file to its final name.</summary>
+    Link,
+
+    /// <summary>fsync(2) of a directory: the names it received or the directories made in it.</summary>
+    FsyncDirectory,
+}
+
+/// <summary>One durable step: its kind, the path it acts on, and for a link the final name.</summary>
+internal readonly record struct DurableStep(DurableStepKind Kind, string Path, string? Target = null);

@@ -1,0 +1,137 @@
+using Xunit;
+
+namespace CernVM.Preserve.Storage.Tests;
+
+/// <summary>
+/// The order of the directory store's durable steps (FORMAT.md §8): bytes durable before any name is given,
+/// names given in key order, then the directories that received names or new directories made durable; a
+/// manifest's put made durable before it returns. No read can see these steps, and only a crash between two of
+/// them would, so they are checked from the store's own record of the calls it makes.
+/// </summary>
+public sealed class FileSystemObjectStoreDurabilityTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("cvmp-durable-").FullName;
+    private readonly List<DurableStep> _steps = [];
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private FileSystemObjectStore NewStore() => new(_root) { OnDurableStep = _steps.Add };
+
+    // Keys spread over `directories` fan-out directories, as blob ids are.
+    private static string BlobKey(int i, int directories = 256) => $"blobs/sha256/{i % directories:x2}/{i:x2}" + new string('0', 62);
+
+    private string PathOf(string key) => Path.Combine(_root, key);
+
+    private static async Task StageAsync(FileSystemObjectStore store, int count, int directories = 256)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Assert.True(await store.PutIfAbsentAsync(BlobKey(i, directories), new byte[] { (byte)i }, default));
+        }
+    }
+
+    /// <summary>The directories a first flush of these blobs makes durable: the fan-out directories that received names, and the parents of each directory made (the root for tmp/ and blobs/, blobs/, blobs/sha256/).</summary>
+    private HashSet<string> DirectoriesOfAFirstFlush(int count, int directories) =>
+        [.. Enumerable.Range(0, count).Select(i => Path.GetDirectoryName(PathOf(BlobKey(i, directories)))!)
+            .Concat([_root, PathOf("blobs"), PathOf("blobs/sha256")])];
+
+    [Theory]
+    [InlineData(1, 256)]
+    [InlineData(13, 256)] // 13 fan-out directories and 3 parents: 16 directories, the most made durable one by one
+    [InlineData(16, 4)] // 16 files, the most made durable one by one, in 4 + 3 directories
+    public async Task Flush_FewBlobs_EachFsyncedThenLinkedInKeyOrder_ThenEachDirectoryFsynced(int count, int fanOut)
+    {
+        await using FileSystemObjectStore store = NewStore();
+        await StageAsync(store, count, fanOut);
+        Assert.Empty(_steps); // staging makes nothing durable and names nothing
+
+        await store.FlushAsync(default);
+
+        DurableStep[] fsyncs = [.. _steps.Take(count)];
+        DurableStep[] links = [.. _steps.Skip(count).Take(count)];
+        DurableStep[] directories = [.. _steps.Skip(2 * count)];
+        Assert.All(fsyncs, s => Assert.Equal(DurableStepKind.FsyncFile, s.Kind));
+        Assert.All(links, s => Assert.Equal(DurableStepKind.Link, s.Kind));
+        Assert.Equal(fsyncs.Select(s => s.Path).Order(), links.Select(s => s.Path).Order()); // each file fsynced is linked, and only those
+        Assert.Equal(Enumerable.Range(0, count).Select(i => PathOf(BlobKey(i, fanOut))).Order(StringComparer.Ordinal), links.Select(s => s.Target)); // in key order
+        Assert.All(directories, s => Assert.Equal(DurableStepKind.FsyncDirectory, s.Kind));
+        Assert.Equal(DirectoriesOfAFirstFlush(count, fanOut), directories.Select(s => s.Path).ToHashSet());
+        Assert.Equal(directories.Length, directories.Select(s => s.Path).Distinct().Count());
+        Assert.Equal(directories.Select(s => s.Path.Length).OrderDescending(), directories.Select(s => s.Path.Length)); // deepest first
+        Assert.Empty(Directory.GetFiles(PathOf("tmp")));
+    }
+
+    [Theory]
+    [InlineData(14)] // 14 fan-out directories and 3 parents: 17 directories
+    [InlineData(17)]
+    [InlineData(40)]
+    public async Task Flush_ManyBlobsOrDirectories_OneSyncfsBeforeTheLinks_OneAfter(int count)
+    {
+        await using FileSystemObjectStore store = NewStore();
+        await StageAsync(store, count);
+
+        await store.FlushAsync(default);
+
+        bool manyFiles = count > 16;
+        DurableStep first = _steps[0];
+        DurableStep last = _steps[^1];
+        IEnumerable<DurableStep> links = _steps.Where(s => s.Kind == DurableStepKind.Link);
+        Assert.Equal(Enumerable.Range(0, count).Select(i => PathOf(BlobKey(i))), links.Select(s => s.Target));
+        Assert.Equal(manyFiles ? 1 + count + 1 : count + count + 1, _steps.Count);
+        Assert.Equal(manyFiles ? DurableStepKind.SyncFileSystem : DurableStepKind.FsyncFile, first.Kind);
+        Assert.Equal(new DurableStep(DurableStepKind.SyncFileSystem, _root), last);
+        Assert.Equal(_steps.Count - 2, _steps.FindLastIndex(s => s.Kind == DurableStepKind.Link)); // the names' syncfs follows the last link
+    }
+
+    [Fact]
+    public async Task Flush_Again_WithNothingStagedOrMade_DoesNothing()
+    {
+        await using FileSystemObjectStore store = NewStore();
+        await StageAsync(store, 3);
+        await store.FlushAsync(default);
+        _steps.Clear();
+
+        await store.FlushAsync(default);
+
+        Assert.Empty(_steps);
+    }
+
+    [Fact]
+    public async Task Put_Manifest_FsyncedLinkedAndItsDirectoryFsyncedBeforeItReturns_ParentsAtTheNextFlush()
+    {
+        await using FileSystemObjectStore store = NewStore();
+        const string key = "capsules/a/v1/manifest.json";
+
+        Assert.True(await store.PutIfAbsentAsync(key, "{}"u8.ToArray(), default));
+
+        Assert.Equal(3, _steps.Count);
+        Assert.Equal(DurableStepKind.FsyncFile, _steps[0].Kind);
+        Assert.Equal(new DurableStep(DurableStepKind.Link, _steps[0].Path, PathOf(key)), _steps[1]);
+        Assert.Equal(new DurableStep(DurableStepKind.FsyncDirectory, PathOf("capsules/a/v1")), _steps[2]);
+        Assert.StartsWith(PathOf("tmp") + "/", _steps[0].Path, StringComparison.Ordinal);
+        Assert.False(File.Exists(_steps[0].Path)); // the temporary name is gone
+
+        // The directories made for it (capsules/, capsules/a/, capsules/a/v1/ and tmp/) are names in their
+        // parents, made durable by the next flush, deepest first.
+        _steps.Clear();
+        await store.FlushAsync(default);
+        Assert.Equal(
+            [PathOf("capsules/a"), PathOf("capsules"), _root],
+            _steps.Select(s => s.Path));
+        Assert.All(_steps, s => Assert.Equal(DurableStepKind.FsyncDirectory, s.Kind));
+    }
+
+    [Fact]
+    public async Task Put_ManifestAnotherWriterLinkedFirst_FsyncsItsOwnCopyOnly_AndNamesNothing()
+    {
+        await using FileSystemObjectStore store = NewStore();
+        await using var other = new FileSystemObjectStore(_root);
+        const string key = "capsules/a/v1/manifest.json";
+        Assert.True(await other.PutIfAbsentAsync(key, "theirs"u8.ToArray(), default));
+
+        Assert.False(await store.PutIfAbsentAsync(key, "ours"u8.ToArray(), default));
+
+        Assert.Empty(_steps); // seen before anything was written: nothing staged, nothing durable
+        Assert.Equal("theirs", await File.ReadAllTextAsync(PathOf(key)));
+    }
+}
