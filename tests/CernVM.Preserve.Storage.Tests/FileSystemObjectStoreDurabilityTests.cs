@@ -1,3 +1,4 @@
+using CernVM.Preserve.Core.Storage;
 using Xunit;
 
 namespace CernVM.Preserve.Storage.Tests;
@@ -133,5 +134,55 @@ public sealed class FileSystemObjectStoreDurabilityTests : IDisposable
 
         Assert.Empty(_steps); // seen before anything was written: nothing staged, nothing durable
         Assert.Equal("theirs", await File.ReadAllTextAsync(PathOf(key)));
+    }
+}
+
+/// <summary>
+/// A full device, on a real one: a 1 MiB tmpfs (mounting needs root, as the command-line fault tests do). The
+/// store says which object did not fit and that the device is full, and leaves nothing staged or half-named.
+/// </summary>
+public sealed class FileSystemObjectStoreFullDeviceTests : IDisposable
+{
+    private readonly string _mount = Directory.CreateTempSubdirectory("cvmp-full-").FullName;
+
+    public FileSystemObjectStoreFullDeviceTests() => Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", _mount);
+
+    public void Dispose()
+    {
+        Run("umount", _mount);
+        Directory.Delete(_mount);
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, args) { RedirectStandardError = true })!;
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: exit {p.ExitCode}: {err}");
+    }
+
+    [Theory]
+    [InlineData("blobs/sha256/ab/ab00000000000000000000000000000000000000000000000000000000000000")] // staged, named at the flush
+    [InlineData("capsules/a/v1/manifest.json")] // named at once
+    public async Task Put_LargerThanTheDevice_IsStorageFullNamingTheObject_AndLeavesNothing(string key)
+    {
+        string root = Path.Combine(_mount, "archive");
+        await using var store = new FileSystemObjectStore(root);
+        byte[] content = new byte[2 * 1024 * 1024];
+        new Random(1).NextBytes(content);
+
+        StorageFullException e = await Assert.ThrowsAsync<StorageFullException>(() => store.PutIfAbsentAsync(key, content, default));
+
+        Assert.StartsWith(Path.Combine(root, key) + ": the device holding the archive is full (", e.Message, StringComparison.Ordinal);
+        Assert.Equal(key, e.Key);
+        Assert.False(await store.ExistsAsync(key, default));
+        Assert.Empty(Directory.GetFiles(Path.Combine(root, "tmp")));
+        await store.FlushAsync(default);
+        Assert.False(File.Exists(Path.Combine(root, key)));
+
+        // Room again for what fits: the store goes on.
+        Assert.True(await store.PutIfAbsentAsync(key, "{}"u8.ToArray(), default));
+        await store.FlushAsync(default);
+        Assert.Equal("{}", await File.ReadAllTextAsync(Path.Combine(root, key)));
     }
 }
