@@ -135,6 +135,93 @@ public sealed class FileSystemObjectStoreDurabilityTests : IDisposable
         Assert.Empty(_steps); // seen before anything was written: nothing staged, nothing durable
         Assert.Equal("theirs", await File.ReadAllTextAsync(PathOf(key)));
     }
+
+    /// <summary>
+    /// Another writer names the manifest at the very moment this one links it (the listener runs just before the
+    /// link): the link fails with EEXIST, the put says "not created", the other writer's bytes stay, this writer's
+    /// temporary is removed, and no directory is made durable for a name this writer did not give.
+    /// </summary>
+    [Fact]
+    public async Task Put_ManifestAnotherWriterLinksBetweenTheCheckAndTheLink_IsNotCreatedAndKeepsTheirs()
+    {
+        const string key = "capsules/a/v1/manifest.json";
+        await using var other = new FileSystemObjectStore(_root);
+        await using var store = new FileSystemObjectStore(_root)
+        {
+            OnDurableStep = step =>
+            {
+                _steps.Add(step);
+                if (step.Kind == DurableStepKind.Link)
+                {
+                    Assert.True(other.PutIfAbsentAsync(key, "theirs"u8.ToArray(), default).GetAwaiter().GetResult());
+                }
+            },
+        };
+
+        Assert.False(await store.PutIfAbsentAsync(key, "ours"u8.ToArray(), default));
+
+        Assert.Equal([DurableStepKind.FsyncFile, DurableStepKind.Link], _steps.Select(s => s.Kind));
+        Assert.Equal("theirs", await File.ReadAllTextAsync(PathOf(key)));
+        Assert.Empty(Directory.GetFiles(PathOf("tmp")));
+    }
+
+    /// <summary>The same race for a staged blob at the flush: the blob is there with the same bytes, so the flush goes on without error and leaves nothing staged.</summary>
+    [Fact]
+    public async Task Flush_BlobAnotherWriterLinksBetweenTheStagingAndTheLink_GoesOnAndLeavesNothingStaged()
+    {
+        string key = BlobKey(7);
+        await using var other = new FileSystemObjectStore(_root);
+        await using var store = new FileSystemObjectStore(_root)
+        {
+            OnDurableStep = step =>
+            {
+                _steps.Add(step);
+                if (step.Kind == DurableStepKind.Link)
+                {
+                    Assert.True(other.PutIfAbsentAsync(key, new byte[] { 7 }, default).GetAwaiter().GetResult());
+                    other.FlushAsync(default).GetAwaiter().GetResult();
+                }
+            },
+        };
+        Assert.True(await store.PutIfAbsentAsync(key, new byte[] { 7 }, default));
+
+        await store.FlushAsync(default);
+
+        Assert.Equal(new byte[] { 7 }, await File.ReadAllBytesAsync(PathOf(key)));
+        Assert.Empty(Directory.GetFiles(PathOf("tmp")));
+        Assert.True(await store.ExistsAsync(key, default));
+        _steps.Clear();
+        await store.FlushAsync(default);
+        Assert.DoesNotContain(_steps, s => s.Kind is DurableStepKind.Link or DurableStepKind.FsyncFile);
+    }
+
+    /// <summary>Every operation of the directory store checks its cancellation first: a cancelled one writes and names nothing.</summary>
+    [Fact]
+    public async Task EveryOperation_Cancelled_ThrowsAndWritesNothing()
+    {
+        await using FileSystemObjectStore store = NewStore();
+        Assert.True(await store.PutIfAbsentAsync("capsules/a/v1/manifest.json", "{}"u8.ToArray(), default));
+        _steps.Clear();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        CancellationToken c = cancelled.Token;
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.PutIfAbsentAsync(BlobKey(1), new byte[] { 1 }, c));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.PutIfAbsentAsync("capsules/a/v2/manifest.json", "{}"u8.ToArray(), c));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.ExistsAsync("capsules/a/v1/manifest.json", c));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.TryGetAsync("capsules/a/v1/manifest.json", c));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.TryGetRentedAsync("capsules/a/v1/manifest.json", c));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.ChildrenTokenAsync("capsules/", c));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.FlushAsync(c));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => { await foreach (string _ in store.ListAsync("capsules/", c)) { } });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => { await foreach (string _ in store.ListAfterAsync("capsules/", "", c)) { } });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => { await foreach (string _ in store.ListChildrenAsync("capsules/", c)) { } });
+
+        Assert.Empty(_steps);
+        Assert.False(await store.ExistsAsync(BlobKey(1), default));
+        Assert.False(Directory.Exists(PathOf("capsules/a/v2")));
+        Assert.Empty(Directory.GetFiles(PathOf("tmp")));
+    }
 }
 
 /// <summary>
