@@ -801,6 +801,20 @@ public sealed class ArchiveTests : IDisposable
         Assert.True(log[^1].Op == StoreOp.Flush, "the event's put, then a flush:\n" + order);
     }
 
+    /// <summary>An archive owns the store it was given: its disposal disposes the store, which abandons what was staged and never flushed.</summary>
+    [Fact]
+    public async Task Dispose_DisposesTheStore_StagedBlobAbandoned()
+    {
+        Archive archive = await Archive.InitAsync(Store(), null, default);
+        (BlobId id, _) = await archive.Blobs.PutAsync("staged, never flushed"u8.ToArray(), default);
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(_root, "tmp")));
+
+        await archive.DisposeAsync();
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, "tmp")));
+        Assert.False(File.Exists(Path.Combine(_root, id.Key)));
+    }
+
     [Fact]
     public async Task WriteEvent_EventFailingItsSchema_IsRefusedAndWritesNothing()
     {

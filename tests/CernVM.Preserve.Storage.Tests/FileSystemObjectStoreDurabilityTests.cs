@@ -222,6 +222,121 @@ public sealed class FileSystemObjectStoreDurabilityTests : IDisposable
         Assert.False(Directory.Exists(PathOf("capsules/a/v2")));
         Assert.Empty(Directory.GetFiles(PathOf("tmp")));
     }
+
+    /// <summary>The two cancellation checks of a listing after a key: the walk's (no key to give) and the giving's (a staged key only, no directory walked).</summary>
+    [Fact]
+    public async Task ListAfter_Cancelled_WithNothingToGiveOrOnlyStagedKeys_Throws()
+    {
+        await using FileSystemObjectStore store = NewStore();
+        Directory.CreateDirectory(PathOf("journal/2026"));
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => { await foreach (string _ in store.ListAfterAsync("journal/", "journal/2027", cancelled.Token)) { } });
+        Assert.True(await store.PutIfAbsentAsync(BlobKey(3), new byte[] { 3 }, default));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => { await foreach (string _ in store.ListAfterAsync("blobs/", "", cancelled.Token)) { } });
+    }
+
+    [Fact]
+    public async Task ListAfter_NullArguments_AreRefusedByName()
+    {
+        await using FileSystemObjectStore store = NewStore();
+        Assert.Equal("prefix", (await Assert.ThrowsAsync<ArgumentNullException>(async () => { await foreach (string _ in store.ListAfterAsync(null!, "", default)) { } })).ParamName);
+        Assert.Equal("startAfter", (await Assert.ThrowsAsync<ArgumentNullException>(async () => { await foreach (string _ in store.ListAfterAsync("", null!, default)) { } })).ParamName);
+    }
+
+    /// <summary>A listing of the whole archive gives a staged blob once, by its key, and nothing of <c>tmp/</c>, where its bytes wait.</summary>
+    [Fact]
+    public async Task List_WholeArchive_StagedBlobOnce_NothingOfTmp()
+    {
+        await using FileSystemObjectStore store = NewStore();
+        Assert.True(await store.PutIfAbsentAsync("capsules/a/v1/manifest.json", "{}"u8.ToArray(), default));
+        Assert.True(await store.PutIfAbsentAsync(BlobKey(5), new byte[] { 5 }, default));
+        Assert.NotEmpty(Directory.GetFiles(PathOf("tmp")));
+
+        var keys = new List<string>();
+        await foreach (string k in store.ListAsync("", default))
+        {
+            keys.Add(k);
+        }
+
+        Assert.Equal([BlobKey(5), "capsules/a/v1/manifest.json"], keys);
+    }
+
+    /// <summary>Names starting with a dot are names like others (a location may hold <c>.DS_Store</c>): listed, not skipped as "hidden".</summary>
+    [Fact]
+    public async Task ListChildren_DotNames_AreListed()
+    {
+        await using FileSystemObjectStore store = NewStore();
+        await File.WriteAllTextAsync(PathOf(".DS_Store"), "x");
+        Directory.CreateDirectory(PathOf(".hidden-dir"));
+        Assert.True(await store.PutIfAbsentAsync("capsules/.a/v1/manifest.json", "{}"u8.ToArray(), default));
+
+        var top = new List<string>();
+        await foreach (string k in store.ListChildrenAsync("", default))
+        {
+            top.Add(k);
+        }
+
+        var capsules = new List<string>();
+        await foreach (string k in store.ListChildrenAsync("capsules/", default))
+        {
+            capsules.Add(k);
+        }
+
+        Assert.Equal([".DS_Store", ".hidden-dir/", "capsules/"], top);
+        Assert.Equal([".a/"], capsules);
+    }
+
+    /// <summary>A read the file system refuses for another reason than absence (a symlink loop where the object should be) names the path and says it cannot be read.</summary>
+    [Fact]
+    public async Task Get_SymlinkLoopAtTheKey_CannotBeReadNamingThePath()
+    {
+        await using FileSystemObjectStore store = NewStore();
+        Directory.CreateDirectory(PathOf("capsules/a/v1"));
+        File.CreateSymbolicLink(PathOf("capsules/a/v1/manifest.json"), PathOf("capsules/a/v1/manifest.json"));
+
+        StorageException e = await Assert.ThrowsAsync<StorageException>(() => store.TryGetAsync("capsules/a/v1/manifest.json", default));
+
+        Assert.StartsWith(PathOf("capsules/a/v1/manifest.json") + ": cannot be read (", e.Message, StringComparison.Ordinal);
+        Assert.Equal("capsules/a/v1/manifest.json", e.Key);
+    }
+
+    /// <summary>
+    /// A write that fails for another reason than a full device (<c>tmp/</c> is a file, so nothing can be staged)
+    /// is a storage error naming the object and the system's reason, not "full", and writes nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("capsules/a/v1/manifest.json")]
+    [InlineData("blobs/sha256/ab/ab00000000000000000000000000000000000000000000000000000000000000")]
+    public async Task Put_TmpIsAFile_StorageErrorNamingTheObject_NotFull(string key)
+    {
+        await File.WriteAllTextAsync(PathOf("tmp"), "not a directory");
+        await using FileSystemObjectStore store = NewStore();
+
+        StorageException e = await Assert.ThrowsAsync<StorageException>(() => store.PutIfAbsentAsync(key, "{}"u8.ToArray(), default));
+
+        Assert.IsNotType<StorageFullException>(e);
+        Assert.StartsWith(PathOf(key) + ": ", e.Message, StringComparison.Ordinal);
+        Assert.True(e.Message.Length > PathOf(key).Length + 2, e.Message);
+        Assert.Equal(key, e.Key);
+        Assert.False(File.Exists(PathOf(key)));
+        Assert.Empty(_steps);
+    }
+
+    /// <summary>What was staged and never flushed is abandoned by the store's disposal: its bytes removed, the key no longer there.</summary>
+    [Fact]
+    public async Task Dispose_StagedBlob_AbandonedAndNoLongerSeen()
+    {
+        FileSystemObjectStore store = NewStore();
+        Assert.True(await store.PutIfAbsentAsync(BlobKey(9), new byte[] { 9 }, default));
+
+        await store.DisposeAsync();
+
+        Assert.Empty(Directory.GetFiles(PathOf("tmp")));
+        Assert.False(await store.ExistsAsync(BlobKey(9), default));
+        Assert.Null(await store.TryGetAsync(BlobKey(9), default));
+    }
 }
 
 /// <summary>
