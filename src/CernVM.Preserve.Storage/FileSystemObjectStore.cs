@@ -556,7 +556,9 @@ public sealed class FileSystemObjectStore : IObjectStore
 
         try
         {
-            // New directories are names in their parents: record every created level for FlushAsync.
+            // New directories are names in their parents: record every created level for FlushAsync. Not the
+            // archive's root when this writer makes it: the directory above is not the archive's, and may be one
+            // this writer cannot open to fsync.
             string? missing = dir;
             var created = new List<string>();
             while (missing is not null && missing.Length > _root.Length && !Directory.Exists(missing))

@@ -324,6 +324,30 @@ public sealed class FileSystemObjectStoreDurabilityTests : IDisposable
         Assert.Empty(_steps);
     }
 
+    /// <summary>A store whose root does not exist yet makes it; the directory above is not the archive's and is left alone (it may be one the writer cannot open).</summary>
+    [Fact]
+    public async Task Put_RootNotYetMade_RootMadeDurable_NotTheDirectoryAbove()
+    {
+        string root = Path.Combine(_root, "new-archive");
+        await using var store = new FileSystemObjectStore(root) { OnDurableStep = _steps.Add };
+        Assert.True(await store.PutIfAbsentAsync("capsules/a/v1/manifest.json", "{}"u8.ToArray(), default));
+        _steps.Clear();
+
+        await store.FlushAsync(default);
+
+        Assert.Contains(new DurableStep(DurableStepKind.FsyncDirectory, root), _steps);
+        Assert.DoesNotContain(_steps, s => s.Path == _root);
+    }
+
+    [Theory]
+    [InlineData("capsules")]
+    [InlineData("/capsules/")]
+    public async Task ListChildren_PrefixNotALevel_IsRefused(string prefix)
+    {
+        await using FileSystemObjectStore store = NewStore();
+        await Assert.ThrowsAsync<ArgumentException>(async () => { await foreach (string _ in store.ListChildrenAsync(prefix, default)) { } });
+    }
+
     /// <summary>What was staged and never flushed is abandoned by the store's disposal: its bytes removed, the key no longer there.</summary>
     [Fact]
     public async Task Dispose_StagedBlob_AbandonedAndNoLongerSeen()
