@@ -32,12 +32,7 @@ public sealed class BlobStore : IDisposable
     {
         _store = store;
         CompressionLevel = compressionLevel;
-        var parameters = new Dictionary<ZSTD_cParameter, int>
-        {
-            [ZSTD_cParameter.ZSTD_c_compressionLevel] = compressionLevel,
-            [ZSTD_cParameter.ZSTD_c_checksumFlag] = 1,
-            [ZSTD_cParameter.ZSTD_c_contentSizeFlag] = 1,
-        };
+        var parameters = FrameParameters(compressionLevel);
         if (compressionLevel == 3)
         {
             // Level 3's search tables shrunk to fit a core's L2 cache (64K + 16K entries instead of 128K +
@@ -47,18 +42,17 @@ public sealed class BlobStore : IDisposable
             parameters[ZSTD_cParameter.ZSTD_c_chainLog] = 14;
         }
 
-        _compressors = new ThreadLocal<Compressor>(
-            () => new Compressor(new CompressionOptions(null, parameters)),
-            trackAllValues: true);
-        _fastCompressor = new ThreadLocal<Compressor>(
-            () => new Compressor(new CompressionOptions(null, new Dictionary<ZSTD_cParameter, int>
-            {
-                [ZSTD_cParameter.ZSTD_c_compressionLevel] = 1,
-                [ZSTD_cParameter.ZSTD_c_checksumFlag] = 1,
-                [ZSTD_cParameter.ZSTD_c_contentSizeFlag] = 1,
-            })),
-            trackAllValues: true);
+        _compressors = new ThreadLocal<Compressor>(() => new Compressor(new CompressionOptions(null, parameters)), trackAllValues: true);
+        _fastCompressor = new ThreadLocal<Compressor>(() => new Compressor(new CompressionOptions(null, FrameParameters(1))), trackAllValues: true);
     }
+
+    // Every frame carries its content size and checksum (FORMAT.md §4.1); the level is the writer's choice.
+    private static Dictionary<ZSTD_cParameter, int> FrameParameters(int level) => new()
+    {
+        [ZSTD_cParameter.ZSTD_c_compressionLevel] = level,
+        [ZSTD_cParameter.ZSTD_c_checksumFlag] = 1,
+        [ZSTD_cParameter.ZSTD_c_contentSizeFlag] = 1,
+    };
 
     public int CompressionLevel { get; }
 
@@ -84,26 +78,14 @@ public sealed class BlobStore : IDisposable
     /// <returns>The id, and the compressed size written (0 when the blob already existed).</returns>
     public async Task<(BlobId Id, long WrittenBytes)> PutWaitedForAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
-        if (content.Length > MaxBlobSize)
-        {
-            throw new ArgumentException($"A blob holds at most {MaxBlobSize} bytes.", nameof(content));
-        }
-
+        RequireBlobSize(content);
         Task<BlobId> hashing = Task.Run(() => BlobId.Of(content.Span), cancellationToken);
         byte[] frame = System.Buffers.ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(content.Length));
         try
         {
             int length = _fastCompressor.Value!.Wrap(content.Span, frame.AsSpan());
             BlobId id = await hashing.ConfigureAwait(false);
-            if (_present.ContainsKey(id) || await _store.ExistsAsync(id.Key, cancellationToken).ConfigureAwait(false))
-            {
-                _present.TryAdd(id, 0);
-                return (id, 0);
-            }
-
-            bool created = await _store.PutIfAbsentAsync(id.Key, frame.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-            _present.TryAdd(id, 0);
-            return (id, created ? length : 0);
+            return (id, await ExistsAsync(id, cancellationToken).ConfigureAwait(false) ? 0 : await WriteFrameAsync(id, frame.AsMemory(0, length), cancellationToken).ConfigureAwait(false));
         }
         finally
         {
@@ -116,32 +98,41 @@ public sealed class BlobStore : IDisposable
     /// <summary>Stores content whose id the caller has already computed.</summary>
     public async Task<long> PutAsync(BlobId id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
-        if (content.Length > MaxBlobSize)
+        RequireBlobSize(content);
+        if (await ExistsAsync(id, cancellationToken).ConfigureAwait(false))
         {
-            throw new ArgumentException($"A blob holds at most {MaxBlobSize} bytes.", nameof(content));
-        }
-
-        if (_present.ContainsKey(id) || await _store.ExistsAsync(id.Key, cancellationToken).ConfigureAwait(false))
-        {
-            _present.TryAdd(id, 0);
             return 0;
         }
 
         // The frame goes into a pooled buffer: a fresh array per blob (megabytes, on the large-object heap)
         // cost page faults and full collections through a whole snapshot. Stores copy what they keep.
-        Compressor compressor = _compressors.Value!;
         byte[] frame = System.Buffers.ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(content.Length));
         try
         {
-            int length = compressor.Wrap(content.Span, frame.AsSpan());
-            bool created = await _store.PutIfAbsentAsync(id.Key, frame.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-            _present.TryAdd(id, 0);
-            return created ? length : 0;
+            int length = _compressors.Value!.Wrap(content.Span, frame.AsSpan());
+            return await WriteFrameAsync(id, frame.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(frame);
         }
+    }
+
+    private static void RequireBlobSize(ReadOnlyMemory<byte> content)
+    {
+        if (content.Length > MaxBlobSize)
+        {
+            throw new ArgumentException($"A blob holds at most {MaxBlobSize} bytes.", nameof(content));
+        }
+    }
+
+    // Writes a blob's frame unless another writer did first; the blob is known present either way. Returns the
+    // bytes written (0 when the key was taken).
+    private async Task<long> WriteFrameAsync(BlobId id, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    {
+        bool created = await _store.PutIfAbsentAsync(id.Key, frame, cancellationToken).ConfigureAwait(false);
+        _present.TryAdd(id, 0);
+        return created ? frame.Length : 0;
     }
 
     /// <summary>True when the store holds the blob (not verified).</summary>
