@@ -7,6 +7,10 @@ using CernVM.Preserve.Core.Storage;
 
 CernVM.Preserve.Posix.PosixFs.KeepFreedHeap();
 
+// Standard output through a 64 KiB buffer, still flushed at the end of every write: the console's own writer passes
+// text on in pieces of 256 bytes, a system call each (a search's JSON answer of 50 hits took about 200).
+Console.SetOut(new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024) { AutoFlush = true });
+
 var root = new RootCommand(
     "cvmpreserve — preserve complete legacy computing environments in an immutable, content-addressed archive, " +
     "and give them back. Docs: docs/CLI.md; archive format: docs/FORMAT.md.");

@@ -108,6 +108,9 @@ internal static unsafe partial class Native
     public static partial int closedir(nint dir);
 
     [LibraryImport(Libc, SetLastError = true)]
+    public static partial int dirfd(nint dir);
+
+    [LibraryImport(Libc, SetLastError = true)]
     public static partial nint readlink(byte* path, byte* buf, nint size);
 
     [LibraryImport(Libc, SetLastError = true)]

@@ -88,16 +88,69 @@ public static unsafe class PosixFs
 
     public static bool TryLStat(byte[] path, out FileStatus status, out int errno)
     {
-        Native.Statx sx;
         byte[] z = Z(path);
         fixed (byte* p = z)
         {
-            if (Native.statx(Native.AT_FDCWD, p, Native.AT_SYMLINK_NOFOLLOW | Native.AT_NO_AUTOMOUNT, Native.STATX_BASIC_STATS, &sx) != 0)
+            return TryLStatAt(Native.AT_FDCWD, p, path, out status, out errno);
+        }
+    }
+
+    /// <summary>
+    /// lstat of each name in <paramref name="directory"/>, looked up from the directory (one path component each, not
+    /// the whole path: a thousand names cost a thousand short lookups); null for a name that is not there (any
+    /// other failure throws). For a caller that stats every child of one directory.
+    /// </summary>
+    public static FileStatus?[] LStatChildren(byte[] directory, IReadOnlyList<byte[]> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        byte[] z = Z(directory);
+        nint dir;
+        fixed (byte* p = z)
+        {
+            dir = Native.opendir(p);
+        }
+
+        if (dir == 0)
+        {
+            throw new PosixException("opendir", directory, Marshal.GetLastPInvokeError());
+        }
+
+        try
+        {
+            int fd = Native.dirfd(dir);
+            var found = new FileStatus?[names.Count];
+            for (int i = 0; i < names.Count; i++)
             {
-                errno = Marshal.GetLastPInvokeError();
-                status = default;
-                return false;
+                byte[] name = Z(names[i]);
+                fixed (byte* n = name)
+                {
+                    if (TryLStatAt(fd, n, names[i], out FileStatus st, out int errno))
+                    {
+                        found[i] = st;
+                    }
+                    else if (errno != Native.ENOENT)
+                    {
+                        throw new PosixException("lstat", [.. directory, (byte)'/', .. names[i]], errno);
+                    }
+                }
             }
+
+            return found;
+        }
+        finally
+        {
+            Native.closedir(dir);
+        }
+    }
+
+    private static bool TryLStatAt(int dirfd, byte* path, byte[] pathForErrors, out FileStatus status, out int errno)
+    {
+        Native.Statx sx;
+        if (Native.statx(dirfd, path, Native.AT_SYMLINK_NOFOLLOW | Native.AT_NO_AUTOMOUNT, Native.STATX_BASIC_STATS, &sx) != 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            status = default;
+            return false;
         }
 
         errno = 0;
@@ -111,7 +164,7 @@ public static unsafe class PosixFs
             0x6000 => EntryKind.BlockDevice,
             0x1000 => EntryKind.Fifo,
             0xC000 => EntryKind.Socket,
-            _ => throw new PosixException($"unknown file type 0{fmt:o} of", path, Native.EINVAL),
+            _ => throw new PosixException($"unknown file type 0{fmt:o} of", pathForErrors, Native.EINVAL),
         };
         status = new FileStatus(
             kind,

@@ -23,13 +23,17 @@ public sealed class ArchiveIndex : IDisposable
     private readonly IndexStore _store;
     private readonly IndexSync _sync;
     private readonly string? _temporary;
+    private readonly CancellationTokenSource _scanCancel;
+    private Task<CapsuleScan>? _scan;
 
-    private ArchiveIndex(Archive archive, IndexStore store, string? temporary, string? notice)
+    private ArchiveIndex(Archive archive, IndexStore store, string? temporary, string? notice, Task<CapsuleScan> scan, CancellationTokenSource scanCancel)
     {
         _archive = archive;
         _store = store;
         _temporary = temporary;
         _sync = new IndexSync(archive, store);
+        _scan = scan;
+        _scanCancel = scanCancel;
         Notice = notice;
     }
 
@@ -64,10 +68,30 @@ public sealed class ArchiveIndex : IDisposable
     /// Opens (checks, and if needed remakes) the index of <paramref name="archive"/>; <paramref name="rebuild"/> starts
     /// it anew; <paramref name="cacheRoot"/> replaces <see cref="CacheRoot"/>.
     /// </summary>
+    /// <remarks>
+    /// The archive's capsule directories are scanned on another core meanwhile (their tokens, or an S3 archive's flat
+    /// listing: what the first <see cref="UpdateAsync"/> compares with the registry), since neither waits for the
+    /// other and the two take about as long (docs/ARCHITECTURE.md §Search index, "Following the archive").
+    /// </remarks>
     /// <exception cref="PreserveException">Neither the cache nor a temporary directory can be written (kind Environment), or another process holds the index too long (kind Conflict).</exception>
-    public static ArchiveIndex Open(Archive archive, bool rebuild, string? cacheRoot = null)
+    public static ArchiveIndex Open(Archive archive, bool rebuild, string? cacheRoot = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archive);
+        var scanCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<CapsuleScan> scan = Task.Run(() => archive.ScanCapsulesAsync(scanCancel.Token), scanCancel.Token);
+        try
+        {
+            return Open(archive, rebuild, cacheRoot, scan, scanCancel);
+        }
+        catch
+        {
+            Abandon(scan, scanCancel);
+            throw;
+        }
+    }
+
+    private static ArchiveIndex Open(Archive archive, bool rebuild, string? cacheRoot, Task<CapsuleScan> scan, CancellationTokenSource scanCancel)
+    {
         string id = archive.Descriptor.Id;
         string place = PlaceOf(id, archive.Location, cacheRoot);
         TimeSpan wait = TimeSpan.FromMinutes(2);
@@ -76,7 +100,7 @@ public sealed class ArchiveIndex : IDisposable
         {
             IndexStore store = IndexStore.Open(place, id, archive.Location, rebuild, wait);
             return new ArchiveIndex(archive, store, null,
-                store.RebuiltBecause is string why ? $"the search index at {place} was rebuilt: {why}." : null);
+                store.RebuiltBecause is string why ? $"the search index at {place} was rebuilt: {why}." : null, scan, scanCancel);
         }
         catch (Exception e) when (e is UnauthorizedAccessException || (e is IOException && !File.Exists(System.IO.Path.Combine(place, "lock"))) || e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 8 or 14 })
         {
@@ -92,7 +116,7 @@ public sealed class ArchiveIndex : IDisposable
         {
             IndexStore store = IndexStore.Open(temporary, id, archive.Location, fresh: true, wait);
             return new ArchiveIndex(archive, store, temporary,
-                $"the search index cannot be written at {place} ({cacheProblem}): answering from a rebuild in {temporary}, removed afterwards. Set XDG_CACHE_HOME to a writable directory to keep the index.");
+                $"the search index cannot be written at {place} ({cacheProblem}): answering from a rebuild in {temporary}, removed afterwards. Set XDG_CACHE_HOME to a writable directory to keep the index.", scan, scanCancel);
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
@@ -101,8 +125,29 @@ public sealed class ArchiveIndex : IDisposable
         }
     }
 
+    /// <summary>The scan taken while the index opened, until the first update takes it (tests wait for it).</summary>
+    internal Task<CapsuleScan>? PendingScan => _scan;
+
     /// <summary>Takes in what the archive committed since the index was last brought up to date.</summary>
-    public Task<SyncResult> UpdateAsync(CancellationToken cancellationToken) => _sync.RunAsync(cancellationToken);
+    /// <remarks>The first update uses the scan taken while the index opened; each later one scans the archive again.</remarks>
+    public Task<SyncResult> UpdateAsync(CancellationToken cancellationToken) =>
+        _sync.RunAsync(Interlocked.Exchange(ref _scan, null) ?? _archive.ScanCapsulesAsync(cancellationToken), cancellationToken);
+
+    // A scan nobody will read: stopped and waited for, so that it never reads a store its caller has disposed.
+    private static void Abandon(Task<CapsuleScan> scan, CancellationTokenSource scanCancel)
+    {
+        scanCancel.Cancel();
+        try
+        {
+            scan.GetAwaiter().GetResult();
+        }
+        catch (Exception)
+        {
+            // cancelled, or failed: nothing reads it, and the failure was the archive's to report to a reader that scanned
+        }
+
+        scanCancel.Dispose();
+    }
 
     public SearchResult Search(SearchRequest request)
     {
@@ -121,6 +166,15 @@ public sealed class ArchiveIndex : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _scan, null) is { } unread)
+        {
+            Abandon(unread, _scanCancel);
+        }
+        else
+        {
+            _scanCancel.Dispose();
+        }
+
         _store.Dispose();
         if (_temporary is not null)
         {

@@ -35,10 +35,12 @@ public sealed class IndexSync(Archive archive, IndexStore store)
     /// <summary>Versions read and indexed at once.</summary>
     public int Workers { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
-    public async Task<SyncResult> RunAsync(CancellationToken cancellationToken)
+    /// <summary>Brings the index up to date, comparing <paramref name="scan"/> (the archive's capsule directories, <see cref="Archive.ScanCapsulesAsync"/>) with the registry.</summary>
+    public async Task<SyncResult> RunAsync(Task<CapsuleScan> scan, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(scan);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        VersionChanges changes = await FindVersionChangesAsync(cancellationToken).ConfigureAwait(false);
+        VersionChanges changes = await FindVersionChangesAsync(scan, cancellationToken).ConfigureAwait(false);
         JournalNews news = await FindNewEventsAsync(cancellationToken).ConfigureAwait(false);
         List<(CapsuleName Capsule, int Version)> toAdd = changes.ToAdd;
         List<(string Capsule, int Version)> toRemove = changes.ToRemove;
@@ -113,10 +115,10 @@ public sealed class IndexSync(Archive archive, IndexStore store)
 
     // Versions committed since (complete ones only) and versions gone, reading only the capsules whose directory
     // changed since the registry recorded its token (docs/ARCHITECTURE.md, Search index, "Following the archive").
-    private async Task<VersionChanges> FindVersionChangesAsync(CancellationToken cancellationToken)
+    private async Task<VersionChanges> FindVersionChangesAsync(Task<CapsuleScan> scan, CancellationToken cancellationToken)
     {
         var known = store.Registry.CapsuleTokens().ToDictionary(t => CapsuleName.Parse(t.Key), t => t.Value);
-        IReadOnlyList<CapsuleDirectories> listed = await archive.ListVersionDirectoriesAsync(known, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<CapsuleDirectories> listed = await archive.ListVersionDirectoriesAsync(await scan.ConfigureAwait(false), known, cancellationToken).ConfigureAwait(false);
         int read = listed.Count(c => c.Versions is not null);
         Timeline.Mark($"index: version directories listed ({read} of {listed.Count} capsules read)");
         var toAdd = new List<(CapsuleName Capsule, int Version)>();

@@ -110,6 +110,59 @@ public static partial class Searcher
                 : new TermQuery(new Term(Fields.CvmfsRevision, c.ToLowerInvariant())), Occur.MUST);
         }
 
+        // The registry's half of a package question needs nothing of Lucene's: read on the other core meanwhile, and
+        // always waited for before the registry is used again or let go.
+        Task<List<PackageMatches>>? packageWork = request.Packages.Count == 0 ? null : Task.Run(() => InstallationsInRange(registry, request.Packages));
+        try
+        {
+            return Search(reader, request, user, query, packageWork);
+        }
+        finally
+        {
+            if (packageWork is not null)
+            {
+                ((IAsyncResult)packageWork).AsyncWaitHandle.WaitOne();
+            }
+        }
+    }
+
+    /// <summary>
+    /// For each range, every installation of its package that is in range by the rules of the installing version's
+    /// database (each distinct package version judged once per rule set).
+    /// </summary>
+    private static List<PackageMatches> InstallationsInRange(Registry registry, IReadOnlyList<PackageRange> ranges)
+    {
+        IReadOnlySet<long> dpkg = registry.DpkgVersions();
+        var all = new List<PackageMatches>(ranges.Count);
+        foreach (PackageRange range in ranges)
+        {
+            var inRange = new List<(Registry.PackageVersion Package, long VersionId, bool Dpkg)>();
+            var verdicts = new Dictionary<(long Package, bool Dpkg), bool>();
+            foreach ((Registry.PackageVersion pv, long versionId) in registry.Installations(range.Name))
+            {
+                bool isDpkg = dpkg.Contains(versionId);
+                if (!verdicts.TryGetValue((pv.Id, isDpkg), out bool ok))
+                {
+                    verdicts[(pv.Id, isDpkg)] = ok = range.Matches(new PackageRow("", 0, isDpkg ? "dpkg" : "rpm", pv.Name, pv.Epoch, pv.Version, pv.Release, pv.Arch));
+                }
+
+                if (ok)
+                {
+                    inRange.Add((pv, versionId, isDpkg));
+                }
+            }
+
+            all.Add(new PackageMatches(range, inRange));
+        }
+
+        return all;
+    }
+
+    /// <summary>One range's installations in range: the package version, the registry id of the version installing it, and its rules.</summary>
+    private sealed record PackageMatches(PackageRange Range, List<(Registry.PackageVersion Package, long VersionId, bool Dpkg)> InRange);
+
+    private static SearchResult Search(DirectoryReader reader, SearchRequest request, Query? user, BooleanQuery query, Task<List<PackageMatches>>? packageWork)
+    {
         var searcher = new IndexSearcher(reader);
         SortedDocValues capsules = MultiDocValues.GetSortedValues(reader, DocumentBuilder.DvCapsule);
         NumericDocValues versions = MultiDocValues.GetNumericValues(reader, DocumentBuilder.DvVersion);
@@ -135,25 +188,17 @@ public static partial class Searcher
         // once per rule set; versions named by their registry id, which their documents carry.
         var packageRows = new Dictionary<long, List<(PackageRange Range, Registry.PackageVersion Package, bool Dpkg)>>();
         HashSet<long>? allowed = null;
-        if (request.Packages.Count > 0)
+        if (packageWork is not null)
         {
             Dictionary<long, long> byRegistryId = ByRegistryId(reader, candidates);
-            IReadOnlySet<long> dpkg = registry.DpkgVersions();
-            foreach (PackageRange range in request.Packages)
+            foreach (PackageMatches p in packageWork.GetAwaiter().GetResult())
             {
                 var matched = new HashSet<long>();
-                var verdicts = new Dictionary<(long Package, bool Dpkg), bool>();
-                foreach ((Registry.PackageVersion pv, long versionId) in registry.Installations(range.Name))
+                foreach ((Registry.PackageVersion pv, long versionId, bool isDpkg) in p.InRange)
                 {
-                    bool isDpkg = dpkg.Contains(versionId);
-                    if (!verdicts.TryGetValue((pv.Id, isDpkg), out bool ok))
+                    if (!byRegistryId.TryGetValue(versionId, out long key))
                     {
-                        verdicts[(pv.Id, isDpkg)] = ok = range.Matches(new PackageRow("", 0, isDpkg ? "dpkg" : "rpm", pv.Name, pv.Epoch, pv.Version, pv.Release, pv.Arch));
-                    }
-
-                    if (!ok || !byRegistryId.TryGetValue(versionId, out long key))
-                    {
-                        continue; // not in range, or not among the versions the query matched
+                        continue; // not among the versions the query matched
                     }
 
                     matched.Add(key);
@@ -162,7 +207,7 @@ public static partial class Searcher
                         packageRows[key] = rows = [];
                     }
 
-                    rows.Add((range, pv, isDpkg));
+                    rows.Add((p.Range, pv, isDpkg));
                 }
 
                 allowed = allowed is null ? matched : [.. allowed.Intersect(matched)];

@@ -10,14 +10,31 @@ namespace CernVM.Preserve.Storage;
 /// <param name="Complete">True when the sidecar exists (FORMAT.md §5.1: only then does the version exist).</param>
 public sealed record VersionListing(CapsuleName Capsule, int Version, bool Complete, bool Signed);
 
-/// <summary>A version directory as <see cref="Archive.ListVersionDirectoriesAsync"/> found it.</summary>
+/// <summary>A version directory as <see cref="Archive.ListVersionDirectoriesAsync(CapsuleScan, IReadOnlyDictionary{CapsuleName, string}, CancellationToken)"/> found it.</summary>
 /// <param name="Complete">Whether the version is complete (FORMAT.md §5.1) when the listing saw the directory's files; null when it read the directory's name only.</param>
 public sealed record VersionDirectory(CapsuleName Capsule, int Version, bool? Complete);
 
-/// <summary>One capsule's version directories as <see cref="Archive.ListVersionDirectoriesAsync"/> found them.</summary>
+/// <summary>One capsule's version directories as <see cref="Archive.ListVersionDirectoriesAsync(CapsuleScan, IReadOnlyDictionary{CapsuleName, string}, CancellationToken)"/> found them.</summary>
 /// <param name="Token">The store's token of the capsule's directory (<see cref="IObjectStore.ChildrenTokenAsync"/>), or null.</param>
 /// <param name="Versions">Its version directories; null when its token was the one the caller knew: they are those the caller listed when it was given that token.</param>
 public sealed record CapsuleDirectories(CapsuleName Capsule, string? Token, IReadOnlyList<VersionDirectory>? Versions);
+
+/// <summary>
+/// What <see cref="Archive.ScanCapsulesAsync"/> took: on a directory, every capsule directory with its token; on
+/// another store, its one flat listing. Opaque: <see cref="Archive.ListVersionDirectoriesAsync(CapsuleScan, IReadOnlyDictionary{CapsuleName, string}, CancellationToken)"/> reads it.
+/// </summary>
+public sealed class CapsuleScan
+{
+    internal CapsuleScan(IReadOnlyList<(CapsuleName Capsule, string? Token)>? capsules, IReadOnlyList<VersionListing>? flat)
+    {
+        Capsules = capsules;
+        Flat = flat;
+    }
+
+    internal IReadOnlyList<(CapsuleName Capsule, string? Token)>? Capsules { get; }
+
+    internal IReadOnlyList<VersionListing>? Flat { get; }
+}
 
 /// <summary>A manifest read from the archive, checked against its sidecar and its schema.</summary>
 public sealed record LoadedManifest(CapsuleName Capsule, int Version, Manifest Manifest, byte[] Bytes, string Sha256, ManifestSignature? Signature);
@@ -163,8 +180,19 @@ public sealed class Archive : IAsyncDisposable
     /// <paramref name="knownTokens"/> is not read at all (<see cref="CapsuleDirectories.Versions"/> null); other
     /// stores are read in one flat listing, which tells completeness too, and give no tokens.
     /// </summary>
-    public Task<IReadOnlyList<CapsuleDirectories>> ListVersionDirectoriesAsync(IReadOnlyDictionary<CapsuleName, string> knownTokens, CancellationToken cancellationToken) =>
-        _listing.DirectoriesAsync(knownTokens, cancellationToken);
+    public async Task<IReadOnlyList<CapsuleDirectories>> ListVersionDirectoriesAsync(IReadOnlyDictionary<CapsuleName, string> knownTokens, CancellationToken cancellationToken) =>
+        await _listing.DirectoriesAsync(await _listing.ScanAsync(cancellationToken).ConfigureAwait(false), knownTokens, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// The part of <see cref="ListVersionDirectoriesAsync(IReadOnlyDictionary{CapsuleName, string}, CancellationToken)"/>
+    /// that needs no known tokens (every capsule directory's token, or the flat listing), for a reader that takes
+    /// it while it reads those tokens elsewhere (the search index opens itself meanwhile).
+    /// </summary>
+    public Task<CapsuleScan> ScanCapsulesAsync(CancellationToken cancellationToken) => _listing.ScanAsync(cancellationToken);
+
+    /// <summary>As <see cref="ListVersionDirectoriesAsync(IReadOnlyDictionary{CapsuleName, string}, CancellationToken)"/>, from a scan taken before.</summary>
+    public Task<IReadOnlyList<CapsuleDirectories>> ListVersionDirectoriesAsync(CapsuleScan scan, IReadOnlyDictionary<CapsuleName, string> knownTokens, CancellationToken cancellationToken) =>
+        _listing.DirectoriesAsync(scan, knownTokens, cancellationToken);
 
     /// <summary>True when the version's manifest and its sidecar are both present: only then does it exist (FORMAT.md §5.1).</summary>
     public Task<bool> IsCompleteAsync(CapsuleName name, int version, CancellationToken cancellationToken) =>

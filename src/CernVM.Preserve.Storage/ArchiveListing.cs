@@ -35,11 +35,37 @@ internal sealed class ArchiveListing(IObjectStore store)
     public async Task<IReadOnlyList<VersionListing>> AllVersionsAsync(CancellationToken cancellationToken) =>
         await ListFlatAsync(ArchiveLayout.CapsulesPrefix, null, cancellationToken).ConfigureAwait(false);
 
-    public async Task<IReadOnlyList<CapsuleDirectories>> DirectoriesAsync(IReadOnlyDictionary<CapsuleName, string> knownTokens, CancellationToken cancellationToken)
+    /// <summary>
+    /// The first half of <see cref="DirectoriesAsync"/>, which needs nothing of the caller: on a directory, every
+    /// capsule directory and its token, taken before any of them is read; on another store, the one flat listing.
+    /// </summary>
+    public async Task<CapsuleScan> ScanAsync(CancellationToken cancellationToken)
     {
         if (!store.Capabilities.CheapChildListing)
         {
-            return [.. (await AllVersionsAsync(cancellationToken).ConfigureAwait(false))
+            return new CapsuleScan(null, await AllVersionsAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        // Each token is taken before the directory is read: a change between the two gives a new token next time, never a stale one.
+        var capsules = new List<(CapsuleName Capsule, string? Token)>();
+        await foreach ((string child, string? token) in store.ListChildrenWithTokensAsync(ArchiveLayout.CapsulesPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (child.EndsWith('/') && CapsuleName.TryParse(child[..^1], out CapsuleName name))
+            {
+                capsules.Add((name, token));
+            }
+        }
+
+        return new CapsuleScan(capsules, null);
+    }
+
+    /// <summary>The second half: the version directories of every capsule whose token is not the one the caller knew.</summary>
+    public async Task<IReadOnlyList<CapsuleDirectories>> DirectoriesAsync(CapsuleScan scan, IReadOnlyDictionary<CapsuleName, string> knownTokens, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        if (scan.Flat is { } flat)
+        {
+            return [.. flat
                 .GroupBy(v => v.Capsule)
                 .Select(g => new CapsuleDirectories(g.Key, null, [.. g.Select(v => new VersionDirectory(v.Capsule, v.Version, v.Complete))]))];
         }
@@ -48,16 +74,8 @@ internal sealed class ArchiveListing(IObjectStore store)
         // and a capsule whose directory has the token the caller knew is not read at all: a thousand capsules of ten
         // versions each are one directory read and a thousand stats, not eleven thousand directory reads.
         var found = new List<CapsuleDirectories>();
-        await foreach (string child in store.ListChildrenAsync(ArchiveLayout.CapsulesPrefix, cancellationToken).ConfigureAwait(false))
+        foreach ((CapsuleName name, string? token) in scan.Capsules!)
         {
-            if (!child.EndsWith('/') || !CapsuleName.TryParse(child[..^1], out CapsuleName name))
-            {
-                continue;
-            }
-
-            // The token before the listing: a change between the two gives a new token next time, never a stale one.
-            string prefix = ArchiveLayout.CapsulePrefix(name);
-            string? token = await store.ChildrenTokenAsync(prefix, cancellationToken).ConfigureAwait(false);
             if (token is not null && knownTokens.TryGetValue(name, out string? known) && known == token)
             {
                 found.Add(new CapsuleDirectories(name, token, null));
@@ -65,7 +83,7 @@ internal sealed class ArchiveListing(IObjectStore store)
             }
 
             var versions = new List<VersionDirectory>();
-            await foreach (string version in store.ListChildrenAsync(prefix, cancellationToken).ConfigureAwait(false))
+            await foreach (string version in store.ListChildrenAsync(ArchiveLayout.CapsulePrefix(name), cancellationToken).ConfigureAwait(false))
             {
                 if (version.EndsWith('/') && TryParseVersionDirectory(version[..^1], out int v))
                 {

@@ -42,6 +42,26 @@ public sealed class PosixFsTests : IDisposable
     }
 
     [Fact]
+    public void LStatChildren_EachNameAsLStatSeesIt_NullForOneNotThere_AFailureNamed()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "d"));
+        PosixFs.Symlink("d"u8.ToArray(), P("link"u8.ToArray()));
+        PosixFs.CreateExclusive(P(0xFF), 0x1A4).Dispose();
+        byte[][] names = [[0xFF], "d"u8.ToArray(), "gone"u8.ToArray(), "link"u8.ToArray()];
+
+        FileStatus?[] found = PosixFs.LStatChildren(PosixFs.FromString(_dir), names);
+
+        Assert.Equal(
+            [PosixFs.LStat(P(0xFF)), PosixFs.LStat(P("d"u8.ToArray())), null, PosixFs.LStat(P("link"u8.ToArray()))],
+            found);
+        Assert.Equal(EntryKind.Symlink, found[3]!.Value.Kind); // not followed
+        PosixException notADirectory = Assert.Throws<PosixException>(() => PosixFs.LStatChildren(P(0xFF), names));
+        Assert.Contains("opendir", notADirectory.Message, StringComparison.Ordinal);
+        PosixException below = Assert.Throws<PosixException>(() => PosixFs.LStatChildren(PosixFs.FromString(_dir), [[0xFF, (byte)'/', (byte)'x']]));
+        Assert.Contains("lstat", below.Message, StringComparison.Ordinal); // ENOTDIR is not "not there"
+    }
+
+    [Fact]
     public void MakeNode_FifoAndSocket_HaveTheirKinds()
     {
         PosixFs.MakeNode(P("fifo"u8.ToArray()), EntryKind.Fifo, 0x1A4, 0, 0);

@@ -57,6 +57,36 @@ public sealed class IndexLifecycleTests
     }
 
     /// <summary>
+    /// The archive is scanned while the index opens: the first update compares that scan (a version committed
+    /// after the open waits for the next one), each later update scans again, and an index closed without an
+    /// update stops its scan and leaves nothing behind that the next open would mind.
+    /// </summary>
+    [Fact]
+    public async Task ScanTakenWhileTheIndexOpens_FirstUpdateUsesIt_LaterOnesScanAgain_ClosedUnusedLeavesTheIndexSound()
+    {
+        using var t = new TempDir();
+        string a = NewArchive(t);
+        string cache = t["cache"];
+        await InProcess.SearchAsync(a, cache, new SearchRequest()); // alpha taken in
+        await using Archive opened = await Archive.OpenAsync(new FileSystemObjectStore(a) { TokenSettleTime = TimeSpan.Zero }, CancellationToken.None);
+        using (ArchiveIndex unused = ArchiveIndex.Open(opened, rebuild: false, cache))
+        {
+            Assert.Null(unused.Notice);
+        }
+
+        using ArchiveIndex index = ArchiveIndex.Open(opened, rebuild: false, cache);
+        Assert.Null(index.Notice); // the index the unused one made is sound
+        await index.PendingScan!;
+        CapsuleArchive.Run("snapshot", "--rootfs", Trees.Make(t["beta-tree"], "beta", false), "--name", "beta", "--archive", a);
+
+        SyncResult first = await index.UpdateAsync(CancellationToken.None);
+        Assert.Equal((0, 1), (first.Added, first.Held)); // alpha alone: beta's directory was not there when the index opened
+        SyncResult second = await index.UpdateAsync(CancellationToken.None);
+        Assert.Equal((1, 2), (second.Added, second.Held));
+        Assert.Equal(["alpha@v1", "beta@v1"], index.Search(new SearchRequest { AllVersions = true }).Keys());
+    }
+
+    /// <summary>
     /// With each directory's token given as soon as it is made (no settle time), a catch-up reads only the capsules
     /// whose directory changed; a version not complete yet (its sidecar still to come, which does not change the
     /// capsule's directory) keeps its capsule read until it is complete, and is then taken in; the journal is listed

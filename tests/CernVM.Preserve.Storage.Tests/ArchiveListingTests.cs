@@ -138,6 +138,47 @@ public sealed class ArchiveListingTests : IDisposable
     }
 
     [Fact]
+    public async Task ListVersionDirectories_FromAScanTakenBefore_TheArchiveAsTheScanSawIt_ReadAgainOnceItChanged()
+    {
+        await (await ArchiveAsync()).DisposeAsync();
+        await using Archive archive = await Archive.OpenAsync(new FileSystemObjectStore(_root) { TokenSettleTime = TimeSpan.Zero }, default);
+        Dictionary<CapsuleName, string> known = (await archive.ListVersionDirectoriesAsync(new Dictionary<CapsuleName, string>(), default))
+            .ToDictionary(c => c.Capsule, c => c.Token!);
+
+        CapsuleScan scan = await archive.ScanCapsulesAsync(default);
+        await CommitAsync(archive, "beta", "b3"); // after the scan, before its directories are read
+        Directory.CreateDirectory(Path.Combine(_root, "capsules", "zeta", "v1"));
+
+        // The scan is a moment: beta's token was the one known then, so beta is not read, and zeta did not exist yet.
+        IReadOnlyList<CapsuleDirectories> fromScan = await archive.ListVersionDirectoriesAsync(scan, known, default);
+        Assert.All(fromScan, c => Assert.Null(c.Versions));
+        Assert.Equal(known.Keys.Order(), fromScan.Select(c => c.Capsule));
+        Assert.Equal(known, fromScan.ToDictionary(c => c.Capsule, c => c.Token!));
+
+        // The next scan sees both changes, with the tokens taken after them.
+        IReadOnlyList<CapsuleDirectories> next = await archive.ListVersionDirectoriesAsync(await archive.ScanCapsulesAsync(default), known, default);
+        Assert.Equal(["beta", "zeta"], next.Where(c => c.Versions is not null).Select(c => c.Capsule.Value));
+        Assert.Equal([1, 2, 3], next.Single(c => c.Capsule.Value == "beta").Versions!.Select(v => v.Version));
+        Assert.NotEqual(known[CapsuleName.Parse("beta")], next.Single(c => c.Capsule.Value == "beta").Token);
+    }
+
+    [Fact]
+    public async Task ListVersionDirectories_StoreListedFlat_FromAScan_TheScanIsTheListing()
+    {
+        await (await ArchiveAsync()).DisposeAsync();
+        var flatStore = new AnsweringStore(new FileSystemObjectStore(_root)) { CapabilitiesAnswer = new StoreCapabilities(null, AtomicCreate: true, CheapChildListing: false) };
+        await using Archive archive = await Archive.OpenAsync(flatStore, default);
+        IReadOnlyList<VersionListing> before = await archive.ListAllVersionsAsync(default);
+
+        CapsuleScan scan = await archive.ScanCapsulesAsync(default);
+        await CommitAsync(archive, "beta", "b3");
+
+        Assert.Equal(
+            before.Select(v => new VersionDirectory(v.Capsule, v.Version, v.Complete)),
+            (await archive.ListVersionDirectoriesAsync(scan, new Dictionary<CapsuleName, string>(), default)).SelectMany(c => c.Versions!));
+    }
+
+    [Fact]
     public async Task ListVersionDirectories_StoreListedFlat_OneListingThatTellsCompleteness_NoTokens()
     {
         await (await ArchiveAsync()).DisposeAsync();

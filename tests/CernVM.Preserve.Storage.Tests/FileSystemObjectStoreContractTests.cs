@@ -64,6 +64,47 @@ public sealed class FileSystemObjectStoreContractTests : ObjectStoreContract, ID
         await Assert.ThrowsAsync<ArgumentException>(() => store.ChildrenTokenAsync("capsules/alpha", default));
     }
 
+    /// <summary>
+    /// The one-pass listing with tokens gives what the interface's child-by-child default gives: a key, a directory,
+    /// a symlink to a directory (listed as a level, no token: it is not one), a level whose object is staged, a fresh
+    /// level, the top, a level that does not exist.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3600)]
+    public async Task ListChildrenWithTokens_SameAsChildByChild(int settleSeconds)
+    {
+        var store = new FileSystemObjectStore(_root) { TokenSettleTime = TimeSpan.FromSeconds(settleSeconds) };
+        await store.PutIfAbsentAsync("capsules/alpha/v1/manifest.json", "{}"u8.ToArray(), default);
+        await store.PutIfAbsentAsync("capsules/notes", "x"u8.ToArray(), default);
+        await store.FlushAsync(default);
+        Directory.CreateSymbolicLink(Path.Combine(_root, "capsules/beta"), "alpha");
+        await store.PutIfAbsentAsync("blobs/sha256/ab/ab" + new string('3', 62), "y"u8.ToArray(), default); // staged, unflushed
+        await store.PutIfAbsentAsync("capsules/gamma/v1/manifest.json", "{}"u8.ToArray(), default); // staged: a level not on disk yet
+
+        foreach (string prefix in new[] { "capsules/", "", "capsules/alpha/", "capsules/none/" })
+        {
+            var oneByOne = new List<(string, string?)>();
+            await foreach (string child in store.ListChildrenAsync(prefix, default))
+            {
+                oneByOne.Add((child, child.EndsWith('/') ? await store.ChildrenTokenAsync(prefix + child, default) : null));
+            }
+
+            var onePass = new List<(string, string?)>();
+            await foreach ((string, string?) c in store.ListChildrenWithTokensAsync(prefix, default))
+            {
+                onePass.Add(c);
+            }
+
+            Assert.Equal(oneByOne, onePass);
+            if (prefix == "capsules/")
+            {
+                Assert.Equal(["alpha/", "beta/", "gamma/", "notes"], onePass.Select(c => c.Item1));
+                Assert.Equal([settleSeconds == 0, false, settleSeconds == 0, false], onePass.Select(c => c.Item2 is not null)); // gamma's directory is made at the put
+            }
+        }
+    }
+
     /// <summary>The walk that skips what sorts before the start gives what filtering the whole listing gives, for keys and starts made of the characters that sort around '/'.</summary>
     [Fact]
     public async Task ListAfter_AnyStart_SameAsFilteringTheWholeListing()

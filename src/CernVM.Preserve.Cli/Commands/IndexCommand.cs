@@ -62,7 +62,7 @@ public static class IndexCommand
     /// <summary>Opens the archive's index and brings it up to date, with progress on stderr when that takes long.</summary>
     public static async Task<ArchiveIndex> OpenUpToDateAsync(Archive archive, bool rebuild, bool quiet, CancellationToken ct)
     {
-        ArchiveIndex index = ArchiveIndex.Open(archive, rebuild);
+        ArchiveIndex index = ArchiveIndex.Open(archive, rebuild, cancellationToken: ct);
         Core.Diagnostics.Timeline.Mark("index: opened and checked");
         try
         {

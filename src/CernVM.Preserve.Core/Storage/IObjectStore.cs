@@ -106,6 +106,19 @@ public interface IObjectStore : IAsyncDisposable
     /// </summary>
     Task<string?> ChildrenTokenAsync(string prefix, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 
+    /// <summary>
+    /// <see cref="ListChildrenAsync"/> with the <see cref="ChildrenTokenAsync"/> of each child level (<c>NAME/</c>;
+    /// null for a key), each taken after the level was listed: what a reader that keeps tokens needs of a level. The
+    /// default asks child by child; a store may answer it in one pass.
+    /// </summary>
+    async IAsyncEnumerable<(string Child, string? Token)> ListChildrenWithTokensAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (string child in ListChildrenAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            yield return (child, child.EndsWith('/') ? await ChildrenTokenAsync(prefix + child, cancellationToken).ConfigureAwait(false) : null);
+        }
+    }
+
     /// <summary>Makes every object put so far durable (a no-op where each put already is).</summary>
     Task FlushAsync(CancellationToken cancellationToken);
 }
