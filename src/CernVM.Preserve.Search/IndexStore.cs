@@ -53,7 +53,7 @@ public sealed class IndexStore : IDisposable
         FileStream lockFile = TakeLock(System.IO.Path.Combine(path, "lock"), lockWait);
         try
         {
-            LuceneDirectory lucene = FSDirectory.Open(System.IO.Path.Combine(path, "lucene"));
+            LuceneDirectory lucene = new MappedDirectory(new DirectoryInfo(System.IO.Path.Combine(path, "lucene")));
             DirectoryReader? reader = null;
             string? problem = fresh ? "a rebuild was asked for" : Check(path, archiveId, lucene, out reader);
             if (problem is not null)
@@ -97,7 +97,7 @@ public sealed class IndexStore : IDisposable
     /// <summary>What is wrong with the index at <paramref name="path"/>, or null when it can be trusted (or there is none yet).</summary>
     public static string? Check(string path, string archiveId)
     {
-        using LuceneDirectory dir = FSDirectory.Open(System.IO.Path.Combine(path, "lucene"));
+        using LuceneDirectory dir = new MappedDirectory(new DirectoryInfo(System.IO.Path.Combine(path, "lucene")));
         string? problem = Check(path, archiveId, dir, out DirectoryReader? reader);
         reader?.Dispose();
         return problem;
