@@ -40,7 +40,14 @@ public sealed class PosixException : IOException
 
     public byte[] PathBytesValue { get; }
 
-    public bool IsNoSpace => Errno is Native.ENOSPC or Native.EDQUOT;
+    public bool IsNoSpace => IsNoSpaceError(this);
+
+    /// <summary>
+    /// True for a full device or an exhausted quota, whether the error came from this library's calls or from .NET's
+    /// own file I/O (<see cref="RandomAccess"/>, <see cref="FileStream"/>), whose <see cref="IOException"/> carries the
+    /// errno as its HResult on Linux.
+    /// </summary>
+    public static bool IsNoSpaceError(Exception e) => e is IOException { HResult: Native.ENOSPC or Native.EDQUOT };
 }
 
 /// <summary>

@@ -108,8 +108,10 @@ internal sealed class FileRestorer
         {
             FilesWriter.Write(e, path, data, x.Offset, h => SetMetadata(h, path, e));
         }
-        catch (PosixException ex) when (ex.IsNoSpace)
+        catch (IOException ex) when (PosixException.IsNoSpaceError(ex))
         {
+            // The content is written by .NET's RandomAccess, whose errors are IOExceptions, not PosixExceptions: a full
+            // disk ends the restore (every file after would fail the same way), it is not one file's problem.
             throw new PreserveException(FailureKind.Environment, $"{PathBytes.ToDisplay(path)}: the disk is full ({ex.Message}).", ex);
         }
         catch (IOException ex)
