@@ -7,6 +7,12 @@ using CernVM.Preserve.Core.Storage;
 
 CernVM.Preserve.Posix.PosixFs.KeepFreedHeap();
 
+// SQLite's provider names its library "e_sqlite3": the runtime would try that name in every directory of the
+// library path (about a hundred failed opens and stats at the first query) before "libe_sqlite3.so" beside the
+// executable, where publishing puts it. Elsewhere (a framework-dependent run) the runtime's own search goes on.
+NativeLibrary.SetDllImportResolver(typeof(SQLitePCL.SQLite3Provider_e_sqlite3).Assembly, static (name, _, _) =>
+    name == "e_sqlite3" && NativeLibrary.TryLoad(Path.Combine(AppContext.BaseDirectory, "libe_sqlite3.so"), out nint handle) ? handle : 0);
+
 // Standard output through a 64 KiB buffer, still flushed at the end of every write: the console's own writer passes
 // text on in pieces of 256 bytes, a system call each (a search's JSON answer of 50 hits took about 200).
 Console.SetOut(new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024) { AutoFlush = true });
