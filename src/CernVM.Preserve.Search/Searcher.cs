@@ -193,7 +193,7 @@ public static partial class Searcher
             Dictionary<long, long> byRegistryId = ByRegistryId(reader, candidates);
             foreach (PackageMatches p in packageWork.GetAwaiter().GetResult())
             {
-                var matched = new HashSet<long>();
+                var matched = new HashSet<long>(p.InRange.Count);
                 foreach ((Registry.PackageVersion pv, long versionId, bool isDpkg) in p.InRange)
                 {
                     if (!byRegistryId.TryGetValue(versionId, out long key))
@@ -222,16 +222,32 @@ public static partial class Searcher
         // Best first; equal scores (every hit without a query) by capsule and newest version, so that an index
         // rebuilt from scratch lists hits in the same order as one updated version by version (capsule ordinals
         // follow the names' ordinal order).
-        candidates.Sort((a, b) =>
+        if (user is null)
         {
-            int c = user is null ? 0 : b.Score.CompareTo(a.Score);
-            if (c == 0)
+            // Without scores the order is one number per hit: sorted as numbers, not through a comparison per pair
+            // (thousands of hits for "everything" or a package over all versions).
+            long[] order = new long[candidates.Count];
+            Span<Candidate> all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(candidates);
+            for (int i = 0; i < all.Length; i++)
             {
-                c = a.CapsuleOrd.CompareTo(b.CapsuleOrd);
+                order[i] = ((long)all[i].CapsuleOrd << 32) | (uint)(int.MaxValue - all[i].Version);
             }
 
-            return c != 0 ? c : b.Version.CompareTo(a.Version);
-        });
+            order.AsSpan().Sort(all);
+        }
+        else
+        {
+            candidates.Sort((a, b) =>
+            {
+                int c = b.Score.CompareTo(a.Score);
+                if (c == 0)
+                {
+                    c = a.CapsuleOrd.CompareTo(b.CapsuleOrd);
+                }
+
+                return c != 0 ? c : b.Version.CompareTo(a.Version);
+            });
+        }
 
         var facets = new Dictionary<string, IReadOnlyList<FacetCount>>(StringComparer.Ordinal);
         foreach (string field in new[] { Fields.Audit, Fields.Replay })
