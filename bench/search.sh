@@ -71,10 +71,12 @@ experiments=(ALEPH DELPHI CMS OPAL H1)
 # both builds write (an index of another schema is rebuilt, and the comparison is then of rebuilds).
 builds=("$cli")
 [ -n "${BASELINE_CLI:-}" ] && builds+=("$BASELINE_CLI")
+# TOOL_RUNS processes of each kind and build (default 100: enough for a 99th percentile that is not the maximum).
+runs=${TOOL_RUNS:-100}
 unset times
 for kind in fielded freetext package package-all file-exact file-glob path-lucene cvmfs everything; do
   declare -A times=()
-  for i in $(seq 1 20); do
+  for i in $(seq 1 "$runs"); do
     case $kind in
       fielded) q=(search "experiment:${experiments[i % 5]} AND os.version:$((4 + i % 3))*") ;;
       freetext) q=(search "legacy ntuple") ;;
@@ -94,7 +96,8 @@ for kind in fielded freetext package package-all file-exact file-glob path-lucen
   for b in "${!builds[@]}"; do
     sorted=$(printf '%s\n' ${times[$b]} | sort -n)
     name=$([ "$b" = 0 ] && echo tool || echo "baseline")
-    echo "$name $kind: p50 $(echo "$sorted" | sed -n 10p | sed 's/.$/.&/') ms, max (p95 of 20) $(echo "$sorted" | sed -n 19p | sed 's/.$/.&/') ms"
+    at() { echo "$sorted" | sed -n "$(( ($1 * runs + 99) / 100 ))p" | sed 's/.$/.&/'; }
+    echo "$name $kind: p50 $(at 50) ms, p95 $(at 95) ms, p99 $(at 99) ms, max $(at 100) ms ($runs runs)"
   done
   unset times
 done
