@@ -62,7 +62,7 @@ public sealed class ArchiveAuditor
             Timeline.Mark("audit: manifests checked");
             var completeness = new CompletenessCheck(c);
             await completeness.OpenCatalogsAsync(scratch, cancellationToken).ConfigureAwait(false);
-            completeness.CollectNamedBlobs();
+            completeness.CollectNamedBlobs(scratch);
             completeness.CheckCompleteness();
             Timeline.Mark("audit: catalogs opened, completeness checked");
             JournalCheck journal = await JournalVerifier.VerifyAsync(c.Store, cancellationToken).ConfigureAwait(false);
@@ -112,6 +112,7 @@ public sealed class ArchiveAuditor
                 v.Catalog?.Dispose();
             }
 
+            c.BlobUsers?.Dispose();
             Directory.Delete(scratch, recursive: true);
         }
     }

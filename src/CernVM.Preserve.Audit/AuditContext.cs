@@ -33,6 +33,9 @@ internal sealed class AuditContext(IObjectStore store, AuditOptions options)
 
     public ConcurrentDictionary<BlobId, byte> Corrupt { get; } = new();
 
+    /// <summary>Which versions' catalogs name each blob, once the catalogs are opened (<see cref="CompletenessCheck.CollectNamedBlobs"/>).</summary>
+    public BlobUsers? BlobUsers { get; set; }
+
     /// <summary>Files whose content hash was checked once (content, blob and place): another version naming the same is not hashed again.</summary>
     public ConcurrentDictionary<string, byte> FilesVerified { get; } = new(StringComparer.Ordinal);
 

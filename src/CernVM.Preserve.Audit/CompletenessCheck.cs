@@ -42,8 +42,10 @@ internal sealed class CompletenessCheck(AuditContext ctx)
         }
     }
 
-    public void CollectNamedBlobs()
+    /// <summary>Every blob a manifest or catalog names; which catalogs name each (<see cref="AuditContext.BlobUsers"/>, in <paramref name="scratch"/>).</summary>
+    public void CollectNamedBlobs(string scratch)
     {
+        ctx.BlobUsers = new BlobUsers(scratch);
         foreach (VersionState v in ctx.Versions.Where(v => v.Facts is not null))
         {
             foreach ((string _, string blob) in v.Facts!.NamedBlobs)
@@ -53,15 +55,20 @@ internal sealed class CompletenessCheck(AuditContext ctx)
 
             if (v.Catalog is not null)
             {
-                foreach (string blob in v.Catalog.Blobs())
+                List<string> blobs = [.. v.Catalog.Blobs()]; // one catalog's at a time
+                foreach (string blob in blobs)
                 {
                     if (BlobId.TryParse(blob, out BlobId id))
                     {
                         ctx.Named.Add(id);
                     }
                 }
+
+                ctx.BlobUsers.Add(v, blobs);
             }
         }
+
+        ctx.BlobUsers.Seal();
     }
 
     // Every blob a manifest or catalog names is present (FORMAT.md §8: blobs before manifests); blobs nothing

@@ -152,7 +152,7 @@ internal sealed class FixityCheck(AuditContext ctx)
 
         Interlocked.Increment(ref ctx.BlobsChecked);
         Interlocked.Add(ref ctx.BytesChecked, content.Length);
-        foreach (VersionState v in _withCatalog)
+        foreach (VersionState v in ctx.BlobUsers!.Of(hex))
         {
             foreach (WholeFileSlice f in v.Catalog!.WholeFilesIn(hex))
             {
