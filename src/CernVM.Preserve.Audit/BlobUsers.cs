@@ -5,9 +5,8 @@ namespace CernVM.Preserve.Audit;
 /// <summary>
 /// Which versions' tree catalogs name each blob, kept in a scratch database beside the opened catalogs: the fixity
 /// pass asks only those catalogs which files a decoded blob holds. Asking every catalog for every blob grew with
-/// versions × blobs (an archive of 40 versions and 641 blobs took 0.87 s to audit against 0.18 s for one version of
-/// 400: docs/benchmarks.md). On disk, not in memory, for the reason the catalogs are: a blob shared by every version
-/// of a long-lived capsule is one row per version.
+/// versions × blobs (docs/benchmarks.md, "An archive of many versions"). On disk, not in memory, for the reason the
+/// catalogs are: a blob shared by every version of a long-lived capsule is one row per version.
 /// </summary>
 internal sealed class BlobUsers : IDisposable
 {
