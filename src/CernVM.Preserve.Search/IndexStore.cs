@@ -69,7 +69,25 @@ public sealed class IndexStore : IDisposable
                 registry.Create(archiveId, location);
             }
 
-            return new IndexStore(path, lockFile, lucene, registry, fresh ? null : problem) { _checked = reader };
+            var store = new IndexStore(path, lockFile, lucene, registry, fresh ? null : problem) { _checked = reader };
+            if (created)
+            {
+                // Both halves committed at once, empty: an index made and closed before its first update (a search
+                // interrupted at once) is sound when next opened, not "missing its Lucene index" and rebuilt.
+                try
+                {
+                    store.Begin();
+                    store.Commit(null);
+                    store.End();
+                }
+                catch
+                {
+                    store.Dispose();
+                    throw;
+                }
+            }
+
+            return store;
         }
         catch
         {
