@@ -11,6 +11,9 @@ public sealed class CatalogDatabase : IDisposable
 {
     private readonly string _path;
     private readonly string _connectionString;
+    private readonly Lock _wholeFilesLock = new();
+    private SqliteConnection? _wholeFilesConnection;
+    private SqliteCommand? _wholeFiles;
 
     private CatalogDatabase(string path)
     {
@@ -137,23 +140,36 @@ public sealed class CatalogDatabase : IDisposable
 
     /// <summary>
     /// Files held whole by one extent of <paramref name="blob"/>, starting at the file's first byte and covering
-    /// its size: their content can be checked while the blob is in hand.
+    /// its size: their content can be checked while the blob is in hand. Asked once for every blob the catalog
+    /// names, so the statement is prepared once, on a connection of its own, and the askers take turns.
     /// </summary>
-    public IEnumerable<WholeFileSlice> WholeFilesIn(string blob)
+    public IReadOnlyList<WholeFileSlice> WholeFilesIn(string blob)
     {
-        using SqliteConnection c = Connect();
-        using SqliteCommand q = c.CreateCommand();
-        q.CommandText = """
-            SELECT x.entry, e.content, x.blob_offset, x.length FROM extents x JOIN entries e ON e.id = x.entry
-            WHERE x.blob = $b AND x.offset = 0 AND x.length = e.size
-              AND NOT EXISTS (SELECT 1 FROM extents y WHERE y.entry = x.entry AND y.offset <> 0)
-            """;
-        q.Parameters.AddWithValue("$b", blob);
-        using SqliteDataReader r = q.ExecuteReader();
-        while (r.Read())
+        var slices = new List<WholeFileSlice>();
+        lock (_wholeFilesLock)
         {
-            yield return new WholeFileSlice(r.GetInt64(0), r.IsDBNull(1) ? "" : r.GetString(1), r.GetInt64(2), r.GetInt64(3));
+            if (_wholeFiles is null)
+            {
+                _wholeFilesConnection = Connect();
+                _wholeFiles = _wholeFilesConnection.CreateCommand();
+                _wholeFiles.CommandText = """
+                    SELECT x.entry, e.content, x.blob_offset, x.length FROM extents x JOIN entries e ON e.id = x.entry
+                    WHERE x.blob = $b AND x.offset = 0 AND x.length = e.size
+                      AND NOT EXISTS (SELECT 1 FROM extents y WHERE y.entry = x.entry AND y.offset <> 0)
+                    """;
+                _wholeFiles.Parameters.Add("$b", SqliteType.Text);
+                _wholeFiles.Prepare();
+            }
+
+            _wholeFiles.Parameters[0].Value = blob;
+            using SqliteDataReader r = _wholeFiles.ExecuteReader();
+            while (r.Read())
+            {
+                slices.Add(new WholeFileSlice(r.GetInt64(0), r.IsDBNull(1) ? "" : r.GetString(1), r.GetInt64(2), r.GetInt64(3)));
+            }
         }
+
+        return slices;
     }
 
     /// <summary>Regular files that are not one whole extent: several chunks, holes, a zero tail, or no extent.</summary>
@@ -194,6 +210,13 @@ public sealed class CatalogDatabase : IDisposable
 
     public void Dispose()
     {
+        lock (_wholeFilesLock)
+        {
+            _wholeFiles?.Dispose();
+            _wholeFilesConnection?.Dispose();
+            _wholeFiles = null;
+        }
+
         using (var c = new SqliteConnection(_connectionString))
         {
             SqliteConnection.ClearPool(c);
