@@ -11,9 +11,10 @@ public sealed class CatalogDatabase : IDisposable
 {
     private readonly string _path;
     private readonly string _connectionString;
-    private readonly Lock _wholeFilesLock = new();
-    private SqliteConnection? _wholeFilesConnection;
+    private readonly Lock _preparedLock = new();
+    private SqliteConnection? _preparedConnection;
     private SqliteCommand? _wholeFiles;
+    private SqliteCommand? _extents;
 
     private CatalogDatabase(string path)
     {
@@ -141,17 +142,17 @@ public sealed class CatalogDatabase : IDisposable
     /// <summary>
     /// Files held whole by one extent of <paramref name="blob"/>, starting at the file's first byte and covering
     /// its size: their content can be checked while the blob is in hand. Asked once for every blob the catalog
-    /// names, so the statement is prepared once, on a connection of its own, and the askers take turns.
+    /// names, so the statement is prepared once, on a connection kept for the prepared statements, and the askers take turns.
     /// </summary>
     public IReadOnlyList<WholeFileSlice> WholeFilesIn(string blob)
     {
         var slices = new List<WholeFileSlice>();
-        lock (_wholeFilesLock)
+        lock (_preparedLock)
         {
             if (_wholeFiles is null)
             {
-                _wholeFilesConnection = Connect();
-                _wholeFiles = _wholeFilesConnection.CreateCommand();
+                _preparedConnection ??= Connect();
+                _wholeFiles = _preparedConnection.CreateCommand();
                 _wholeFiles.CommandText = """
                     SELECT x.entry, e.content, x.blob_offset, x.length FROM extents x JOIN entries e ON e.id = x.entry
                     WHERE x.blob = $b AND x.offset = 0 AND x.length = e.size
@@ -191,18 +192,27 @@ public sealed class CatalogDatabase : IDisposable
         }
     }
 
-    /// <summary>The extents of one file, in file order.</summary>
+    /// <summary>The extents of one file, in file order (asked twice for each file held in pieces: prepared once, like <see cref="WholeFilesIn"/>).</summary>
     public IReadOnlyList<(long Offset, long Length, string Blob, long BlobOffset)> ExtentsOf(long entry)
     {
-        using SqliteConnection c = Connect();
-        using SqliteCommand q = c.CreateCommand();
-        q.CommandText = "SELECT offset, length, blob, blob_offset FROM extents WHERE entry = $e ORDER BY offset";
-        q.Parameters.AddWithValue("$e", entry);
         var list = new List<(long, long, string, long)>();
-        using SqliteDataReader r = q.ExecuteReader();
-        while (r.Read())
+        lock (_preparedLock)
         {
-            list.Add((r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3)));
+            if (_extents is null)
+            {
+                _preparedConnection ??= Connect();
+                _extents = _preparedConnection.CreateCommand();
+                _extents.CommandText = "SELECT offset, length, blob, blob_offset FROM extents WHERE entry = $e ORDER BY offset";
+                _extents.Parameters.Add("$e", SqliteType.Integer);
+                _extents.Prepare();
+            }
+
+            _extents.Parameters[0].Value = entry;
+            using SqliteDataReader r = _extents.ExecuteReader();
+            while (r.Read())
+            {
+                list.Add((r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3)));
+            }
         }
 
         return list;
@@ -210,11 +220,12 @@ public sealed class CatalogDatabase : IDisposable
 
     public void Dispose()
     {
-        lock (_wholeFilesLock)
+        lock (_preparedLock)
         {
             _wholeFiles?.Dispose();
-            _wholeFilesConnection?.Dispose();
-            _wholeFiles = null;
+            _extents?.Dispose();
+            _preparedConnection?.Dispose();
+            (_wholeFiles, _extents, _preparedConnection) = (null, null, null);
         }
 
         using (var c = new SqliteConnection(_connectionString))
