@@ -163,6 +163,14 @@ public sealed class ArchiveListingTests : IDisposable
     }
 
     [Fact]
+    public async Task ListVersionDirectories_NullScan_Refused()
+    {
+        await using Archive archive = await ArchiveAsync();
+
+        await Assert.ThrowsAsync<ArgumentNullException>(() => archive.ListVersionDirectoriesAsync(null!, new Dictionary<CapsuleName, string>(), default));
+    }
+
+    [Fact]
     public async Task ListVersionDirectories_StoreListedFlat_FromAScan_TheScanIsTheListing()
     {
         await (await ArchiveAsync()).DisposeAsync();
