@@ -5,7 +5,8 @@
 # listing the archive; warm: one reader) and as a process per query. Run it niced on a shared machine:
 #   nice -n 19 bench/search.sh [N] [ITERATIONS]
 # BENCH_KEEP=DIR keeps a copy of the index it built; BENCH_INDEX=DIR measures a copy of such an index instead of
-# building one (N must be the number it was built with).
+# building one (N must be the number it was built with). BENCH_CLI=PATH times that cvmpreserve as a user runs it,
+# TOOL_RUNS times per query kind (default 100: p50, p95, p99, max); BASELINE_CLI=PATH times another build in turn.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 n=${1:-10000}
