@@ -54,7 +54,9 @@ public sealed class TreeSnapshotter
         var rows = Channel.CreateUnbounded<(TreeEntry Entry, PendingFile? File)>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
         using var stopWalk = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var scanner = new Scanner(tree, _monitor);
-        Task<List<TreeEntry>> walking = Task.Run(() => scanner.Run(files.Writer, rows.Writer, stopWalk.Token), stopWalk.Token);
+        // Started whatever happens meanwhile (no token given to Task.Run): a walk stopped before it began would
+        // never say that its root is bad, and a bad root is the failure to report first (below).
+        Task<List<TreeEntry>> walking = Task.Run(() => scanner.Run(files.Writer, rows.Writer, stopWalk.Token), CancellationToken.None);
 
         Task<(LoadedManifest?, List<TreeEntry>)> loading = Task.Run(
             async () =>
