@@ -110,18 +110,7 @@ public static unsafe class PosixFs
     public static FileStatus?[] LStatChildren(byte[] directory, IReadOnlyList<byte[]> names)
     {
         ArgumentNullException.ThrowIfNull(names);
-        byte[] z = Z(directory);
-        nint dir;
-        fixed (byte* p = z)
-        {
-            dir = Native.opendir(p);
-        }
-
-        if (dir == 0)
-        {
-            throw new PosixException("opendir", directory, Marshal.GetLastPInvokeError());
-        }
-
+        nint dir = OpenDirectory(directory);
         try
         {
             int fd = Native.dirfd(dir);
@@ -192,8 +181,8 @@ public static unsafe class PosixFs
         return true;
     }
 
-    /// <summary>The names in a directory except "." and "..", in ordinal byte order.</summary>
-    public static List<byte[]> ReadDirectory(byte[] path)
+    // opendir(3), or the error naming the directory; the caller closes it.
+    private static nint OpenDirectory(byte[] path)
     {
         byte[] z = Z(path);
         nint dir;
@@ -202,11 +191,13 @@ public static unsafe class PosixFs
             dir = Native.opendir(p);
         }
 
-        if (dir == 0)
-        {
-            throw new PosixException("opendir", path, Marshal.GetLastPInvokeError());
-        }
+        return dir != 0 ? dir : throw new PosixException("opendir", path, Marshal.GetLastPInvokeError());
+    }
 
+    /// <summary>The names in a directory except "." and "..", in ordinal byte order.</summary>
+    public static List<byte[]> ReadDirectory(byte[] path)
+    {
+        nint dir = OpenDirectory(path);
         var names = new List<byte[]>();
         try
         {

@@ -28,6 +28,18 @@ public sealed class TestArchive : IAsyncDisposable
         return new TestArchive(dir, archive);
     }
 
+    /// <summary>Stores the tree's blobs (no catalog, no version) and gives the tree as given, its catalog's checks not applied.</summary>
+    public async Task<Engine.Trees.LoadedTree> StoreAsync(TreeBuilder tree)
+    {
+        foreach (byte[] blob in tree.Blobs.Values)
+        {
+            await Archive.Blobs.PutAsync(blob, default);
+        }
+
+        await Archive.Store.FlushAsync(default);
+        return new Engine.Trees.LoadedTree(CapsuleName.Parse("t"), 1, BlobId.Of([1]), tree.Entries);
+    }
+
     /// <summary>Stores the tree's blobs and its catalog, written by the catalog writer, and commits a version of <paramref name="capsule"/>.</summary>
     public async Task<LoadedManifest> CommitAsync(TreeBuilder tree, string capsule = "test", bool withBlobs = true)
     {

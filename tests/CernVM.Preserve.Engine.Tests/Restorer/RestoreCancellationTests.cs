@@ -27,22 +27,11 @@ public sealed class RestoreCancellationTests
         return b;
     }
 
-    private static async Task<LoadedTree> StoreAsync(TestArchive a, TreeBuilder b)
-    {
-        foreach (byte[] blob in b.Blobs.Values)
-        {
-            await a.Archive.Blobs.PutAsync(blob, default);
-        }
-
-        await a.Archive.Store.FlushAsync(default);
-        return new LoadedTree(CapsuleName.Parse("t"), 1, BlobId.Of([1]), b.Entries);
-    }
-
     [Fact]
     public async Task RestoreAsync_CancelledBeforeItStarts_MakesNothingInTheTarget()
     {
         await using TestArchive a = await TestArchive.CreateAsync();
-        LoadedTree tree = await StoreAsync(a, Tree());
+        LoadedTree tree = await a.StoreAsync(Tree());
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
@@ -56,7 +45,7 @@ public sealed class RestoreCancellationTests
     public async Task RestoreAsync_CancelledWhileTheContentIsRead_NoLinkMade_NoDirectoryGivenItsTime()
     {
         await using TestArchive a = await TestArchive.CreateAsync();
-        LoadedTree tree = await StoreAsync(a, Tree());
+        LoadedTree tree = await a.StoreAsync(Tree());
         using var cancel = new CancellationTokenSource();
         var store = new HookedStore(new FileSystemObjectStore(a["archive"]))
         {

@@ -42,17 +42,6 @@ public sealed class RestoreOnRealDevicesTests : IDisposable
         Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: exit {p.ExitCode}: {err}");
     }
 
-    private static async Task<LoadedTree> StoreAsync(TestArchive a, TreeBuilder b)
-    {
-        foreach ((BlobId _, byte[] blob) in b.Blobs)
-        {
-            await a.Archive.Blobs.PutAsync(blob, default);
-        }
-
-        await a.Archive.Store.FlushAsync(default);
-        return new LoadedTree(CapsuleName.Parse("t"), 1, BlobId.Of([1]), b.Entries);
-    }
-
     [Theory]
     [InlineData(false)] // a file that is a blob of its own
     [InlineData(true)] // small files bundled, together larger than the device
@@ -74,7 +63,7 @@ public sealed class RestoreOnRealDevicesTests : IDisposable
             b.File("data/big", big);
         }
 
-        LoadedTree tree = await StoreAsync(a, b);
+        LoadedTree tree = await a.StoreAsync(b);
 
         PreserveException e = await Assert.ThrowsAsync<PreserveException>(() =>
             new TreeRestorer(a.Archive, null).RestoreAsync(tree, new RestoreOptions { Target = Path.Combine(_mount, "out") }, default));
@@ -95,7 +84,7 @@ public sealed class RestoreOnRealDevicesTests : IDisposable
         b.AddXAttr("d/f", "user.file", "on the file"u8.ToArray());
         b.Symlink("d/l", "f");
         b.AddXAttr("d/l", "trusted.link", "on the link"u8.ToArray());
-        LoadedTree tree = await StoreAsync(a, b);
+        LoadedTree tree = await a.StoreAsync(b);
         string target = Path.Combine(_mount, "out");
 
         RestoreResult r = await new TreeRestorer(a.Archive, null).RestoreAsync(tree, new RestoreOptions { Target = target }, default);
