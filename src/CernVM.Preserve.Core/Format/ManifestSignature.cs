@@ -37,9 +37,17 @@ public sealed class ManifestSignature
         };
     }
 
-    /// <summary>True when the signature is valid for <paramref name="manifestBytes"/> under the embedded key.</summary>
+    /// <summary>
+    /// True when the signature is valid for <paramref name="manifestBytes"/> under the embedded key; false for a
+    /// signature of another algorithm than format 1's one (FORMAT.md §5.4), which this reader cannot check.
+    /// </summary>
     public bool Verify(byte[] manifestBytes)
     {
+        if (Algorithm != "Ed25519")
+        {
+            return false;
+        }
+
         try
         {
             byte[] spki = Convert.FromBase64String(PublicKey);

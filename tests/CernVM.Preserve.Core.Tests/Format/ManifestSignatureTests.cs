@@ -36,4 +36,26 @@ public class ManifestSignatureTests
         sig.KeyId = new string('0', 64);
         Assert.False(sig.Verify(manifest));
     }
+
+    [Fact]
+    public void Sign_NamesFormatOnesAlgorithm_InTheFileItWrites()
+    {
+        (string priv, _) = SigningKeys.Generate();
+        using NSec.Cryptography.Key key = SigningKeys.ImportPrivate(Encoding.ASCII.GetBytes(priv), "curator.key");
+        ManifestSignature sig = ManifestSignature.Sign("{}"u8.ToArray(), key);
+        Assert.Equal("Ed25519", sig.Algorithm);
+        using System.Text.Json.JsonDocument written = System.Text.Json.JsonDocument.Parse(CanonicalJson.Serialize(sig));
+        Assert.Equal("Ed25519", written.RootElement.GetProperty("algorithm").GetString());
+    }
+
+    [Fact]
+    public void Verify_AnotherAlgorithmNamed_Fails_EvenWhenTheBytesAreAnEd25519Signature()
+    {
+        (string priv, _) = SigningKeys.Generate();
+        using NSec.Cryptography.Key key = SigningKeys.ImportPrivate(Encoding.ASCII.GetBytes(priv), "curator.key");
+        byte[] manifest = "{}"u8.ToArray();
+        ManifestSignature sig = ManifestSignature.Sign(manifest, key);
+        sig.Algorithm = "RSA-PSS";
+        Assert.False(sig.Verify(manifest));
+    }
 }
