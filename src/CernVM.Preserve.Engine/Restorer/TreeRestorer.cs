@@ -73,7 +73,7 @@ public sealed class TreeRestorer
 
     // Pass 1, in id order (parents first): directories, files (empty, sparse or of several extents; a file
     // written whole is created with its content), device nodes, fifos, sockets.
-    private static void MakeDirectoriesFilesAndNodes(RestoreRun run, CancellationToken cancellationToken)
+    internal static void MakeDirectoriesFilesAndNodes(RestoreRun run, CancellationToken cancellationToken)
     {
         foreach (TreeEntry e in run.Tree.Entries)
         {
@@ -195,7 +195,7 @@ public sealed class TreeRestorer
 
     // Pass 4, children before parents, so a directory's mtime and mode are set after everything inside it. A
     // hard link shares its first name's metadata; a file written whole got its own when written.
-    private static void SetMetadata(RestoreRun run, CancellationToken cancellationToken)
+    internal static void SetMetadata(RestoreRun run, CancellationToken cancellationToken)
     {
         if (!run.Privileged)
         {

@@ -68,4 +68,22 @@ public sealed class RestoreCancellationTests
         Assert.False(File.Exists(a["out/again"]));
         Assert.NotEqual(1_100_000_000, PosixFs.LStat(PosixFs.FromString(a["out/locked"])).MtimeSeconds); // the recorded time is pass 4's
     }
+
+    [Fact]
+    public async Task SetMetadata_CancelledBeforeIt_GivesNoDirectoryItsRecordedTime()
+    {
+        // A cancellation that arrives while pass 3 makes the links reaches pass 4 at its first entry: nothing of the
+        // tree's metadata is applied, and the restore ends cancelled rather than looking finished.
+        await using TestArchive a = await TestArchive.CreateAsync();
+        LoadedTree tree = await a.StoreAsync(Tree());
+        var run = new RestoreRun(tree, RestoreTarget.Prepare(a["out"]), PosixFs.IsPrivileged);
+        TreeRestorer.MakeDirectoriesFilesAndNodes(run, default);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => TreeRestorer.SetMetadata(run, cancelled.Token));
+
+        Assert.NotEqual(1_100_000_000, PosixFs.LStat(PosixFs.FromString(a["out/locked"])).MtimeSeconds);
+        Assert.NotEqual(1_000_000_000, PosixFs.LStat(PosixFs.FromString(a["out"])).MtimeSeconds);
+    }
 }
