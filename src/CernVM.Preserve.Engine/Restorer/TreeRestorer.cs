@@ -42,7 +42,15 @@ public sealed class TreeRestorer
 
     /// <summary>Restores <paramref name="tree"/> into the new or empty directory <see cref="RestoreOptions.Target"/>.</summary>
     /// <exception cref="PreserveException">The target is not usable (Usage, Environment); the disk is full (Environment).</exception>
-    public async Task<RestoreResult> RestoreAsync(LoadedTree tree, RestoreOptions options, CancellationToken cancellationToken)
+    public Task<RestoreResult> RestoreAsync(LoadedTree tree, RestoreOptions options, CancellationToken cancellationToken) =>
+        RestoreAsync(tree, options, PosixFs.IsPrivileged, cancellationToken);
+
+    /// <summary>
+    /// As above, restoring as root would (<paramref name="privileged"/>: owners set, device nodes made, an
+    /// attribute that cannot be set an error) or as any other user would (each of those a warning); the tests
+    /// take the second way as root.
+    /// </summary>
+    internal async Task<RestoreResult> RestoreAsync(LoadedTree tree, RestoreOptions options, bool privileged, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tree);
         ArgumentNullException.ThrowIfNull(options);
@@ -52,7 +60,7 @@ public sealed class TreeRestorer
             tree = WithoutPrivilegeBits(tree, dropped);
         }
 
-        var run = new RestoreRun(tree, RestoreTarget.Prepare(options.Target), PosixFs.IsPrivileged, options);
+        var run = new RestoreRun(tree, RestoreTarget.Prepare(options.Target), privileged, options);
         run.Problems.AddRange(dropped);
 
         MakeDirectoriesFilesAndNodes(run, cancellationToken);
