@@ -30,4 +30,31 @@ public sealed class JsonSchemasTests
         Assert.False(schema.Evaluate(JsonDocument.Parse("""{"name": ""}""").RootElement).IsValid);
         Assert.False(schema.Evaluate(JsonDocument.Parse("""{}""").RootElement).IsValid);
     }
+
+    // JSON Schema's patterns are ECMA-262, where $ is the end of the text; .NET's $ also matches before a final
+    // newline. The schemas are read as the standard says.
+    [Theory]
+    [InlineData("^a$", "a", true)]
+    [InlineData("^a$", "a\n", false)]
+    [InlineData("^a$", "a\r\n", false)]
+    [InlineData("^a$|^b$", "b", true)]
+    [InlineData("^a$|^b$", "a\n", false)]
+    [InlineData("^[$]+$", "$$", true)]
+    [InlineData("^[$]+$", "$$\n", false)]
+    [InlineData("^\\$$", "$", true)]
+    [InlineData("^\\$$", "$\n", false)]
+    [InlineData("^[\\]$]+$", "]$", true)]
+    [InlineData("^/", "/x\n", true)]
+    public void FromUtf8_PatternsEndAsInEcma262(string pattern, string text, bool valid)
+    {
+        string schema = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["type"] = "object",
+            ["properties"] = new Dictionary<string, object> { ["pattern"] = new Dictionary<string, string> { ["type"] = "string", ["pattern"] = pattern } },
+        });
+        JsonSchema s = JsonSchemas.FromUtf8(Encoding.UTF8.GetBytes(schema));
+
+        using JsonDocument instance = JsonDocument.Parse(JsonSerializer.Serialize(new Dictionary<string, string> { ["pattern"] = text }));
+        Assert.Equal(valid, s.Evaluate(instance.RootElement).IsValid);
+    }
 }

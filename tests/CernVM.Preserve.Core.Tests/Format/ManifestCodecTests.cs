@@ -165,4 +165,18 @@ public class ManifestCodecTests
         Manifest back = ManifestCodec.Decode(bytes, "m");
         return back.Title == m.Title && back.Version == m.Version && back.Tree.Entries == m.Tree.Entries && ManifestCodec.Encode(back).AsSpan().SequenceEqual(bytes);
     }
+
+    [Theory]
+    [InlineData("aleph-alpha\n")]
+    [InlineData("aleph-alpha\r\n")]
+    [InlineData("\naleph-alpha")]
+    public void ValidateManifest_NameWithANewlineAtAnEnd_Refused(string capsule)
+    {
+        // The schema's patterns end in $: ECMA-262 reads it as the end of the text, .NET also before a final newline.
+        Manifest m = Sample();
+        byte[] good = ManifestCodec.Encode(m);
+        byte[] bad = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(good).Replace("\"aleph-alpha\"", System.Text.Json.JsonSerializer.Serialize(capsule), StringComparison.Ordinal));
+        Assert.NotEqual(good, bad);
+        Assert.Contains(ManifestCodec.ValidateManifest(bad), e => e.StartsWith("at /capsule", StringComparison.Ordinal));
+    }
 }
