@@ -132,6 +132,9 @@ internal static unsafe partial class Native
     public static partial long lseek(int fd, long offset, int whence);
 
     [LibraryImport(Libc, SetLastError = true)]
+    public static partial nint pread(int fd, byte* buf, nint count, long offset);
+
+    [LibraryImport(Libc, SetLastError = true)]
     public static partial int fsync(int fd);
 
     [LibraryImport(Libc, SetLastError = true)]

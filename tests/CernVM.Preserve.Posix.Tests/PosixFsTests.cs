@@ -28,6 +28,30 @@ public sealed class PosixFsTests : IDisposable
     }
 
     [Fact]
+    public void ReadAt_ReadsFromTheOffset_ZeroAtTheEnd_AFailureNamesTheFile()
+    {
+        byte[] path = P("f"u8.ToArray());
+        File.WriteAllText(Path.Combine(_dir, "f"), "0123456789");
+        using (Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.OpenRead(path))
+        {
+            byte[] buffer = new byte[16];
+            Assert.Equal(10, PosixFs.ReadAt(h, buffer, 0, path));
+            Assert.Equal("0123456789"u8.ToArray(), buffer[..10]);
+            Assert.Equal(3, PosixFs.ReadAt(h, buffer.AsSpan(0, 3), 4, path));
+            Assert.Equal("456"u8.ToArray(), buffer[..3]);
+            Assert.Equal(2, PosixFs.ReadAt(h, buffer, 8, path));
+            Assert.Equal(0, PosixFs.ReadAt(h, buffer, 10, path));
+            Assert.Equal(0, PosixFs.ReadAt(h, buffer, 1L << 40, path));
+        }
+
+        // A descriptor of a directory cannot be read: EISDIR, with the name given.
+        using Microsoft.Win32.SafeHandles.SafeFileHandle dir = PosixFs.OpenRead(PosixFs.FromString(_dir));
+        PosixException e = Assert.Throws<PosixException>(() => PosixFs.ReadAt(dir, new byte[4], 0, "the/dir"u8.ToArray()));
+        Assert.Equal(21, e.Errno);
+        Assert.StartsWith("read 'the/dir': ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LStat_Symlink_IsNotFollowed_AndTimesKeepNanoseconds()
     {
         PosixFs.Symlink("/nonexistent/target"u8.ToArray(), P("dangling"u8.ToArray()));

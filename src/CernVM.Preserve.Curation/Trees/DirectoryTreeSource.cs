@@ -37,7 +37,7 @@ public sealed class DirectoryTreeSource : ITreeSource
     {
         public List<(long Offset, long Length)> DataSegments(long size) => PosixFs.DataSegments(handle, size, path);
 
-        public int Read(Span<byte> buffer, long offset) => RandomAccess.Read(handle, buffer, offset);
+        public int Read(Span<byte> buffer, long offset) => PosixFs.ReadAt(handle, buffer, offset, path);
 
         public void Dispose() => handle.Dispose();
     }

@@ -187,6 +187,7 @@ internal sealed class FileSaver
         int total = 0;
         while (total < target.Length)
         {
+            int want = target.Length - total;
             int n = handle.Read(target[total..], total);
             if (n == 0)
             {
@@ -194,6 +195,10 @@ internal sealed class FileSaver
             }
 
             total += n;
+            if (n < want && total == e.Size)
+            {
+                break; // a short read that ends at the walked size is the end of the file: no second read to learn it
+            }
         }
 
         if (total != e.Size)

@@ -489,10 +489,28 @@ public sealed class FileSaverCutTests
 
         Assert.Equal(BlobId.Of("read three bytes at a time"u8), s["pieces"].Content);
         Assert.Empty(s.Saver.Warnings);
-        // 26 bytes in nine reads, and one of the one byte more that finds the end.
-        Assert.Equal(10, tree.Reads.Count);
+        // 26 bytes in nine reads, each asking for the rest and one byte more; the last, short, ends at the walked size.
+        Assert.Equal(9, tree.Reads.Count);
         Assert.Equal(26, tree.Reads.Sum(r => r.Given));
-        Assert.Equal((26L, 1, 0), (tree.Reads[^1].Offset, tree.Reads[^1].Asked, tree.Reads[^1].Given));
+        Assert.All(tree.Reads, r => Assert.Equal(27 - r.Offset, r.Asked));
+        Assert.Equal((24L, 3, 2), (tree.Reads[^1].Offset, tree.Reads[^1].Asked, tree.Reads[^1].Given));
+    }
+
+    [Fact]
+    public async Task Save_SmallFileReadWhole_OneReadOnly_ItsShortAnswerIsTheEnd()
+    {
+        // A regular file's read is short only at its end: the one read of the size and one byte more that gives
+        // the walked size says the file did not grow, without a second read to find the end (a second system
+        // call for each of a tree's thousands of small files).
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        var tree = new MemoryTree();
+        tree.Add("whole", "read at once");
+
+        Saved s = await SaveAsync(f, tree, Small, ["whole"]);
+
+        Assert.Equal(BlobId.Of("read at once"u8), s["whole"].Content);
+        Assert.Empty(s.Saver.Warnings);
+        Assert.Equal((0L, 13, 12), (Assert.Single(tree.Reads).Offset, tree.Reads[0].Asked, tree.Reads[0].Given));
     }
 
     [Theory]
