@@ -7,8 +7,9 @@ namespace CernVM.Preserve.Audit.Tests;
 /// Crash safety proven by the audit: a snapshot is killed with SIGKILL at 20 points — while walking, while
 /// reading, at blob writes, at the catalog, the manifest, the signature, the sidecar and the journal — and
 /// after each kill a deep audit finds no error (an interrupted version is reported as such), the next snapshot
-/// succeeds and restores exactly. The points are exact: strace(1) delivers SIGKILL at the Nth system call that
-/// touches a given path (-P PATH -e inject=all:signal=SIGKILL:when=N), so each kill lands where it is named.
+/// succeeds and restores exactly. The points are exact: strace(1) delivers SIGKILL at the Nth call of a system
+/// call (of each one, for "all"; strace counts each apart) that touches a given path
+/// (-P PATH -e inject=CALLS:signal=SIGKILL:when=N), so each kill lands where it is named.
 /// </summary>
 public sealed class CrashTests : IDisposable
 {
@@ -49,7 +50,7 @@ public sealed class CrashTests : IDisposable
     }
 
     /// <summary>The kill points: a path (absolute, or relative to the archive) and which system call touching it.</summary>
-    private List<(string Name, string Path, int When)> KillPoints()
+    private List<(string Name, string Path, string Calls, int When)> KillPoints()
     {
         // The blobs and catalog v2 writes are known in advance: same tree, same content, same ids.
         using TempDir scratch = new("cvmp-crash-scratch-");
@@ -62,42 +63,42 @@ public sealed class CrashTests : IDisposable
         string Blob(string id) => $"blobs/sha256/{id[..2]}/{id}";
         return
         [
-            ("walk: the tree's root", Tree, 2),
-            ("walk: a directory", Path.Combine(Tree, "d0"), 1),
-            ("walk: a directory deep down", Path.Combine(Tree, "d0", "sub"), 1),
-            ("walk: the last entry", Path.Combine(Tree, "zz-last.bin"), 1),
-            ("read: a changed large file", Path.Combine(Tree, "d1", "big.bin"), 2),
-            ("read: a changed small file", Path.Combine(Tree, "d2", "f5.txt"), 2),
-            ("blob: first new blob, looked up", Blob(added[0]), 1),
-            ("blob: first new blob, named", Blob(added[0]), 2),
-            ("blob: a middle new blob, looked up", Blob(added[added.Length / 2]), 1),
-            ("blob: a middle new blob, named", Blob(added[added.Length / 2]), 2),
-            ("blob: the last new blob, looked up", Blob(added[^1]), 1),
-            ("blob: the last new blob, named", Blob(added[^1]), 2),
-            ("catalog: looked up", Blob(catalog), 1),
-            ("catalog: named", Blob(catalog), 2),
-            ("manifest: first touch", "capsules/c/v2/manifest.json", 1),
-            ("manifest: its version directory made", "capsules/c/v2", 1),
-            ("signature", "capsules/c/v2/manifest.json.sig", 1),
-            ("sidecar", "capsules/c/v2/manifest.json.sha256", 1),
-            ("journal: first touch", "journal/" + DateTime.UtcNow.Year, 1),
-            ("journal: second touch", "journal/" + DateTime.UtcNow.Year, 2),
+            ("walk: the tree's root", Tree, "all", 2),
+            ("walk: a directory", Path.Combine(Tree, "d0"), "all", 1),
+            ("walk: a directory deep down", Path.Combine(Tree, "d0", "sub"), "all", 1),
+            ("walk: the last entry", Path.Combine(Tree, "zz-last.bin"), "all", 1),
+            ("read: a changed large file", Path.Combine(Tree, "d1", "big.bin"), "pread64", 2),
+            ("read: a changed small file", Path.Combine(Tree, "d2", "f5.txt"), "pread64", 1),
+            ("blob: first new blob, looked up", Blob(added[0]), "all", 1),
+            ("blob: first new blob, named", Blob(added[0]), "all", 2),
+            ("blob: a middle new blob, looked up", Blob(added[added.Length / 2]), "all", 1),
+            ("blob: a middle new blob, named", Blob(added[added.Length / 2]), "all", 2),
+            ("blob: the last new blob, looked up", Blob(added[^1]), "all", 1),
+            ("blob: the last new blob, named", Blob(added[^1]), "all", 2),
+            ("catalog: looked up", Blob(catalog), "all", 1),
+            ("catalog: named", Blob(catalog), "all", 2),
+            ("manifest: first touch", "capsules/c/v2/manifest.json", "all", 1),
+            ("manifest: its version directory made", "capsules/c/v2", "all", 1),
+            ("signature", "capsules/c/v2/manifest.json.sig", "all", 1),
+            ("sidecar", "capsules/c/v2/manifest.json.sha256", "all", 1),
+            ("journal: first touch", "journal/" + DateTime.UtcNow.Year, "all", 1),
+            ("journal: second touch", "journal/" + DateTime.UtcNow.Year, "all", 2),
         ];
     }
 
     [Fact]
     public void Snapshot_KilledAtTwentyPoints_AuditFindsNoErrorAndTheNextSnapshotRestoresExactly()
     {
-        List<(string Name, string Path, int When)> points = KillPoints();
+        List<(string Name, string Path, string Calls, int When)> points = KillPoints();
         Assert.Equal(20, points.Count);
-        foreach ((string name, string path, int when) in points)
+        foreach ((string name, string path, string calls, int when) in points)
         {
             using TempDir t = new("cvmp-crash-point-");
             string archive = t["a"];
             CliRunner.Sh($"cp -a '{Base}' '{archive}'");
             string target = System.IO.Path.IsPathRooted(path) ? path : System.IO.Path.Combine(archive, path);
             string rc = CliRunner.Sh(
-                $"strace -f -qq -o /dev/null -P '{target}' -e inject=all:signal=SIGKILL:when={when} " +
+                $"strace -f -qq -o /dev/null -P '{target}' -e inject={calls}:signal=SIGKILL:when={when} " +
                 $"{CliRunner.ShellCommand} snapshot --rootfs '{Tree}' --name c --sign '{_t["k"]}' --archive '{archive}' >/dev/null 2>&1; echo $?").Trim();
             Assert.True(rc == "137", $"{name}: the snapshot was not killed there (exit {rc})");
 
