@@ -44,6 +44,9 @@ public sealed class ArchiveAuditor
         string started = ArchiveTime.Format(DateTimeOffset.UtcNow);
         var clock = Stopwatch.StartNew();
         string scratch = Directory.CreateTempSubdirectory("cvmpreserve-audit-").FullName;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<SortedDictionary<(string Capsule, int Version), VersionKeys>>? listing = null;
+        Task<JournalCheck>? journalReading = null;
         try
         {
             Timeline.Mark("audit: start");
@@ -52,10 +55,16 @@ public sealed class ArchiveAuditor
             // get ready on the other core while the archive describes itself and is listed.
             _ = Task.Run(ManifestCodec.WarmUp, CancellationToken.None);
             _ = Task.Run(CatalogDatabase.WarmUp, CancellationToken.None);
+
+            // Three readings that need nothing of one another start together: the archive's description of itself,
+            // its listing, and the journal (a chain of its own, judged on its own). Whatever ends the audit early
+            // stops the other two and waits for them (finally, below).
+            var manifests = new ManifestCheck(c);
+            listing = Task.Run(() => manifests.ListAsync(stop.Token), CancellationToken.None);
+            journalReading = Task.Run(() => JournalVerifier.VerifyAsync(c.Store, stop.Token), CancellationToken.None);
             RetentionDeclaration? retention = await new SelfDescriptionCheck(c).RunAsync(cancellationToken).ConfigureAwait(false);
             Timeline.Mark("audit: self-description checked");
-            var manifests = new ManifestCheck(c);
-            SortedDictionary<(string Capsule, int Version), VersionKeys> listed = await manifests.ListAsync(cancellationToken).ConfigureAwait(false);
+            SortedDictionary<(string Capsule, int Version), VersionKeys> listed = await listing.ConfigureAwait(false);
             Timeline.Mark("audit: archive listed");
             await manifests.CheckManifestsAsync(listed, cancellationToken).ConfigureAwait(false);
             manifests.CheckVersionChain(listed);
@@ -65,7 +74,7 @@ public sealed class ArchiveAuditor
             completeness.CollectNamedBlobs(scratch);
             completeness.CheckCompleteness();
             Timeline.Mark("audit: catalogs opened, completeness checked");
-            JournalCheck journal = await JournalVerifier.VerifyAsync(c.Store, cancellationToken).ConfigureAwait(false);
+            JournalCheck journal = await journalReading.ConfigureAwait(false);
             foreach (Finding f in journal.Findings)
             {
                 c.Findings.Add(f);
@@ -107,6 +116,8 @@ public sealed class ArchiveAuditor
         }
         finally
         {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(listing ?? Task.CompletedTask, journalReading ?? Task.CompletedTask).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             foreach (VersionState v in c.Versions)
             {
                 v.Catalog?.Dispose();
