@@ -49,4 +49,32 @@ public sealed class BlobUsersTests
         Parallel.For(0, blobs.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
             Assert.Equal(versions.Where((_, v) => i % (v + 1) == 0), users.Of(blobs[i])));
     }
+
+    [Fact]
+    public void Of_OneCatalogOnly_ThatOneForEveryBlob_NoDatabaseMade()
+    {
+        using var t = new TempDir();
+        Directory.CreateDirectory(t["scratch"]);
+        var only = new VersionState("a", 1, false);
+        using var users = new BlobUsers(t["scratch"]);
+
+        users.Add(only, [new string('1', 64)]);
+        Assert.Throws<InvalidOperationException>(() => users.Of(new string('1', 64)));
+        users.Seal();
+
+        Assert.Equal([only], users.Of(new string('1', 64)));
+        Assert.Equal([only], users.Of(new string('4', 64))); // its catalog's own question answers "no files"
+        Assert.Empty(Directory.EnumerateFileSystemEntries(t["scratch"]));
+        Assert.Throws<InvalidOperationException>(() => users.Add(only, []));
+    }
+
+    [Fact]
+    public void Of_NoCatalog_NoVersion()
+    {
+        using var t = new TempDir();
+        Directory.CreateDirectory(t["scratch"]);
+        using var users = new BlobUsers(t["scratch"]);
+        users.Seal();
+        Assert.Empty(users.Of(new string('1', 64)));
+    }
 }
