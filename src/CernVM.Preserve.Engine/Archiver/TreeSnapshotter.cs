@@ -39,13 +39,6 @@ public sealed class TreeSnapshotter
             fs.CleanStaleTemporaries();
         }
 
-        // Libraries that are slow to initialise get ready on the side while the tree is walked.
-        _ = Task.Run(() =>
-        {
-            ManifestCodec.WarmUp();
-            TreeCatalog.WarmUp();
-        });
-
         // The walk, the loading of the previous version (manifest checks, catalog) and the reading of files
         // run side by side: each regular file the walk has finished with is queued for reading at once.
         _monitor.Phase = "walking";
@@ -97,6 +90,14 @@ public sealed class TreeSnapshotter
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnFaulted,
             TaskScheduler.Default);
+
+        // Libraries that are slow to initialise get ready on the side while the tree is walked: queued last, so that
+        // the walk, which every file's reading waits for, is the first to get a core.
+        _ = Task.Run(() =>
+        {
+            TreeCatalog.WarmUp();
+            ManifestCodec.WarmUp();
+        });
 
         LoadedManifest? previous;
         FileSaver saver;
