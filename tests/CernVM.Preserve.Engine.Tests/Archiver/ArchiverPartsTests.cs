@@ -62,6 +62,10 @@ public sealed class ArchiverPartsTests
     }
 
     [Fact]
+    public void TreeCounts_Of_NoEntries_Refused() =>
+        Assert.Equal("entries", Assert.Throws<ArgumentNullException>(() => TreeCounts.Of(null!)).ParamName);
+
+    [Fact]
     public void TreeCounts_Of_PseudoSpecialsAndUnreadableApartAndBlobsCountedOnce()
     {
         BlobId x = BlobId.Of("x"u8), y = BlobId.Of("y"u8);

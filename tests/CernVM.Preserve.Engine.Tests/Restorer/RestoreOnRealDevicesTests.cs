@@ -73,6 +73,29 @@ public sealed class RestoreOnRealDevicesTests : IDisposable
     }
 
     [Fact]
+    public async Task RestoreAsync_NoInodeLeftForTheDirectories_EnvironmentErrorAtOnce()
+    {
+        // The first pass makes the directories and the empty or sparse files: a file system out of inodes (tmpfs
+        // with a handful) fails a mkdir with ENOSPC, which ends the restore as a full disk does, not as one
+        // "entry not restored" per directory left.
+        Mount("tmpfs", "size=1m,nr_inodes=8");
+        await using TestArchive a = await TestArchive.CreateAsync();
+        var b = new TreeBuilder();
+        for (int i = 0; i < 20; i++)
+        {
+            b.Dir($"d{i:00}");
+        }
+
+        LoadedTree tree = await a.StoreAsync(b);
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() =>
+            new TreeRestorer(a.Archive, null).RestoreAsync(tree, new RestoreOptions { Target = Path.Combine(_mount, "out") }, default));
+
+        Assert.Equal(FailureKind.Environment, e.Kind);
+        Assert.StartsWith(Path.Combine(_mount, "out") + ": the disk is full (", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RestoreAsync_NoExtendedAttributesOnTheTarget_EverythingElseRestored_EachAttributeAWarning()
     {
         Mount("ramfs", "mode=755");
