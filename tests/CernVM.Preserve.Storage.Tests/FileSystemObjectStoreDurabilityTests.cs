@@ -412,3 +412,111 @@ public sealed class FileSystemObjectStoreFullDeviceTests : IDisposable
         Assert.Equal("{}", await File.ReadAllTextAsync(Path.Combine(root, key)));
     }
 }
+
+/// <summary>
+/// A directory the kernel refuses to change, as root too: made immutable (`chattr +i`) on a tmpfs the test mounts. A
+/// new level refused, a manifest's link refused, a staged blob's link refused at the flush: each a storage error (not
+/// "full") naming the place, nothing named half-way, and the store usable again once the directory is writable.
+/// </summary>
+public sealed class FileSystemObjectStoreRefusedTests : IDisposable
+{
+    private readonly string _mount = Directory.CreateTempSubdirectory("cvmp-refused-").FullName;
+    private readonly List<string> _immutable = [];
+
+    public FileSystemObjectStoreRefusedTests() => Run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", _mount);
+
+    private string Root => Path.Combine(_mount, "archive");
+
+    public void Dispose()
+    {
+        foreach (string d in _immutable)
+        {
+            Run("chattr", "-i", d);
+        }
+
+        Run("umount", _mount);
+        Directory.Delete(_mount);
+    }
+
+    private void Immutable(string relative)
+    {
+        string d = Path.Combine(Root, relative);
+        Directory.CreateDirectory(d);
+        Run("chattr", "+i", d);
+        _immutable.Add(d);
+    }
+
+    private void Writable(string relative)
+    {
+        string d = Path.Combine(Root, relative);
+        Run("chattr", "-i", d);
+        _immutable.Remove(d);
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, args) { RedirectStandardError = true })!;
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: exit {p.ExitCode}: {err}");
+    }
+
+    [Fact]
+    public async Task Put_ManifestWhoseVersionDirectoryCannotBeMade_PermissionErrorNamingIt_NothingNamed()
+    {
+        await using var store = new FileSystemObjectStore(Root);
+        Immutable("capsules/a");
+        const string key = "capsules/a/v1/manifest.json";
+
+        StorageException e = await Assert.ThrowsAsync<StorageException>(() => store.PutIfAbsentAsync(key, "{}"u8.ToArray(), default));
+
+        Assert.IsNotType<StorageFullException>(e);
+        Assert.StartsWith(Path.Combine(Root, "capsules/a/v1") + ": permission denied (", e.Message, StringComparison.Ordinal);
+        Assert.Equal(key, e.Key);
+        Assert.False(await store.ExistsAsync(key, default));
+
+        Writable("capsules/a");
+        Assert.True(await store.PutIfAbsentAsync(key, "{}"u8.ToArray(), default));
+    }
+
+    [Fact]
+    public async Task Put_ManifestWhoseLinkIsRefused_StorageErrorNamingIt_NothingNamed()
+    {
+        await using var store = new FileSystemObjectStore(Root);
+        Immutable("capsules/a/v1");
+        const string key = "capsules/a/v1/manifest.json";
+
+        StorageException e = await Assert.ThrowsAsync<StorageException>(() => store.PutIfAbsentAsync(key, "{}"u8.ToArray(), default));
+
+        Assert.IsNotType<StorageFullException>(e);
+        Assert.StartsWith(Path.Combine(Root, key) + ": ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Operation not permitted", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Root, key)));
+
+        Writable("capsules/a/v1");
+        Assert.True(await store.PutIfAbsentAsync(key, "{}"u8.ToArray(), default));
+        Assert.Equal("{}", await File.ReadAllTextAsync(Path.Combine(Root, key)));
+    }
+
+    [Fact]
+    public async Task Flush_BlobWhoseLinkIsRefused_StorageErrorNamingTheArchive_TheBlobStillStagedAndFlushedLater()
+    {
+        await using var store = new FileSystemObjectStore(Root);
+        string key = "blobs/sha256/ab/ab" + new string('0', 62);
+        Assert.True(await store.PutIfAbsentAsync(key, "blob"u8.ToArray(), default));
+        Immutable("blobs/sha256/ab");
+
+        StorageException e = await Assert.ThrowsAsync<StorageException>(() => store.FlushAsync(default));
+
+        Assert.IsNotType<StorageFullException>(e);
+        Assert.StartsWith(Root + ": ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Operation not permitted", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Root, key)));
+        Assert.True(await store.ExistsAsync(key, default)); // still staged by this writer
+
+        Writable("blobs/sha256/ab");
+        await store.FlushAsync(default);
+        Assert.Equal("blob", await File.ReadAllTextAsync(Path.Combine(Root, key)));
+        Assert.Empty(Directory.GetFiles(Path.Combine(Root, "tmp")));
+    }
+}
