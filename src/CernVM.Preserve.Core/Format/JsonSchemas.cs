@@ -51,8 +51,9 @@ public static class JsonSchemas
                     {
                         o[name] = EcmaEndsAsDotNet(pattern);
                     }
-                    else
+                    else if (name is not ("const" or "enum" or "default" or "examples"))
                     {
+                        // Those hold instances, not schemas: an object there with a "pattern" member is data.
                         AnchorPatterns(value);
                     }
                 }

@@ -57,4 +57,13 @@ public sealed class JsonSchemasTests
         using JsonDocument instance = JsonDocument.Parse(JsonSerializer.Serialize(new Dictionary<string, string> { ["pattern"] = text }));
         Assert.Equal(valid, s.Evaluate(instance.RootElement).IsValid);
     }
+
+    [Fact]
+    public void FromUtf8_APatternMemberOfAnInstance_IsLeftAsWritten()
+    {
+        // "const" holds an instance: its "pattern" member is data, compared as written.
+        JsonSchema s = JsonSchemas.FromUtf8("""{ "const": { "pattern": "a$" } }"""u8);
+        using JsonDocument same = JsonDocument.Parse("""{ "pattern": "a$" }""");
+        Assert.True(s.Evaluate(same.RootElement).IsValid);
+    }
 }
