@@ -55,13 +55,56 @@ public sealed class ArchiveIndex : IDisposable
 
     /// <summary>
     /// Where the index of <paramref name="archiveId"/> at <paramref name="location"/> lives: the archive's id
-    /// (archive.json) and a hash of its location, so that two copies of one archive (a directory and its S3 twin)
-    /// each have their own and never mix versions.
+    /// (archive.json) and a hash of its location (64-bit FNV-1a, 16 hex digits), so that two copies of one archive (a
+    /// directory and its S3 twin) each have their own and never mix versions.
     /// </summary>
-    public static string PlaceOf(string archiveId, string location, string? cacheRoot = null)
+    /// <remarks>
+    /// Not a cryptographic hash: a name in the user's own cache needs none, and SHA-256 loads OpenSSL (its libraries
+    /// and configuration, 2-4 ms), which a search otherwise never needs. Indexes named by SHA-256 (12 hex digits,
+    /// before) are moved to this name once (<see cref="MoveEarlierPlace"/>).
+    /// </remarks>
+    public static string PlaceOf(string archiveId, string location, string? cacheRoot = null) =>
+        System.IO.Path.Combine(cacheRoot ?? CacheRoot(), $"{archiveId}-{LocationHash(location):x16}");
+
+    private static ulong LocationHash(string location)
     {
-        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(location)))[..12];
-        return System.IO.Path.Combine(cacheRoot ?? CacheRoot(), $"{archiveId}-{hash}");
+        ulong h = 14695981039346656037UL;
+        foreach (byte b in Encoding.UTF8.GetBytes(location))
+        {
+            h = (h ^ b) * 1099511628211UL;
+        }
+
+        return h;
+    }
+
+    /// <summary>
+    /// An index this software named before by SHA-256 of the location, moved to <paramref name="place"/> when that
+    /// does not exist yet, so that an existing index is kept rather than built again. Another process moving it
+    /// first, or a move that fails, leaves the index to be opened or made at <paramref name="place"/> as usual.
+    /// </summary>
+    internal static void MoveEarlierPlace(string archiveId, string location, string place)
+    {
+        if (Directory.Exists(place))
+        {
+            return;
+        }
+
+        string earlier = System.IO.Path.Combine(
+            System.IO.Path.GetDirectoryName(place)!,
+            $"{archiveId}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(location)))[..12]}");
+        if (!Directory.Exists(earlier))
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.Move(earlier, place);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Moved by another process meanwhile, or the cache is read-only: the usual open decides.
+        }
     }
 
     /// <summary>
@@ -94,6 +137,7 @@ public sealed class ArchiveIndex : IDisposable
     {
         string id = archive.Descriptor.Id;
         string place = PlaceOf(id, archive.Location, cacheRoot);
+        MoveEarlierPlace(id, archive.Location, place);
         TimeSpan wait = TimeSpan.FromMinutes(2);
         string? cacheProblem;
         try

@@ -57,6 +57,45 @@ public sealed class IndexLifecycleTests
     }
 
     /// <summary>
+    /// The index's place: the archive's id and a hash of the location, the same for one location, another for
+    /// another; an index named the earlier way (by SHA-256 of the location) is moved there once and opened as it
+    /// is, not built again.
+    /// </summary>
+    [Fact]
+    public async Task Place_OneForEachLocation_AnIndexNamedTheEarlierWayIsMovedAndKept()
+    {
+        using var t = new TempDir();
+        string a = NewArchive(t);
+        string cache = t["cache"];
+        string place = ArchiveIndex.PlaceOf("id", "/srv/archive", cache);
+        Assert.Equal(place, ArchiveIndex.PlaceOf("id", "/srv/archive", cache));
+        Assert.NotEqual(place, ArchiveIndex.PlaceOf("id", "/srv/archive/", cache));
+        Assert.NotEqual(place, ArchiveIndex.PlaceOf("id", "s3://bucket/archive", cache));
+        Assert.Matches("^id-[0-9a-f]{16}$", Path.GetFileName(place));
+        Assert.Equal(cache, Path.GetDirectoryName(place));
+
+        await using Archive opened = await Archive.OpenAsync(new FileSystemObjectStore(a), CancellationToken.None);
+        string now = ArchiveIndex.PlaceOf(opened.Descriptor.Id, opened.Location, cache);
+        long generation;
+        using (ArchiveIndex first = ArchiveIndex.Open(opened, rebuild: false, cache))
+        {
+            await first.UpdateAsync(CancellationToken.None);
+            generation = first.Status().Generation;
+        }
+
+        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(opened.Location)))[..12];
+        string earlier = Path.Combine(cache, $"{opened.Descriptor.Id}-{hash}");
+        Directory.Move(now, earlier);
+
+        using ArchiveIndex again = ArchiveIndex.Open(opened, rebuild: false, cache);
+        Assert.Null(again.Notice); // opened as it was, not rebuilt
+        Assert.False(Directory.Exists(earlier));
+        Assert.True(Directory.Exists(now));
+        Assert.Equal(generation, again.Status().Generation);
+        Assert.Equal(["alpha@v1"], again.Search(new SearchRequest { AllVersions = true }).Keys());
+    }
+
+    /// <summary>
     /// The archive is scanned while the index opens: the first update compares that scan (a version committed
     /// after the open waits for the next one), each later update scans again, and an index closed without an
     /// update stops its scan and leaves nothing behind that the next open would mind.
