@@ -298,6 +298,11 @@ public sealed class Archive : IAsyncDisposable
         if (sig is not null)
         {
             signature = CanonicalJson.Deserialize<ManifestSignature>(sig, where + ".sig");
+            if (signature.Algorithm != "Ed25519")
+            {
+                throw new PreserveException(FailureKind.Integrity, $"{where}.sig: a signature of algorithm '{signature.Algorithm}', which format 1 does not define (FORMAT.md §5.4: Ed25519).");
+            }
+
             if (!signature.Verify(bytes))
             {
                 throw new PreserveException(FailureKind.Integrity, $"{where}.sig: the Ed25519 signature does not verify for this manifest.");

@@ -680,6 +680,21 @@ public sealed class ArchiveTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadManifest_SignatureOfAnotherAlgorithm_IsIntegrityNamingIt()
+    {
+        await using Archive archive = await Archive.InitAsync(Store(), null, default);
+        await CommitAsync(archive, "alpha", "first", Curator);
+        string sig = System.Text.Encoding.UTF8.GetString(ReadFile(ArchiveLayout.ManifestSignature(Alpha, 1)));
+        Assert.Contains("\"algorithm\": \"Ed25519\"", sig, StringComparison.Ordinal);
+        WriteFile(ArchiveLayout.ManifestSignature(Alpha, 1), System.Text.Encoding.UTF8.GetBytes(sig.Replace("\"Ed25519\"", "\"RSA-PSS\"", StringComparison.Ordinal)));
+
+        PreserveException e = await Assert.ThrowsAsync<PreserveException>(() => archive.ReadManifestAsync(Alpha, 1, default));
+
+        Assert.Equal(FailureKind.Integrity, e.Kind);
+        Assert.Contains($"{Location}/capsules/alpha/v1/manifest.json.sig: a signature of algorithm 'RSA-PSS', which format 1 does not define", e.Message);
+    }
+
+    [Fact]
     public async Task ReadManifest_SignatureNotJson_IsIntegrityNamingTheSignatureFile()
     {
         await using Archive archive = await Archive.InitAsync(Store(), null, default);
