@@ -369,30 +369,16 @@ public sealed class FileSystemObjectStoreDurabilityTests : IDisposable
 /// </summary>
 public sealed class FileSystemObjectStoreFullDeviceTests : IDisposable
 {
-    private readonly string _mount = Directory.CreateTempSubdirectory("cvmp-full-").FullName;
+    private readonly Tmpfs _device = new("1m");
 
-    public FileSystemObjectStoreFullDeviceTests() => Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", _mount);
-
-    public void Dispose()
-    {
-        Run("umount", _mount);
-        Directory.Delete(_mount);
-    }
-
-    private static void Run(string file, params string[] args)
-    {
-        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, args) { RedirectStandardError = true })!;
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: exit {p.ExitCode}: {err}");
-    }
+    public void Dispose() => _device.Dispose();
 
     [Theory]
     [InlineData("blobs/sha256/ab/ab00000000000000000000000000000000000000000000000000000000000000")] // staged, named at the flush
     [InlineData("capsules/a/v1/manifest.json")] // named at once
     public async Task Put_LargerThanTheDevice_IsStorageFullNamingTheObject_AndLeavesNothing(string key)
     {
-        string root = Path.Combine(_mount, "archive");
+        string root = Path.Combine(_device.Path, "archive");
         await using var store = new FileSystemObjectStore(root);
         byte[] content = new byte[2 * 1024 * 1024];
         new Random(1).NextBytes(content);
@@ -420,46 +406,21 @@ public sealed class FileSystemObjectStoreFullDeviceTests : IDisposable
 /// </summary>
 public sealed class FileSystemObjectStoreRefusedTests : IDisposable
 {
-    private readonly string _mount = Directory.CreateTempSubdirectory("cvmp-refused-").FullName;
-    private readonly List<string> _immutable = [];
+    private readonly Tmpfs _device = new("4m");
 
-    public FileSystemObjectStoreRefusedTests() => Run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", _mount);
+    private string Root => Path.Combine(_device.Path, "archive");
 
-    private string Root => Path.Combine(_mount, "archive");
-
-    public void Dispose()
-    {
-        foreach (string d in _immutable)
-        {
-            Run("chattr", "-i", d);
-        }
-
-        Run("umount", _mount);
-        Directory.Delete(_mount);
-    }
+    // An immutable directory does not keep its file system from being unmounted: the whole tmpfs goes at the end.
+    public void Dispose() => _device.Dispose();
 
     private void Immutable(string relative)
     {
         string d = Path.Combine(Root, relative);
         Directory.CreateDirectory(d);
-        Run("chattr", "+i", d);
-        _immutable.Add(d);
+        Tmpfs.Run("chattr", "+i", d);
     }
 
-    private void Writable(string relative)
-    {
-        string d = Path.Combine(Root, relative);
-        Run("chattr", "-i", d);
-        _immutable.Remove(d);
-    }
-
-    private static void Run(string file, params string[] args)
-    {
-        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, args) { RedirectStandardError = true })!;
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: exit {p.ExitCode}: {err}");
-    }
+    private void Writable(string relative) => Tmpfs.Run("chattr", "-i", Path.Combine(Root, relative));
 
     [Fact]
     public async Task Put_ManifestWhoseVersionDirectoryCannotBeMade_PermissionErrorNamingIt_NothingNamed()

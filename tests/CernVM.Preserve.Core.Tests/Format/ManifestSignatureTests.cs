@@ -6,11 +6,17 @@ namespace CernVM.Preserve.Core.Tests.Format;
 
 public class ManifestSignatureTests
 {
+    /// <summary>A fresh curator key, through its PEM text as a curator's key file holds it.</summary>
+    private static NSec.Cryptography.Key NewKey()
+    {
+        (string priv, _) = SigningKeys.Generate();
+        return SigningKeys.ImportPrivate(Encoding.ASCII.GetBytes(priv), "curator.key");
+    }
+
     [Fact]
     public void Sign_ThenVerify_HoldsAndFailsOnAnyChange()
     {
-        (string priv, _) = SigningKeys.Generate();
-        using NSec.Cryptography.Key key = SigningKeys.ImportPrivate(Encoding.ASCII.GetBytes(priv), "curator.key");
+        using NSec.Cryptography.Key key = NewKey();
         byte[] manifest = ManifestCodec.Encode(ManifestCodecTests.Sample());
         ManifestSignature sig = ManifestSignature.Sign(manifest, key);
         Assert.True(sig.Verify(manifest));
@@ -29,8 +35,7 @@ public class ManifestSignatureTests
     [Fact]
     public void Verify_KeyIdThatDoesNotMatchTheKey_Fails()
     {
-        (string priv, _) = SigningKeys.Generate();
-        using NSec.Cryptography.Key key = SigningKeys.ImportPrivate(Encoding.ASCII.GetBytes(priv), "curator.key");
+        using NSec.Cryptography.Key key = NewKey();
         byte[] manifest = "{}"u8.ToArray();
         ManifestSignature sig = ManifestSignature.Sign(manifest, key);
         sig.KeyId = new string('0', 64);
@@ -40,8 +45,7 @@ public class ManifestSignatureTests
     [Fact]
     public void Sign_NamesFormatOnesAlgorithm_InTheFileItWrites()
     {
-        (string priv, _) = SigningKeys.Generate();
-        using NSec.Cryptography.Key key = SigningKeys.ImportPrivate(Encoding.ASCII.GetBytes(priv), "curator.key");
+        using NSec.Cryptography.Key key = NewKey();
         ManifestSignature sig = ManifestSignature.Sign("{}"u8.ToArray(), key);
         Assert.Equal("Ed25519", sig.Algorithm);
         using System.Text.Json.JsonDocument written = System.Text.Json.JsonDocument.Parse(CanonicalJson.Serialize(sig));
@@ -51,8 +55,7 @@ public class ManifestSignatureTests
     [Fact]
     public void Verify_AnotherAlgorithmNamed_Fails_EvenWhenTheBytesAreAnEd25519Signature()
     {
-        (string priv, _) = SigningKeys.Generate();
-        using NSec.Cryptography.Key key = SigningKeys.ImportPrivate(Encoding.ASCII.GetBytes(priv), "curator.key");
+        using NSec.Cryptography.Key key = NewKey();
         byte[] manifest = "{}"u8.ToArray();
         ManifestSignature sig = ManifestSignature.Sign(manifest, key);
         sig.Algorithm = "RSA-PSS";
