@@ -75,7 +75,7 @@ public sealed class ArchiveAuditor
             completeness.CheckCompleteness();
             Timeline.Mark("audit: catalogs opened, completeness checked");
             JournalCheck journal = await journalReading.ConfigureAwait(false);
-            foreach (Finding f in journal.Findings)
+            foreach (Finding f in journal.Findings.Concat(IngestionRecordCheck.Run(c.Versions, journal)))
             {
                 c.Findings.Add(f);
             }

@@ -48,6 +48,7 @@ public static class FindingCodes
     public static readonly FindingCode JournalLinkMismatch = new("AUD082", FindingSeverity.Error, "a journal event names a previous event whose SHA-256 differs (edited)");
     public static readonly FindingCode JournalFork = new("AUD083", FindingSeverity.Warning, "two journal events name the same previous event (writers raced, §7.1)");
     public static readonly FindingCode JournalUnchained = new("AUD084", FindingSeverity.Warning, "a journal event without a link after the chain began (written by an older writer)");
+    public static readonly FindingCode VersionUnrecorded = new("AUD085", FindingSeverity.Warning, "a version that no ingestion event of the journal names (its snapshot ended between its commit and its event)");
     public static readonly FindingCode FunctionalDiffer = new("AUD090", FindingSeverity.Error, "a capsule's run entries, replayed (--functional), do not reproduce its reference outputs");
     public static readonly FindingCode FunctionalFailed = new("AUD091", FindingSeverity.Error, "a capsule's replay (--functional) reached no verdict: no carrier, a guest that panicked or hung, a reference unreadable");
 
@@ -65,7 +66,7 @@ public static class FindingCodes
         BlobOrphan,
         DphepIncomplete,
         RetentionMissing, RetentionWrongMode, RetentionExpiring,
-        EventInvalid, JournalLinkMissing, JournalLinkMismatch, JournalFork, JournalUnchained,
+        EventInvalid, JournalLinkMissing, JournalLinkMismatch, JournalFork, JournalUnchained, VersionUnrecorded,
         FunctionalDiffer, FunctionalFailed,
     ];
 }

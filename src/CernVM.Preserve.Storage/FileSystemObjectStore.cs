@@ -121,7 +121,18 @@ public sealed class FileSystemObjectStore : IObjectStore
                 return false; // another writer created it first
             }
 
-            MakeDurable(DurableStepKind.FsyncDirectory, dir);
+            try
+            {
+                MakeDurable(DurableStepKind.FsyncDirectory, dir);
+            }
+            catch (IOException)
+            {
+                // The name may not survive a crash. A put that fails leaves no name behind: whoever reads the
+                // archive now must not act on an object that may vanish (a sidecar would commit a version).
+                TryDelete(final);
+                throw;
+            }
+
             return true;
         }
         catch (IOException e)
@@ -444,6 +455,7 @@ public sealed class FileSystemObjectStore : IObjectStore
         try
         {
             KeyValuePair<string, string>[] batch = _staged.ToArray();
+            var linked = new List<string>(batch.Length);
             if (batch.Length > 0)
             {
                 // Content first: every staged file is durable before any gets its final name. A big batch (the
@@ -469,6 +481,7 @@ public sealed class FileSystemObjectStore : IObjectStore
                     {
                         OnDurableStep?.Invoke(new DurableStep(DurableStepKind.Link, temp, final));
                         PosixFs.HardLink(PosixFs.FromString(temp), PosixFs.FromString(final));
+                        linked.Add(final);
                         _dirtyDirectories.TryAdd(dir, 0);
                     }
                     catch (PosixException e) when (e.Errno == 17)
@@ -485,16 +498,30 @@ public sealed class FileSystemObjectStore : IObjectStore
             // are made durable by one syncfs, one journal commit, where an fsync each cost ~0.3 ms in turn (50 ms
             // at the end of every cold snapshot); a few (a manifest's version directory) each with fsync.
             string[] dirty = [.. _dirtyDirectories.Keys.OrderByDescending(d => d.Length)];
-            if (dirty.Length > 16)
+            try
             {
-                MakeDurable(DurableStepKind.SyncFileSystem, _root);
-            }
-            else
-            {
-                foreach (string dir in dirty)
+                if (dirty.Length > 16)
                 {
-                    MakeDurable(DurableStepKind.FsyncDirectory, dir);
+                    MakeDurable(DurableStepKind.SyncFileSystem, _root);
                 }
+                else
+                {
+                    foreach (string dir in dirty)
+                    {
+                        MakeDurable(DurableStepKind.FsyncDirectory, dir);
+                    }
+                }
+            }
+            catch (PosixException)
+            {
+                // The names this flush gave may not survive a crash: take them back, so that no later snapshot
+                // reuses a blob that may vanish (its content was durable; only the name is in doubt).
+                foreach (string final in linked)
+                {
+                    TryDelete(final);
+                }
+
+                throw;
             }
 
             foreach (string dir in dirty)

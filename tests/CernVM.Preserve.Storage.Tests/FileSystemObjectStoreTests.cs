@@ -46,6 +46,38 @@ public sealed class FileSystemObjectStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Stage_TwoThreadsOneKeyAtOnce_OneCreates_TheLosersTemporaryRemoved()
+    {
+        // Two threads released together put the same blob: both may find it absent and both stage a temporary,
+        // and only one may say it created the blob. Many rounds, so that the two land inside the window (the
+        // test's purpose is the window; a round outside it checks the plain case).
+        const int Rounds = 400;
+        await using var store = new FileSystemObjectStore(_root);
+        byte[] content = new byte[4096];
+        int created = 0;
+        using var start = new Barrier(2);
+        void Put()
+        {
+            for (int i = 0; i < Rounds; i++)
+            {
+                start.SignalAndWait();
+                if (store.PutIfAbsentAsync($"blobs/sha256/{i % 256:x2}/{i:x8}" + new string('0', 56), content, default).Result)
+                {
+                    Interlocked.Increment(ref created);
+                }
+            }
+        }
+
+        await Task.WhenAll(Task.Run(Put), Task.Run(Put));
+
+        Assert.Equal(Rounds, created);
+        Assert.Equal(Rounds, Directory.GetFiles(Path.Combine(_root, "tmp")).Length); // one staged temporary per blob
+        await store.FlushAsync(default);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, "tmp")));
+        Assert.Equal(Rounds, Directory.GetFiles(Path.Combine(_root, "blobs"), "*", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
     public async Task Get_KeyOfADirectory_FailsNamingThePath()
     {
         await using var store = new FileSystemObjectStore(_root);

@@ -50,6 +50,8 @@ public static class CarrierCommand
                 Output.Line($"carrier {r.Version.Capsule}@v{r.Version.Version}: {kit.Describe()}");
             }
 
+            SnapshotCommand.WarnIfUnrecorded(r);
+
             return ExitCodes.Ok;
         });
         return cmd;

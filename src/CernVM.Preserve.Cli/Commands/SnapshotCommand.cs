@@ -132,6 +132,7 @@ public static class SnapshotCommand
                         ["reason"] = e.Note,
                     }).ToArray()),
                     ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
+                    ["journalFailure"] = result.JournalFailure,
                 });
             }
             else
@@ -180,6 +181,8 @@ public static class SnapshotCommand
                 }
             }
 
+            WarnIfUnrecorded(result);
+
             // docs/CLI.md §Exit codes: a version without the content of some entries is committed, but is no plain success.
             int unreadable = man.Warnings.Count(w => w.Code == ReportCode.EntryUnreadable.Code);
             if (unreadable > 0)
@@ -191,6 +194,18 @@ public static class SnapshotCommand
             return ExitCodes.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// A version committed whose ingestion event could not be written: it exists (FORMAT.md §7), so the exit code
+    /// does not say otherwise, but the reason is shown.
+    /// </summary>
+    public static void WarnIfUnrecorded(SnapshotResult result)
+    {
+        if (result.JournalFailure is string why)
+        {
+            Output.Warn($"{result.Version.Capsule}@v{result.Version.Version} is committed, but its ingestion event could not be written to the journal: {why.TrimEnd('.')}. The version exists; an audit lists it as unrecorded (AUD085).");
+        }
     }
 
     private static JsonObject NewDataJson(NewData d) => new() { ["blobs"] = d.Blobs, ["bytes"] = d.Bytes, ["storedBytes"] = d.StoredBytes };

@@ -35,4 +35,6 @@ public sealed record SnapshotSummary(
 }
 
 /// <summary>The committed version, the version it followed, and what the snapshot captured.</summary>
-public sealed record SnapshotResult(LoadedManifest Version, int? PreviousVersion, SnapshotSummary Summary);
+/// <param name="JournalFailure">Why the version's ingestion event could not be written (FORMAT.md §7: the
+/// version exists all the same), or null when it was.</param>
+public sealed record SnapshotResult(LoadedManifest Version, int? PreviousVersion, SnapshotSummary Summary, string? JournalFailure = null);

@@ -4,6 +4,7 @@ using CernVM.Preserve.Catalog;
 using CernVM.Preserve.Core.Diagnostics;
 using CernVM.Preserve.Core.Format;
 using CernVM.Preserve.Core.Model;
+using CernVM.Preserve.Core.Storage;
 using CernVM.Preserve.Engine.Trees;
 using CernVM.Preserve.Storage;
 
@@ -182,16 +183,17 @@ public sealed class TreeSnapshotter
         await contentDurable.ConfigureAwait(false);
         await _archive.Store.FlushAsync(cancellationToken).ConfigureAwait(false);
         _monitor.Phase = "writing manifest";
-        LoadedManifest committed = await CommitAsync(options, environment.Components, previous, summary, catalogId, warnings, clock.Elapsed, cancellationToken).ConfigureAwait(false);
+        (LoadedManifest committed, string? journalFailure) = await CommitAsync(options, environment.Components, previous, summary, catalogId, warnings, clock.Elapsed, cancellationToken).ConfigureAwait(false);
         _monitor.Phase = "done";
-        return new SnapshotResult(committed, previous?.Version, summary);
+        return new SnapshotResult(committed, previous?.Version, summary, journalFailure);
     }
 
     /// <summary>
     /// Writes the manifest (FORMAT.md §5, §8 steps 2-4: manifest, signature, sidecar), then the ingestion
-    /// event (§7, step 5).
+    /// event (§7, step 5). Once the sidecar is written the version exists: an event that cannot be written
+    /// then does not undo it, and is returned as the reason instead of thrown.
     /// </summary>
-    private async Task<LoadedManifest> CommitAsync(
+    private async Task<(LoadedManifest Committed, string? JournalFailure)> CommitAsync(
         SnapshotOptions options,
         EnvironmentComponents? components,
         LoadedManifest? previous,
@@ -226,20 +228,28 @@ public sealed class TreeSnapshotter
             },
         };
         LoadedManifest committed = await _archive.CommitAsync(draft, options.SigningKey, cancellationToken).ConfigureAwait(false);
-        await _archive.WriteEventAsync(
-            new PreservationEvent
-            {
-                EventId = Guid.NewGuid().ToString("N"),
-                EventType = "ingestion",
-                DateTime = ArchiveTime.Format(DateTimeOffset.UtcNow),
-                Agent = ProducerInfo.Current,
-                Outcome = warnings.Count == 0 ? "success" : "warning",
-                Objects = [new EventObject(committed.Capsule.Value, committed.Version, committed.Sha256)],
-                Detail = $"snapshot of {options.Source}: {tree.Entries} entries, {tree.Bytes} bytes, {total.Blobs} new blobs, {warnings.Count} warnings",
-            },
-            CancellationToken.None).ConfigureAwait(false);
-        return committed;
+        try
+        {
+            await _archive.WriteEventAsync(Ingestion(committed, options, tree, total, warnings), CancellationToken.None).ConfigureAwait(false);
+            return (committed, null);
+        }
+        catch (StorageException e)
+        {
+            return (committed, e.Message);
+        }
     }
+
+    private static PreservationEvent Ingestion(LoadedManifest committed, SnapshotOptions options, TreeSummary tree, NewData total, List<CaptureWarning> warnings) =>
+        new PreservationEvent
+        {
+            EventId = Guid.NewGuid().ToString("N"),
+            EventType = "ingestion",
+            DateTime = ArchiveTime.Format(DateTimeOffset.UtcNow),
+            Agent = ProducerInfo.Current,
+            Outcome = warnings.Count == 0 ? "success" : "warning",
+            Objects = [new EventObject(committed.Capsule.Value, committed.Version, committed.Sha256)],
+            Detail = $"snapshot of {options.Source}: {tree.Entries} entries, {tree.Bytes} bytes, {total.Blobs} new blobs, {warnings.Count} warnings",
+        };
 
     private async Task<LoadedManifest?> LatestAsync(CapsuleName name, CancellationToken cancellationToken)
     {
