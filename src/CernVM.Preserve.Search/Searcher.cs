@@ -1,3 +1,4 @@
+using CernVM.Preserve.Core.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Lucene.Net.Index;
@@ -155,6 +156,7 @@ public static partial class Searcher
             all.Add(new PackageMatches(range, inRange));
         }
 
+        Timeline.Mark("search: packages read and compared");
         return all;
     }
 
@@ -172,6 +174,7 @@ public static partial class Searcher
         // strings cost more than the search).
         var collector = new HitCollector(scoring: user is not null);
         searcher.Search(new FilteredQuery(new ListingJoin(searcher).Rewrite(query), ListingJoin.Versions), collector);
+        Timeline.Mark($"search: {collector.Docs.Count} documents collected");
         var candidates = new List<Candidate>(collector.Docs.Count);
         for (int i = 0; i < collector.Docs.Count; i++)
         {
@@ -185,38 +188,33 @@ public static partial class Searcher
         }
 
         // The registry's exact answers: packages compared by their database's rules, each distinct package version
-        // once per rule set; versions named by their registry id, which their documents carry.
-        var packageRows = new Dictionary<long, List<(PackageRange Range, Registry.PackageVersion Package, bool Dpkg)>>();
-        HashSet<long>? allowed = null;
-        if (packageWork is not null)
+        // once per rule set; versions named by their registry id, which their documents carry. Only the versions in
+        // range of every range stay; why each matched is looked up later, for the hits shown only.
+        NumericDocValues? registryIds = MultiDocValues.GetNumericValues(reader, DocumentBuilder.DvRegistryId);
+        List<PackageMatches> packages = packageWork?.GetAwaiter().GetResult() ?? [];
+        if (packages.Count > 0)
         {
-            Dictionary<long, long> byRegistryId = ByRegistryId(reader, candidates);
-            foreach (PackageMatches p in packageWork.GetAwaiter().GetResult())
+            HashSet<long>? allowed = null;
+            foreach (PackageMatches p in packages)
             {
-                var matched = new HashSet<long>(p.InRange.Count);
-                foreach ((Registry.PackageVersion pv, long versionId, bool isDpkg) in p.InRange)
+                var inRange = new HashSet<long>(p.InRange.Count);
+                foreach ((_, long versionId, _) in p.InRange)
                 {
-                    if (!byRegistryId.TryGetValue(versionId, out long key))
-                    {
-                        continue; // not among the versions the query matched
-                    }
-
-                    matched.Add(key);
-                    if (!packageRows.TryGetValue(key, out var rows))
-                    {
-                        packageRows[key] = rows = [];
-                    }
-
-                    rows.Add((p.Range, pv, isDpkg));
+                    inRange.Add(versionId);
                 }
 
-                allowed = allowed is null ? matched : [.. allowed.Intersect(matched)];
+                if (allowed is null)
+                {
+                    allowed = inRange;
+                }
+                else
+                {
+                    allowed.IntersectWith(inRange);
+                }
             }
-        }
 
-        if (allowed is not null)
-        {
-            candidates = [.. candidates.Where(c => allowed.Contains(c.Key))];
+            candidates = registryIds is null ? [] : [.. candidates.Where(c => allowed!.Contains(registryIds.Get(c.Doc)))];
+            Timeline.Mark("search: packages joined");
         }
 
         // Best first; equal scores (every hit without a query) by capsule and newest version, so that an index
@@ -290,8 +288,10 @@ public static partial class Searcher
             facets[name] = [.. list.OrderByDescending(p => p.Count).ThenBy(p => p.Value, StringComparer.Ordinal)];
         }
 
+        Timeline.Mark("search: sorted, facets counted");
         List<Candidate> shown = [.. candidates.Take(Math.Max(0, request.Limit))];
         Dictionary<int, List<MatchReason>> termReasons = TermReasons(searcher, query, shown.Select(s => s.Doc).ToHashSet());
+        Dictionary<long, List<MatchReason>> packageReasons = PackageReasons(packages, shown, registryIds);
         var hits = new List<SearchHit>(shown.Count);
         foreach (Candidate c in shown)
         {
@@ -300,11 +300,7 @@ public static partial class Searcher
             Lucene.Net.Documents.Document d = searcher.Doc(c.Doc);
             var why = new List<MatchReason>();
             why.AddRange(termReasons.GetValueOrDefault(c.Doc) ?? []);
-            foreach ((PackageRange range, Registry.PackageVersion pv, bool isDpkg) in packageRows.GetValueOrDefault(c.Key) ?? [])
-            {
-                why.Add(new MatchReason("package", DocumentBuilder.Nevra(new() { Name = pv.Name, Epoch = pv.Epoch, Version = pv.Version, Release = pv.Release, Arch = pv.Arch }, isDpkg),
-                    range.Bounds.Count == 0 ? null : $"{string.Join(',', range.Bounds)} by {(isDpkg ? "dpkg" : "rpm")} rules"));
-            }
+            why.AddRange(packageReasons.GetValueOrDefault(c.Key) ?? []);
 
             hits.Add(new SearchHit(capsule, c.Version, d.Get(DocumentBuilder.ShowTitle), d.Get(DocumentBuilder.ShowExperiment), d.Get(DocumentBuilder.ShowOs),
                 d.Get(DocumentBuilder.ShowCreated), user is null ? 0 : c.Score, [.. why.Distinct().Take(MaxReasonsPerHit)]));
@@ -314,23 +310,41 @@ public static partial class Searcher
     }
 
     /// <summary>
-    /// The key (<see cref="Candidate.KeyOf"/>) of each version the query matched, by its registry id: only those
-    /// can be hits, so the package rows of no other version need a key (at 10,000 versions, looking up every
-    /// version's document cost more than the package comparison).
+    /// Why each shown hit matched the package ranges: the installations in range of the versions shown, found by
+    /// their registry ids (one pass over the installations in range, a lookup in the few shown).
     /// </summary>
-    private static Dictionary<long, long> ByRegistryId(DirectoryReader reader, List<Candidate> candidates)
+    private static Dictionary<long, List<MatchReason>> PackageReasons(List<PackageMatches> packages, List<Candidate> shown, NumericDocValues? registryIds)
     {
-        NumericDocValues? ids = MultiDocValues.GetNumericValues(reader, DocumentBuilder.DvRegistryId);
-        var map = new Dictionary<long, long>(candidates.Count);
-        if (ids is not null)
+        var reasons = new Dictionary<long, List<MatchReason>>();
+        if (packages.Count == 0 || registryIds is null || shown.Count == 0)
         {
-            foreach (Candidate c in candidates)
+            return reasons;
+        }
+
+        var keyOf = new Dictionary<long, long>(shown.Count);
+        foreach (Candidate c in shown)
+        {
+            keyOf[registryIds.Get(c.Doc)] = c.Key;
+        }
+
+        foreach (PackageMatches p in packages)
+        {
+            foreach ((Registry.PackageVersion pv, long versionId, bool isDpkg) in p.InRange)
             {
-                map[ids.Get(c.Doc)] = c.Key;
+                if (keyOf.TryGetValue(versionId, out long key))
+                {
+                    if (!reasons.TryGetValue(key, out List<MatchReason>? list))
+                    {
+                        reasons[key] = list = [];
+                    }
+
+                    list.Add(new MatchReason("package", DocumentBuilder.Nevra(new() { Name = pv.Name, Epoch = pv.Epoch, Version = pv.Version, Release = pv.Release, Arch = pv.Arch }, isDpkg),
+                        p.Range.Bounds.Count == 0 ? null : $"{string.Join(',', p.Range.Bounds)} by {(isDpkg ? "dpkg" : "rpm")} rules"));
+                }
             }
         }
 
-        return map;
+        return reasons;
     }
 
     /// <summary>A version the query matched: its document, score, capsule (as the doc values' ordinal) and number.</summary>
