@@ -74,10 +74,13 @@ builds=("$cli")
 [ -n "${BASELINE_CLI:-}" ] && builds+=("$BASELINE_CLI")
 # TOOL_RUNS processes of each kind and build (default 100: enough for a 99th percentile that is not the maximum).
 runs=${TOOL_RUNS:-100}
+# Round by round: each round runs one query of every kind (and of every build), so that a burst of the machine's
+# noise (a shared VM) spreads over the kinds instead of landing on whichever kind ran during it.
+kinds=(fielded freetext package package-all file-exact file-glob path-lucene cvmfs everything)
 unset times
-for kind in fielded freetext package package-all file-exact file-glob path-lucene cvmfs everything; do
-  declare -A times=()
-  for i in $(seq 1 "$runs"); do
+declare -A times=()
+for i in $(seq 1 "$runs"); do
+  for kind in "${kinds[@]}"; do
     case $kind in
       fielded) q=(search "experiment:${experiments[i % 5]} AND os.version:$((4 + i % 3))*") ;;
       freetext) q=(search "legacy ntuple") ;;
@@ -91,14 +94,15 @@ for kind in fielded freetext package package-all file-exact file-glob path-lucen
     esac
     for b in "${!builds[@]}"; do
       s=$(date +%s%N); "${builds[b]}" "${q[@]}" --archive "$work/archive" --json >/dev/null; e=$(date +%s%N)
-      times[$b]+="$(( (e - s) / 100000 )) "
+      times[$kind/$b]+="$(( (e - s) / 100000 )) "
     done
   done
+done
+for kind in "${kinds[@]}"; do
   for b in "${!builds[@]}"; do
-    sorted=$(printf '%s\n' ${times[$b]} | sort -n)
+    sorted=$(printf '%s\n' ${times[$kind/$b]} | sort -n)
     name=$([ "$b" = 0 ] && echo tool || echo "baseline")
     at() { echo "$sorted" | sed -n "$(( ($1 * runs + 99) / 100 ))p" | sed 's/.$/.&/'; }
     echo "$name $kind: p50 $(at 50) ms, p95 $(at 95) ms, p99 $(at 99) ms, max $(at 100) ms ($runs runs)"
   done
-  unset times
 done
