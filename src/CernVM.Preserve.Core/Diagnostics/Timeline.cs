@@ -20,7 +20,7 @@ public static class Timeline
     {
         if (Start is DateTime s)
         {
-            Console.Error.WriteLine($"trace: {(DateTime.UtcNow - s).TotalMilliseconds,8:0.0} ms  {what}");
+            Console.Error.WriteLine($"trace: {(DateTime.UtcNow - s).TotalMilliseconds,8:0.0} ms  {GC.GetTotalAllocatedBytes() / 1e6,7:0.00} MB  {what}");
         }
     }
 
