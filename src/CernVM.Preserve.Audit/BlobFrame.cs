@@ -24,8 +24,34 @@ public static class BlobFrame
     /// object is not the blob its key names.</returns>
     public static RentedBytes? Decode(ReadOnlySpan<byte> frame, string idHex, out string? problem)
     {
+        RentedBytes? content = Decompress(frame, out problem);
+        if (content is null)
+        {
+            return null;
+        }
+
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(content.Span, digest);
+        string actual = Convert.ToHexStringLower(digest);
+        if (actual != idHex)
+        {
+            content.Dispose();
+            problem = $"its content hashes to {actual}";
+            return null;
+        }
+
+        return content;
+    }
+
+    /// <summary>
+    /// Decompresses <paramref name="frame"/> (its size bound and its XXH64 checked), leaving the content's hash to
+    /// the caller, who may hash it alongside the files it holds (<see cref="BlobPass"/>).
+    /// </summary>
+    /// <returns>The content in a buffer of the shared pool (dispose it), or null with the reason when the
+    /// object is not one valid frame of at most 64 MiB.</returns>
+    public static RentedBytes? Decompress(ReadOnlySpan<byte> frame, out string? problem)
+    {
         byte[]? buffer = null;
-        int length;
         try
         {
             ulong size = Decompressor.GetDecompressedSize(frame);
@@ -37,7 +63,9 @@ public static class BlobFrame
 
             t_decompressor ??= new Decompressor();
             buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, (int)size));
-            length = t_decompressor.Unwrap(frame, buffer, 0, bufferSizePrecheck: true);
+            int length = t_decompressor.Unwrap(frame, buffer, 0, bufferSizePrecheck: true);
+            problem = null;
+            return new RentedBytes(buffer, length, pooled: true);
         }
         catch (ZstdException e)
         {
@@ -45,19 +73,6 @@ public static class BlobFrame
             problem = $"not a valid zstd frame ({e.Message})";
             return null;
         }
-
-        Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(buffer.AsSpan(0, length), digest);
-        string actual = Convert.ToHexStringLower(digest);
-        if (actual != idHex)
-        {
-            Return(buffer);
-            problem = $"its content hashes to {actual}";
-            return null;
-        }
-
-        problem = null;
-        return new RentedBytes(buffer, length, pooled: true);
     }
 
     private static void Return(byte[]? buffer)

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Security.Cryptography;
+using CernVM.Preserve.Core.Hashing;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Core.Storage;
 
@@ -125,15 +125,15 @@ internal sealed class FixityCheck(AuditContext ctx)
         }
 
         using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
-        string hex = id.ToString();
-        using RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, hex, out _);
+        using RentedBytes? content = frame is null ? null : BlobFrame.Decompress(frame.Span, out _);
         if (content is null)
         {
             ctx.Corrupt.TryAdd(id, 0);
             return;
         }
 
-        Verified(id, hex, content);
+        using var blobLane = new Sha256Lane();
+        CheckContent(id, content, blobLane);
     }
 
     /// <summary>A file held in pieces (by more than one extent) of a version: its catalog entry, content hash and size.</summary>
@@ -142,9 +142,52 @@ internal sealed class FixityCheck(AuditContext ctx)
     /// <summary>One item of the fixity pass: a file held in pieces, or else a blob.</summary>
     private readonly record struct FixityWork(PiecedFile? File, BlobId Blob);
 
-    // A blob decoded whole (BlobFrame checked its hash): counted once, and every file it holds whole checked.
-    private void Verified(BlobId id, string hex, RentedBytes content)
+    /// <summary>
+    /// A decoded blob and every file it holds whole (FORMAT.md §6.3): the files' ranges hashed in the same pass as
+    /// the blob's own hash when <paramref name="blobLane"/> is given (else the blob was found whole already), then
+    /// judged once the blob is known whole. A corrupt blob is marked so (reported with every file it affects), and
+    /// its files are not judged by bytes that are not the blob's. Each blob is counted and its files judged once.
+    /// </summary>
+    private void CheckContent(BlobId id, RentedBytes content, Sha256Lane? blobLane)
     {
+        string hex = id.ToString();
+        var files = new List<(VersionState Version, WholeFileSlice File)>();
+        foreach (VersionState v in ctx.BlobUsers!.Of(hex))
+        {
+            foreach (WholeFileSlice f in v.Catalog!.WholeFilesIn(hex))
+            {
+                files.Add((v, f));
+            }
+        }
+
+        // The ranges to hash: each once, however many versions hold a file there; not a file that is the whole blob
+        // (the blob's hash checks it), nor one checked before, nor an extent that does not fit (reported below).
+        var digests = new Dictionary<(long Offset, long Length), string>();
+        foreach ((long offset, long length) in files.Where(x => Fits(x.File, content.Length) && !IsTheBlob(x.File, hex, content.Length) && !ctx.FilesVerified.ContainsKey(Key(x.File, hex)))
+                     .Select(x => (x.File.BlobOffset, x.File.Length)).Distinct().Order())
+        {
+            digests[(offset, length)] = "";
+        }
+
+        var pass = new BlobPass(content.Span, blobLane);
+        if (digests.Count > 0)
+        {
+            using var fileLane = new Sha256Lane();
+            Span<byte> digest = stackalloc byte[32];
+            foreach ((long offset, long length) in digests.Keys.ToList())
+            {
+                pass.Range((int)offset, (int)length, fileLane);
+                fileLane.Finish(digest);
+                digests[(offset, length)] = Convert.ToHexStringLower(digest);
+            }
+        }
+
+        if (blobLane is not null && pass.FinishBlob() != id)
+        {
+            ctx.Corrupt.TryAdd(id, 0);
+            return;
+        }
+
         if (!_verified.TryAdd(id, 0))
         {
             return;
@@ -152,34 +195,35 @@ internal sealed class FixityCheck(AuditContext ctx)
 
         Interlocked.Increment(ref ctx.BlobsChecked);
         Interlocked.Add(ref ctx.BytesChecked, content.Length);
-        foreach (VersionState v in ctx.BlobUsers!.Of(hex))
+        foreach ((VersionState v, WholeFileSlice f) in files)
         {
-            foreach (WholeFileSlice f in v.Catalog!.WholeFilesIn(hex))
-            {
-                CheckWholeFile(v, hex, content, f);
-            }
+            CheckWholeFile(v, hex, content.Length, f, digests);
         }
     }
 
-    private void CheckWholeFile(VersionState v, string blob, RentedBytes content, WholeFileSlice f)
+    // No sum: a hostile catalog's offsets may overflow it.
+    private static bool Fits(WholeFileSlice f, int blobLength) => f.BlobOffset >= 0 && f.Length >= 0 && f.BlobOffset <= blobLength - f.Length;
+
+    // FORMAT.md §6.3: a file held whole by one extent that is the whole blob, whose content is the blob's id.
+    private static bool IsTheBlob(WholeFileSlice f, string blob, int blobLength) => f.Content == blob && f.BlobOffset == 0 && f.Length == blobLength;
+
+    private static string Key(WholeFileSlice f, string blob) => $"{f.Content}:{blob}:{f.BlobOffset}:{f.Length}";
+
+    private void CheckWholeFile(VersionState v, string blob, int blobLength, WholeFileSlice f, Dictionary<(long Offset, long Length), string> digests)
     {
-        // FORMAT.md §6.3: a file held whole by one extent; when it is the whole blob and the content is the
-        // blob's id, the blob's own hash has just checked it.
-        if (f.BlobOffset < 0 || f.Length < 0 || f.BlobOffset > content.Length - f.Length) // no sum: a hostile catalog's offsets may overflow it
+        if (!Fits(f, blobLength))
         {
-            ContentMismatch(v, f.Entry, $"its extent reaches past the end of blob {blob} ({content.Length} bytes)");
+            ContentMismatch(v, f.Entry, $"its extent reaches past the end of blob {blob} ({blobLength} bytes)");
             return;
         }
 
-        string key = $"{f.Content}:{blob}:{f.BlobOffset}:{f.Length}";
-        if ((f.Content == blob && f.BlobOffset == 0 && f.Length == content.Length) || ctx.FilesVerified.ContainsKey(key))
-        {
-            Interlocked.Increment(ref ctx.FilesChecked);
-            return;
-        }
-
-        string actual = Convert.ToHexStringLower(SHA256.HashData(content.Span.Slice((int)f.BlobOffset, (int)f.Length)));
+        string key = Key(f, blob);
         Interlocked.Increment(ref ctx.FilesChecked);
+        if (IsTheBlob(f, blob, blobLength) || ctx.FilesVerified.ContainsKey(key) || !digests.TryGetValue((f.BlobOffset, f.Length), out string? actual))
+        {
+            return; // the blob's own hash, or an earlier check of the same bytes, has checked it
+        }
+
         if (actual != f.Content)
         {
             ContentMismatch(v, f.Entry, $"its bytes hash to {actual}, the catalog says {f.Content}");
@@ -200,7 +244,8 @@ internal sealed class FixityCheck(AuditContext ctx)
             return;
         }
 
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var hash = new Sha256Lane();
+        using var blobLane = new Sha256Lane();
         byte[] zeros = new byte[64 * 1024];
         long position = 0;
         void Zeros(long count)
@@ -208,13 +253,14 @@ internal sealed class FixityCheck(AuditContext ctx)
             while (count > 0)
             {
                 int n = (int)Math.Min(count, zeros.Length);
-                hash.AppendData(zeros, 0, n);
+                hash.Append(zeros.AsSpan(0, n));
                 count -= n;
             }
         }
 
-        // The file's hash is one pass in order, but its blobs can be fetched, decoded and checked in any order:
-        // the next few are decoded while this one is hashed.
+        // The file's hash is one pass in order, but its blobs can be fetched and decoded in any order: the next few
+        // are decoded while this one is hashed. Each blob's own hash runs in the same pass as the file's, over the
+        // same bytes (BlobPass), unless another file's pass has found it whole already.
         var ahead = new Queue<(Task<RentedBytes?> Content, long Length)>();
         long aheadBytes = 0;
         int next = 0;
@@ -255,7 +301,20 @@ internal sealed class FixityCheck(AuditContext ctx)
                     return;
                 }
 
-                hash.AppendData(content.Span.Slice((int)blobOffset, (int)length));
+                bool blobChecked = _verified.ContainsKey(id);
+                var pass = new BlobPass(content.Span, blobChecked ? null : blobLane);
+                pass.Range((int)blobOffset, (int)length, hash);
+                if (!blobChecked)
+                {
+                    if (pass.FinishBlob() != id)
+                    {
+                        ctx.Corrupt.TryAdd(id, 0);
+                        return; // reported with the blob, naming this file
+                    }
+
+                    CheckContent(id, content, blobLane: null);
+                }
+
                 position = offset + length;
             }
         }
@@ -280,7 +339,9 @@ internal sealed class FixityCheck(AuditContext ctx)
         }
 
         Zeros(size - position);
-        string actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        Span<byte> digest = stackalloc byte[32];
+        hash.Finish(digest);
+        string actual = Convert.ToHexStringLower(digest);
         Interlocked.Increment(ref ctx.FilesChecked);
         if (actual != expected)
         {
@@ -291,8 +352,8 @@ internal sealed class FixityCheck(AuditContext ctx)
         ctx.FilesVerified.TryAdd(key, 0);
     }
 
-    // A blob of a file held in pieces, decoded and checked (and counted once), or null when it is missing,
-    // not a blob, or corrupt (then marked so, to be reported with every file it affects).
+    // A blob of a file held in pieces, decoded (its hash is checked in the file's pass), or null when it is
+    // missing, not a blob, or not a valid frame (then marked corrupt, to be reported with every file it affects).
     private async Task<RentedBytes?> DecodeAsync(string blob, CancellationToken cancellationToken)
     {
         if (!BlobId.TryParse(blob, out BlobId id) || !ctx.Present.Contains(id) || ctx.Corrupt.ContainsKey(id))
@@ -301,14 +362,12 @@ internal sealed class FixityCheck(AuditContext ctx)
         }
 
         using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
-        RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, blob, out _);
+        RentedBytes? content = frame is null ? null : BlobFrame.Decompress(frame.Span, out _);
         if (content is null)
         {
             ctx.Corrupt.TryAdd(id, 0);
-            return null;
         }
 
-        Verified(id, blob, content);
         return content;
     }
 

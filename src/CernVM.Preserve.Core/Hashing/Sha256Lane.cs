@@ -140,6 +140,19 @@ public sealed partial class Sha256Lane : IDisposable
             BinaryPrimitives.WriteUInt32BigEndian(digest[(4 * i)..], _state![i]);
         }
 
+        Reset();
+    }
+
+    /// <summary>Forgets everything fed: the next digest is of what follows.</summary>
+    public void Reset()
+    {
+        if (_portable is not null)
+        {
+            Span<byte> discard = stackalloc byte[32];
+            _portable.GetHashAndReset(discard);
+            return;
+        }
+
         Initial.CopyTo(_state!, 0);
         _buffered = 0;
         _length = 0;

@@ -25,6 +25,12 @@ internal sealed class Bundle(byte[] buffer) : BlobWork(buffer)
 
     public List<(PendingFile File, int Offset, int Length)> Members { get; } = [];
 
+    /// <summary>The bundle's blob id, given by the file saver when it hands the bundle out (it hashes members as it reads them).</summary>
+    public BlobId? Id { get; private set; }
+
+    /// <summary>Closes the bundle under <paramref name="id"/>, the hash of its <see cref="BlobWork.Length"/> bytes.</summary>
+    public void Seal(BlobId id) => Id = id;
+
     /// <summary>Keeps the <paramref name="length"/> bytes just read at the end of the bundle as <paramref name="file"/>'s content.</summary>
     public void Commit(PendingFile file, int length)
     {
@@ -33,18 +39,18 @@ internal sealed class Bundle(byte[] buffer) : BlobWork(buffer)
     }
 }
 
-/// <summary>A chunk of a large file (FORMAT.md §4.3); <paramref name="id"/> when the file saver already hashed it.</summary>
-internal sealed class Chunk(byte[] buffer, int length, ChunkSlot slot, BlobId? id) : BlobWork(buffer)
+/// <summary>A chunk of a large file (FORMAT.md §4.3) and its blob id, hashed by the file saver alongside the file's hash.</summary>
+internal sealed class Chunk(byte[] buffer, int length, ChunkSlot slot, BlobId id) : BlobWork(buffer)
 {
     public override int Length { get; } = length;
 
     public ChunkSlot Slot { get; } = slot;
 
-    public BlobId? Id { get; } = id;
+    public BlobId Id { get; } = id;
 }
 
 /// <summary>
-/// Hashes, compresses and stages blobs, several at once (one zstd compressor per thread in
+/// Compresses and stages blobs (hashed by the file saver as it read them), several at once (one zstd compressor per thread in
 /// <see cref="BlobStore"/>); a blob already in the archive is not compressed or written again. When a
 /// bundle is stored its member files are final; when a chunk is, its file is told.
 /// </summary>
@@ -60,7 +66,7 @@ internal sealed class BlobSaver(BlobStore blobs, SnapshotMonitor monitor)
                 switch (item)
                 {
                     case Bundle b:
-                        BlobId bundleId = await SaveAsync(null, b, cancellationToken).ConfigureAwait(false);
+                        BlobId bundleId = await SaveAsync(b.Id ?? throw new InvalidOperationException("A bundle is handed out sealed."), b, cancellationToken).ConfigureAwait(false);
                         foreach ((PendingFile member, int offset, int length) in b.Members)
                         {
                             member.CompleteIn(bundleId, offset, length);
@@ -79,10 +85,9 @@ internal sealed class BlobSaver(BlobStore blobs, SnapshotMonitor monitor)
         }
     }
 
-    private async Task<BlobId> SaveAsync(BlobId? known, BlobWork item, CancellationToken cancellationToken)
+    private async Task<BlobId> SaveAsync(BlobId id, BlobWork item, CancellationToken cancellationToken)
     {
         var bytes = new ReadOnlyMemory<byte>(item.Buffer, 0, item.Length);
-        BlobId id = known ?? BlobId.Of(bytes.Span);
         long written = await blobs.PutAsync(id, bytes, cancellationToken).ConfigureAwait(false);
         if (written > 0)
         {

@@ -1,10 +1,10 @@
 using CernVM.Preserve.Core;
 using System.Buffers;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Threading.Channels;
 using CernVM.Preserve.Core.Chunking;
 using CernVM.Preserve.Core.Format;
+using CernVM.Preserve.Core.Hashing;
 using CernVM.Preserve.Core.Model;
 
 namespace CernVM.Preserve.Engine.Archiver;
@@ -29,6 +29,14 @@ internal sealed class FileSaver
     // Content already stored or on its way: a renamed or copied file costs nothing.
     private readonly Dictionary<BlobId, PendingFile> _known = [];
     private Bundle? _bundle;
+
+    // The bundle's own hash runs one file behind its members' (FORMAT.md §4.2: its id is the hash of all their
+    // bytes): each small file's hash is taken alongside the bundle's over the members before it, two lanes at
+    // once (Sha256Lane.AppendBoth); _bundleHashed is how far the bundle's lane has gone.
+    private readonly Sha256Lane _bundleLane = new();
+    private readonly Sha256Lane _fileLane = new();
+    private readonly Sha256Lane _chunkLane = new();
+    private int _bundleHashed;
 
     public FileSaver(ITreeSource tree, ChunkingParameters parameters, SnapshotMonitor monitor, UnchangedFiles unchanged)
     {
@@ -127,7 +135,7 @@ internal sealed class FileSaver
 
         if (_bundle.Length > 0)
         {
-            await blobs.WriteAsync(_bundle, cancellationToken).ConfigureAwait(false);
+            await HandOutBundleAsync(blobs, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -135,6 +143,17 @@ internal sealed class FileSaver
         }
 
         _bundle = null;
+    }
+
+    // The bundle's id, its lane finished over the members not yet hashed, and the bundle to the blob saver.
+    private async Task HandOutBundleAsync(ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
+    {
+        Bundle bundle = _bundle!;
+        _bundleLane.Append(bundle.Buffer.AsSpan(_bundleHashed, bundle.Length - _bundleHashed));
+        bundle.Seal(_bundleLane.FinishId());
+        _bundleHashed = 0;
+        _bundle = null;
+        await blobs.WriteAsync(bundle, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task SaveSmallAsync(IFileContent handle, PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
@@ -145,12 +164,17 @@ internal sealed class FileSaver
         // Read straight into the bundle: no copy, no allocation per file.
         if (_bundle.Length + e.Size + 1 > _bundle.Buffer.Length)
         {
-            await blobs.WriteAsync(_bundle, cancellationToken).ConfigureAwait(false);
+            await HandOutBundleAsync(blobs, cancellationToken).ConfigureAwait(false);
             _bundle = NewBundle();
         }
 
         int length = ReadSmall(handle, e, _bundle.Buffer.AsSpan(_bundle.Length, (int)e.Size + 1));
-        BlobId content = BlobId.Of(_bundle.Buffer.AsSpan(_bundle.Length, length));
+        _fileLane.Reset(); // a large file whose read failed may have left bytes in it
+        Sha256Lane.AppendBoth(
+            _bundleLane, _bundle.Buffer.AsSpan(_bundleHashed, _bundle.Length - _bundleHashed),
+            _fileLane, _bundle.Buffer.AsSpan(_bundle.Length, length));
+        _bundleHashed = _bundle.Length;
+        BlobId content = _fileLane.FinishId();
         file.SetContent(content, length);
         if (length == 0)
         {
@@ -167,7 +191,7 @@ internal sealed class FileSaver
             _bundle.Commit(file, length);
             if (_bundle.Length >= _params.BundleSize)
             {
-                await blobs.WriteAsync(_bundle, cancellationToken).ConfigureAwait(false);
+                await HandOutBundleAsync(blobs, cancellationToken).ConfigureAwait(false);
                 _bundle = NewBundle();
             }
         }
@@ -221,7 +245,8 @@ internal sealed class FileSaver
         TreeEntry e = file.Walked;
         long size = e.Size;
         List<(long Offset, long Length)> segments = handle.DataSegments(size);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Sha256Lane hash = _fileLane;
+        hash.Reset(); // a file whose read failed may have left bytes in it
         long hashed = 0;
         BlobId? wholeFile = null;
         byte[] window = ArrayPool<byte>.Shared.Rent(_params.MaxSize * 2);
@@ -274,7 +299,7 @@ internal sealed class FileSaver
 
                     bool final = eof || pos + filled >= end;
                     int cut = _chunker.NextCut(window.AsSpan(start, filled), final);
-                    BlobId? chunkId = null;
+                    BlobId chunkId;
                     if (pos == 0 && cut == size && segments.Count == 1)
                     {
                         // One chunk, no hole: the file's content id is the chunk's blob id; hashed once, not twice.
@@ -282,7 +307,9 @@ internal sealed class FileSaver
                     }
                     else
                     {
-                        hash.AppendData(window, start, cut);
+                        // The chunk's id and the file's hash over the same bytes, two lanes at once.
+                        Sha256Lane.AppendBoth(_chunkLane, window.AsSpan(start, cut), hash, window.AsSpan(start, cut));
+                        chunkId = _chunkLane.FinishId();
                     }
 
                     byte[] chunk = RentBlobBuffer();
@@ -326,7 +353,7 @@ internal sealed class FileSaver
         }
 
         HashZeros(hash, size - hashed);
-        BlobId content = wholeFile ?? BlobId.FromDigest(hash.GetHashAndReset());
+        BlobId content = wholeFile ?? hash.FinishId();
         file.SetContent(content, size);
 
         // Stored before or not, the chunks just written name the file's bytes: its own extents are right.
@@ -334,12 +361,12 @@ internal sealed class FileSaver
         file.ChunksDispatched();
     }
 
-    private static void HashZeros(IncrementalHash hash, long count)
+    private static void HashZeros(Sha256Lane hash, long count)
     {
         while (count > 0)
         {
             int n = (int)Math.Min(count, Zeros.Length);
-            hash.AppendData(Zeros, 0, n);
+            hash.Append(Zeros.AsSpan(0, n));
             count -= n;
         }
     }

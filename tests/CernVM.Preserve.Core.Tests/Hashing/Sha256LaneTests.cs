@@ -130,6 +130,17 @@ public class Sha256LaneTests
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(b)), Hex(laneB));
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Reset_ForgetsWhatWasFed(bool accelerated)
+    {
+        using var lane = new Sha256Lane(accelerated);
+        lane.Append(new byte[100]);
+        lane.Reset();
+        lane.Append("abc"u8);
+        Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Hex(lane));
+    }
+
     [Fact]
     public void AppendBoth_OneLaneTwice_IsRefused()
     {

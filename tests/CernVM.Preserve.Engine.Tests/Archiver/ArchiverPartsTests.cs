@@ -101,7 +101,7 @@ public sealed class ArchiverPartsTests
         ChunkSlot slot = file.AddChunk(0, bytes.Length);
         file.ChunksDispatched();
         var work = Channel.CreateUnbounded<BlobWork>();
-        work.Writer.TryWrite(new Chunk(buffer, bytes.Length, slot, null));
+        work.Writer.TryWrite(new Chunk(buffer, bytes.Length, slot, BlobId.Of(bytes)));
         work.Writer.Complete();
 
         await new BlobSaver(f.Archive.Blobs, monitor).RunAsync(work.Reader, default);

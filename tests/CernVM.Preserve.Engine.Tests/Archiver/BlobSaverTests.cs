@@ -17,6 +17,7 @@ public class BlobSaverTests
             bundle.Commit(file, bytes.Length);
         }
 
+        bundle.Seal(BlobId.Of(bundle.Buffer.AsSpan(0, bundle.Length)));
         return bundle;
     }
 
@@ -67,7 +68,7 @@ public class BlobSaverTests
         ChunkSlot slot = file.AddChunk(0, bytes.Length);
         file.ChunksDispatched();
 
-        await RunAsync(new BlobSaver(f.Archive.Blobs, monitor), new Chunk(buffer, bytes.Length, slot, null));
+        await RunAsync(new BlobSaver(f.Archive.Blobs, monitor), new Chunk(buffer, bytes.Length, slot, BlobId.Of(bytes)));
 
         Assert.True(file.Done.IsCompleted);
         Assert.Equal(new Extent(0, bytes.Length, BlobId.Of(bytes), 0), file.Entry.Extents.Single());

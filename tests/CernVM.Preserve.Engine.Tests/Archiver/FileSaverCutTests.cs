@@ -25,7 +25,7 @@ public sealed class FileSaverCutTests
     };
 
     /// <summary>What the saver handed to the blob savers, in order.</summary>
-    private sealed record Work(bool IsBundle, byte[] Bytes, List<(string Path, int Offset, int Length)> Members, long ChunkOffset, BlobId? ChunkId);
+    private sealed record Work(bool IsBundle, byte[] Bytes, List<(string Path, int Offset, int Length)> Members, long ChunkOffset, BlobId? Id);
 
     private sealed record Saved(FileSaver Saver, Dictionary<string, PendingFile> Files, List<Work> Work, SnapshotMonitor Monitor)
     {
@@ -56,7 +56,7 @@ public sealed class FileSaverCutTests
             byte[] bytes = w.Buffer.AsSpan(0, w.Length).ToArray();
             work.Add(w switch
             {
-                Bundle b => new Work(true, bytes, [.. b.Members.Select(m => (m.File.Walked.DisplayPath, m.Offset, m.Length))], 0, null),
+                Bundle b => new Work(true, bytes, [.. b.Members.Select(m => (m.File.Walked.DisplayPath, m.Offset, m.Length))], 0, b.Id),
                 Chunk c => new Work(false, bytes, [], c.Slot.Offset, c.Id),
                 _ => throw new InvalidOperationException(),
             });
@@ -64,6 +64,10 @@ public sealed class FileSaverCutTests
         }
 
         forward.Writer.Complete();
+
+        // Every blob is handed out under the hash of its bytes: a bundle's lane runs a file behind its members',
+        // a chunk's beside its file's.
+        Assert.All(work, w => Assert.Equal(BlobId.Of(w.Bytes), w.Id));
         await new BlobSaver(f.Archive.Blobs, monitor).RunAsync(forward.Reader, default);
         await Task.WhenAll(files.Values.Select(x => x.Done)).WaitAsync(TimeSpan.FromSeconds(30));
         return new Saved(saver, files, work, monitor);
@@ -139,7 +143,7 @@ public sealed class FileSaverCutTests
         Assert.Contains(cuts, c => c.Length == Small.MaxSize); // the runs are cut at the maximum
         Assert.Contains(cuts, c => c.Length < Small.AverageSize); // and the random bytes where their content says
         AssertChunksAre(s, "big", content, cuts);
-        Assert.All(s.Work, w => Assert.Null(w.ChunkId));
+        Assert.All(s.Work, w => Assert.Equal(BlobId.Of(w.Bytes), w.Id)); // hashed alongside the file, handed out with its id
         Assert.Empty(s.Saver.Warnings);
         Assert.Equal((1L, (long)content.Length, 1L, (long)content.Length), (s.Monitor.FilesToRead, s.Monitor.BytesToRead, s.Monitor.FilesDone, s.Monitor.BytesDone));
         Assert.Equal(cuts.Select(c => BlobId.Of(content.AsSpan((int)c.Offset, (int)c.Length))).Distinct().Count(), s.Monitor.NewBlobs);
@@ -222,7 +226,7 @@ public sealed class FileSaverCutTests
         Assert.Equal(BlobId.Of(content.AsSpan(hole)), s["one"].Extents.Single().Blob);
         Assert.Equal(new Extent(hole, data, BlobId.Of(content.AsSpan(hole)), 0), s["one"].Extents.Single());
         Assert.Equal(BlobId.Of(content), s["one"].Content);
-        Assert.Equal(hole == 0 ? BlobId.Of(content) : null, chunk.ChunkId);
+        Assert.Equal(BlobId.Of(content.AsSpan(hole)), chunk.Id);
     }
 
     [Fact]
@@ -239,7 +243,7 @@ public sealed class FileSaverCutTests
 
         Assert.Equal([(0L, 700L), (2000L, 1000L)], s["two"].Extents.Select(x => (x.Offset, x.Length)));
         Assert.Equal(BlobId.Of(content), s["two"].Content);
-        Assert.All(s.Work, w => Assert.Null(w.ChunkId));
+        Assert.All(s.Work, w => Assert.Equal(BlobId.Of(w.Bytes), w.Id));
     }
 
     [Fact]
