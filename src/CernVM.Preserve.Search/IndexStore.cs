@@ -69,7 +69,7 @@ public sealed class IndexStore : IDisposable
                 registry.Create(archiveId, location);
             }
 
-            var store = new IndexStore(path, lockFile, lucene, registry, fresh ? null : problem) { _checked = reader };
+            var store = new IndexStore(path, lockFile, lucene, registry, fresh ? null : problem) { _checked = reader, _writtenWhole = problem is not null };
             if (created)
             {
                 // Both halves committed at once, empty: an index made and closed before its first update (a search
@@ -212,8 +212,7 @@ public sealed class IndexStore : IDisposable
                 continue;
             }
 
-            SegmentInfo info = segment.SegmentInfo.Info;
-            string key = info.Name + " " + info.GetFiles().Sum(f => info.Dir.FileLength(f)).ToString(CultureInfo.InvariantCulture);
+            string key = SegmentKey(segment.SegmentInfo.Info);
             if (!verified.Contains(key))
             {
                 segment.CheckIntegrity();
@@ -399,12 +398,34 @@ public sealed class IndexStore : IDisposable
             else
             {
                 w.Dispose(waitForMerges: true);
+                if (_writtenWhole)
+                {
+                    StampWrittenWhole();
+                }
             }
 
             _uncommitted = false;
             Registry.Rollback();
         }
     }
+
+    /// <summary>
+    /// After a rebuild, its segments recorded as verified, and the time as that of the last full check: the
+    /// rebuild wrote every segment (Lucene checksums each file as it writes it) and the registry, and committed
+    /// them durably, so the next command need not read 200 MB back before its first answer. A segment an update
+    /// adds is still read once when first opened, and everything again at the daily full check. A rebuild that
+    /// stops before this leaves no stamp: everything is verified when next opened.
+    /// </summary>
+    private void StampWrittenWhole()
+    {
+        var commit = new SegmentInfos();
+        commit.Read(_lucene);
+        File.WriteAllLines(System.IO.Path.Combine(Path, "verified"),
+            [DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), .. commit.Select(c => SegmentKey(c.Info))]);
+    }
+
+    // A segment by its name and the bytes of its files: segments never change once written.
+    private static string SegmentKey(SegmentInfo info) => info.Name + " " + info.GetFiles().Sum(f => info.Dir.FileLength(f)).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Records capsules' directory tokens (<see cref="Registry.CapsuleTokens"/>) and the journal's
@@ -446,6 +467,10 @@ public sealed class IndexStore : IDisposable
 
     /// <summary>Whether the open update holds changes not committed yet.</summary>
     private bool _uncommitted;
+
+    // Every segment of the index is this store's own writing (opened to be rebuilt, or found damaged and wiped):
+    // each update it ends records them all as verified (StampWrittenWhole).
+    private bool _writtenWhole;
 
     /// <summary>Opens a reader of the last commit.</summary>
     public DirectoryReader OpenReader()

@@ -166,6 +166,42 @@ public sealed class IndexStoreTests
     }
 
     [Fact]
+    public void Rebuild_RecordsItsOwnSegmentsVerified_SoTheNextCheckReadsNone_ButAnUpdatesSegmentIsStillRead()
+    {
+        using var t = new TempDir();
+        string dir = t["index"];
+        Put(dir, Version("alpha", 1, [.. Base]));
+        using (IndexStore store = IndexStore.Open(dir, "test", "test", fresh: true, TimeSpan.FromSeconds(10)))
+        {
+            store.Begin();
+            store.Put(Version("alpha", 1, [.. Base]), []);
+            store.Put(Version("alpha", 2, [.. Base, "/data/x"]), []);
+            store.Commit(null);
+            store.End();
+        }
+
+        // The stamp names every segment the rebuild committed; the next check finds nothing new and writes nothing.
+        string stamp = Path.Combine(dir, "verified");
+        string[] lines = File.ReadAllLines(stamp);
+        HashSet<string> stamped = [.. lines.Skip(1).Select(l => l.Split(' ')[0])];
+        string lucene = Path.Combine(dir, "lucene");
+        Assert.Equal(Directory.GetFiles(lucene, "*.si").Select(f => Path.GetFileNameWithoutExtension(f)!).ToHashSet(), stamped);
+        Assert.True(DateTime.Parse(lines[0], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind) > DateTime.UtcNow.AddMinutes(-5));
+        var written = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(stamp, written);
+        Assert.Null(IndexStore.Check(dir, "test"));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(stamp));
+
+        // A later update's segment is not the rebuild's: damaged before any open read it, the next check finds it.
+        Put(dir, Version("alpha", 3, [.. Base, "/data/y"]));
+        string added = Directory.GetFiles(lucene, "*.cfs").Single(f => !stamped.Contains(Path.GetFileNameWithoutExtension(f)));
+        byte[] bytes = File.ReadAllBytes(added);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(added, bytes);
+        Assert.NotNull(IndexStore.Check(dir, "test"));
+    }
+
+    [Fact]
     public void Check_NothingNewSinceTheStamp_WritesNothing()
     {
         // A search is a read: once every segment is in the stamp, opening the index leaves the cache as it was.

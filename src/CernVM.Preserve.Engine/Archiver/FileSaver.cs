@@ -30,9 +30,10 @@ internal sealed class FileSaver
     private readonly Dictionary<BlobId, PendingFile> _known = [];
     private Bundle? _bundle;
 
-    // The bundle's own hash runs one file behind its members' (FORMAT.md §4.2: its id is the hash of all their
-    // bytes): each small file's hash is taken alongside the bundle's over the members before it, two lanes at
-    // once (Sha256Lane.AppendBoth); _bundleHashed is how far the bundle's lane has gone.
+    // The bundle's own hash runs behind its members' (FORMAT.md §4.2: its id is the hash of all their bytes): each
+    // small file's hash is taken alongside the bundle's over as many bytes of the members before it, two lanes at
+    // once (Sha256Lane.AppendBoth); _bundleHashed is how far the bundle's lane has gone, and the rest is hashed
+    // when the bundle is handed out.
     private readonly Sha256Lane _bundleLane = new();
     private readonly Sha256Lane _fileLane = new();
     private readonly Sha256Lane _chunkLane = new();
@@ -170,10 +171,11 @@ internal sealed class FileSaver
 
         int length = ReadSmall(handle, e, _bundle.Buffer.AsSpan(_bundle.Length, (int)e.Size + 1));
         _fileLane.Reset(); // a large file whose read failed may have left bytes in it
+        int behind = Math.Min(_bundle.Length - _bundleHashed, length); // as many as the file's, so that the two pair up
         Sha256Lane.AppendBoth(
-            _bundleLane, _bundle.Buffer.AsSpan(_bundleHashed, _bundle.Length - _bundleHashed),
+            _bundleLane, _bundle.Buffer.AsSpan(_bundleHashed, behind),
             _fileLane, _bundle.Buffer.AsSpan(_bundle.Length, length));
-        _bundleHashed = _bundle.Length;
+        _bundleHashed += behind;
         BlobId content = _fileLane.FinishId();
         file.SetContent(content, length);
         if (length == 0)
