@@ -16,6 +16,11 @@ public static class BlobFrame
     /// <summary>FORMAT.md §4.1: a blob holds at most 64 MiB.</summary>
     public const int MaxBlobSize = 64 * 1024 * 1024;
 
+    // Every blob up to a bundle's or a chunk's usual most (4 MiB, and a small file more) decoded into a buffer of
+    // one size: the few in flight at a time are then the same arrays all through an audit, where buffers of each
+    // blob's own power of two came from five of the pool's sizes, each first touched (page-faulted) anew.
+    private const int PooledSize = 8 * 1024 * 1024;
+
     [ThreadStatic]
     private static Decompressor? t_decompressor;
 
@@ -62,7 +67,7 @@ public static class BlobFrame
             }
 
             t_decompressor ??= new Decompressor();
-            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, (int)size));
+            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(PooledSize, (int)size));
             int length = t_decompressor.Unwrap(frame, buffer, 0, bufferSizePrecheck: true);
             problem = null;
             return new RentedBytes(buffer, length, pooled: true);

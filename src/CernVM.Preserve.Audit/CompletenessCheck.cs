@@ -24,16 +24,36 @@ internal sealed class CompletenessCheck(AuditContext ctx)
             }
 
             using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
-            using RentedBytes? content = frame is null ? null : BlobFrame.Decode(frame.Span, id.ToString(), out string? problem);
+            using RentedBytes? content = frame is null ? null : BlobFrame.Decompress(frame.Span, out _);
             if (content is null)
             {
                 ctx.Corrupt.TryAdd(id, 0);
                 continue; // reported as a corrupt blob below, with every version it affects
             }
 
+            // Hashed on the other core while the catalog is written out and opened; kept only if it is the blob.
+            Task<BlobId> hashing = Task.Run(() => BlobId.Of(content.Span), CancellationToken.None);
+            CatalogDatabase? catalog;
+            string? invalid;
+            try
+            {
+                catalog = CatalogDatabase.Open(content.Span, scratch, out invalid);
+            }
+            finally
+            {
+                await hashing.ConfigureAwait(false); // it reads the content, which goes back to the pool below
+            }
+
+            if (hashing.Result != id)
+            {
+                catalog?.Dispose();
+                ctx.Corrupt.TryAdd(id, 0);
+                continue;
+            }
+
             Interlocked.Increment(ref ctx.BlobsChecked);
             Interlocked.Add(ref ctx.BytesChecked, content.Length);
-            v.Catalog = CatalogDatabase.Open(content.Span, scratch, out string? invalid);
+            v.Catalog = catalog;
             if (v.Catalog is null)
             {
                 ctx.Findings.Add(new Finding(FindingCodes.CatalogInvalid, id.Key, $"{id.Key} (catalog of {v.Capsule}@v{v.Version}): {invalid}.",

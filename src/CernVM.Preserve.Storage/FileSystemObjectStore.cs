@@ -151,6 +151,8 @@ public sealed class FileSystemObjectStore : IObjectStore
         return Task.FromResult(Read(key, File.ReadAllBytes));
     }
 
+    private const int PooledReadSize = 8 * 1024 * 1024;
+
     public Task<RentedBytes?> TryGetRentedAsync(string key, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -163,7 +165,10 @@ public sealed class FileSystemObjectStore : IObjectStore
                 throw new StorageException($"{path}: {length} bytes, more than one object can hold.", key);
             }
 
-            byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Max(length, 1));
+            // One size for every object up to a blob's usual most (a frame of a 4 MiB chunk or bundle): the few
+            // buffers in flight are the same arrays all through a restore or an audit, where one per power of two
+            // of the objects' sizes came from five of the pool's sizes, each first touched (page-faulted) anew.
+            byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Max(length, PooledReadSize));
             try
             {
                 int total = 0;
