@@ -67,12 +67,12 @@ internal sealed class FixityCheck(AuditContext ctx)
         {
             foreach (VersionState v in _withCatalog)
             {
-                foreach ((long entry, string content, long size) in v.Catalog!.PiecedFiles())
+                foreach ((long entry, string content, long size, string? blobs) in v.Catalog!.PiecedFiles())
                 {
                     // Only the blob ids are kept (a set of the kind the audit already holds); the extents are
                     // read again when the file is checked, so memory does not grow with the files' sizes.
                     pieced.Add(new PiecedFile(v, entry, content, size));
-                    foreach ((_, _, string blob, _) in v.Catalog!.ExtentsOf(entry))
+                    foreach (string blob in (blobs ?? "").Split(','))
                     {
                         if (BlobId.TryParse(blob, out BlobId id))
                         {
