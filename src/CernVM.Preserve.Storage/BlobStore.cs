@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CernVM.Preserve.Core;
+using CernVM.Preserve.Core.Hashing;
 using CernVM.Preserve.Core.Model;
 using CernVM.Preserve.Core.Storage;
 using ZstdNet;
@@ -173,6 +174,69 @@ public sealed class BlobStore : IDisposable
     /// <exception cref="BlobCorruptException">The object is not a valid zstd frame or its SHA-256 differs from its name.</exception>
     public async Task<RentedBytes> GetLeaseAsync(BlobId id, CancellationToken cancellationToken)
     {
+        RentedBytes content = await DecompressAsync(id, cancellationToken).ConfigureAwait(false);
+        using var lane = new Sha256Lane();
+        lane.Append(content.Span);
+        return Verified(id, content, lane.FinishId());
+    }
+
+    /// <summary>
+    /// <see cref="GetLeaseAsync"/> for two blobs at once: both read and decompressed, then their SHA-256s computed
+    /// together (<see cref="Sha256Lane.AppendBoth"/>: a third faster on the processor's SHA extensions than one
+    /// after the other). Each comes back as its lease or as the exception reading it alone would have thrown.
+    /// </summary>
+    public async Task<(BlobLease First, BlobLease Second)> GetLeasesAsync(BlobId first, BlobId second, CancellationToken cancellationToken)
+    {
+        BlobLease a = await TryDecompressAsync(first, cancellationToken).ConfigureAwait(false);
+        BlobLease b;
+        try
+        {
+            b = await TryDecompressAsync(second, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            a.Content?.Dispose();
+            throw;
+        }
+
+        using var laneA = new Sha256Lane();
+        using var laneB = new Sha256Lane();
+        Sha256Lane.AppendBoth(laneA, a.Content is null ? default : a.Content.Span, laneB, b.Content is null ? default : b.Content.Span);
+        return (Check(first, a, laneA), Check(second, b, laneB));
+
+        BlobLease Check(BlobId id, BlobLease lease, Sha256Lane lane)
+        {
+            if (lease.Content is not RentedBytes content)
+            {
+                return lease;
+            }
+
+            try
+            {
+                return new BlobLease(Verified(id, content, lane.FinishId()), null);
+            }
+            catch (BlobCorruptException e)
+            {
+                return new BlobLease(null, e);
+            }
+        }
+    }
+
+    private async Task<BlobLease> TryDecompressAsync(BlobId id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new BlobLease(await DecompressAsync(id, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (PreserveException e) when (e is BlobMissingException or BlobCorruptException)
+        {
+            return new BlobLease(null, e);
+        }
+    }
+
+    // The content of a blob, read and decompressed, its size the one its frame declares; not yet checked against its name.
+    private async Task<RentedBytes> DecompressAsync(BlobId id, CancellationToken cancellationToken)
+    {
         using RentedBytes frame = await _store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false)
             ?? throw new BlobMissingException(id, $"{Describe(id)}: the blob is missing.");
         int size = ClaimedSize(id, frame.Span);
@@ -189,9 +253,9 @@ public sealed class BlobStore : IDisposable
                 throw new BlobCorruptException(id, $"{Describe(id)}: not a valid zstd frame ({e.Message}).");
             }
 
-            if (length != size || BlobId.Of(buffer.AsSpan(0, length)) != id)
+            if (length != size)
             {
-                throw new BlobCorruptException(id, $"{Describe(id)}: the content's SHA-256 is {BlobId.Of(buffer.AsSpan(0, length))}, not the blob's name.");
+                throw new BlobCorruptException(id, $"{Describe(id)}: the frame declares {size} bytes and holds {length}.");
             }
 
             return new RentedBytes(buffer, length, pooled: true);
@@ -201,6 +265,18 @@ public sealed class BlobStore : IDisposable
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             throw;
         }
+    }
+
+    // The content when its SHA-256 is the blob's name; else it goes back to the pool and the blob is corrupt.
+    private RentedBytes Verified(BlobId id, RentedBytes content, BlobId actual)
+    {
+        if (actual != id)
+        {
+            content.Dispose();
+            throw new BlobCorruptException(id, $"{Describe(id)}: the content's SHA-256 is {actual}, not the blob's name.");
+        }
+
+        return content;
     }
 
     private int ClaimedSize(BlobId id, ReadOnlySpan<byte> frame)
@@ -277,6 +353,11 @@ public sealed class BlobStore : IDisposable
 }
 
 /// <summary>A blob the archive should hold but does not.</summary>
+/// <summary>A blob read by <see cref="BlobStore.GetLeasesAsync"/>: its verified content, or why it could not be given.</summary>
+/// <param name="Content">The content (dispose it), or null.</param>
+/// <param name="Failure">A <see cref="BlobMissingException"/> or <see cref="BlobCorruptException"/> when <paramref name="Content"/> is null.</param>
+public readonly record struct BlobLease(RentedBytes? Content, PreserveException? Failure);
+
 public sealed class BlobMissingException : PreserveException
 {
     public BlobMissingException(BlobId id, string message) : base(FailureKind.Integrity, message) => Blob = id;

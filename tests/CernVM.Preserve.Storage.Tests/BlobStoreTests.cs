@@ -168,6 +168,68 @@ public sealed class BlobStoreTests : IDisposable
         Assert.Contains(id.Key, e.Message);
     }
 
+    [Fact]
+    public async Task GetLeases_TwoBlobsOfAnySizes_GivesEachItsOwnBytes()
+    {
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+        var random = new Random(31);
+        foreach ((int a, int b) in new[] { (0, 0), (1, 100_000), (300_000, 64), (65, 65), (1_000_000, 999_999) })
+        {
+            byte[] first = new byte[a];
+            byte[] second = new byte[b];
+            random.NextBytes(first);
+            random.NextBytes(second);
+            (BlobId idA, _) = await blobs.PutAsync(first, default);
+            (BlobId idB, _) = await blobs.PutAsync(second, default);
+            (BlobLease leaseA, BlobLease leaseB) = await blobs.GetLeasesAsync(idA, idB, default);
+            using (leaseA.Content)
+            using (leaseB.Content)
+            {
+                Assert.Equal(first, leaseA.Content!.Span.ToArray());
+                Assert.Equal(second, leaseB.Content!.Span.ToArray());
+                Assert.Null(leaseA.Failure);
+                Assert.Null(leaseB.Failure);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task GetLeases_OneMissingOrCorrupt_IsThatOnesFailure_AndTheOtherIsGiven(int bad)
+    {
+        using var blobs = new BlobStore(new FileSystemObjectStore(_root));
+        byte[] good = new byte[200_000];
+        new Random(5).NextBytes(good);
+        (BlobId goodId, _) = await blobs.PutAsync(good, default);
+        (BlobId other, _) = await blobs.PutAsync("other content"u8.ToArray(), default);
+        await blobs.Store.FlushAsync(default);
+        BlobId corrupt = BlobId.Of("claimed content"u8);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_root, corrupt.Key))!);
+        File.Copy(Path.Combine(_root, other.Key), Path.Combine(_root, corrupt.Key));
+        BlobId missing = BlobId.Of("absent"u8);
+
+        foreach ((BlobId wrong, Type expected) in new[] { (missing, typeof(BlobMissingException)), (corrupt, typeof(BlobCorruptException)) })
+        {
+            (BlobLease a, BlobLease b) = bad == 0
+                ? await blobs.GetLeasesAsync(wrong, goodId, default)
+                : await blobs.GetLeasesAsync(goodId, wrong, default);
+            (BlobLease failed, BlobLease given) = bad == 0 ? (a, b) : (b, a);
+            using (given.Content)
+            {
+                Assert.Null(failed.Content);
+                Assert.IsType(expected, failed.Failure);
+                Assert.Contains(wrong.Key, failed.Failure!.Message);
+                Assert.Null(given.Failure);
+                Assert.Equal(good, given.Content!.Span.ToArray());
+            }
+        }
+
+        (BlobLease both1, BlobLease both2) = await blobs.GetLeasesAsync(corrupt, missing, default);
+        Assert.IsType<BlobCorruptException>(both1.Failure);
+        Assert.IsType<BlobMissingException>(both2.Failure);
+    }
+
     // Readers skip the frame's own XXH64 (the SHA-256 covers every byte): a damaged frame must still be
     // refused, wherever the damage is, and stored frames keep their checksum for standard tools.
     [Theory]
