@@ -162,19 +162,16 @@ internal sealed class FixityCheck(AuditContext ctx)
 
         // The ranges to hash: each once, however many versions hold a file there; not a file that is the whole blob
         // (the blob's hash checks it), nor one checked before, nor an extent that does not fit (reported below).
-        var digests = new Dictionary<(long Offset, long Length), string>();
-        foreach ((long offset, long length) in files.Where(x => Fits(x.File, content.Length) && !IsTheBlob(x.File, hex, content.Length) && !ctx.FilesVerified.ContainsKey(Key(x.File, hex)))
-                     .Select(x => (x.File.BlobOffset, x.File.Length)).Distinct().Order())
-        {
-            digests[(offset, length)] = "";
-        }
-
+        List<(long Offset, long Length)> ranges = [.. files
+            .Where(x => Fits(x.File, content.Length) && !IsTheBlob(x.File, hex, content.Length) && !ctx.FilesVerified.ContainsKey(Key(x.File, hex)))
+            .Select(x => (x.File.BlobOffset, x.File.Length)).Distinct().Order()];
+        var digests = new Dictionary<(long Offset, long Length), string>(ranges.Count);
         var pass = new BlobPass(content.Span, blobLane);
-        if (digests.Count > 0)
+        if (ranges.Count > 0)
         {
             using var fileLane = new Sha256Lane();
             Span<byte> digest = stackalloc byte[32];
-            foreach ((long offset, long length) in digests.Keys.ToList())
+            foreach ((long offset, long length) in ranges)
             {
                 pass.Range((int)offset, (int)length, fileLane);
                 fileLane.Finish(digest);

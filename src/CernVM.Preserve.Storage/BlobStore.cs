@@ -175,9 +175,20 @@ public sealed class BlobStore : IDisposable
     public async Task<RentedBytes> GetLeaseAsync(BlobId id, CancellationToken cancellationToken)
     {
         RentedBytes content = await DecompressAsync(id, cancellationToken).ConfigureAwait(false);
-        using var lane = new Sha256Lane();
-        lane.Append(content.Span);
-        return Verified(id, content, lane.FinishId());
+        return Verified(id, content, BlobId.Of(content.Span));
+    }
+
+    /// <summary><see cref="GetLeaseAsync"/>, a missing or corrupt blob given back as its failure rather than thrown.</summary>
+    public async Task<BlobLease> TryGetLeaseAsync(BlobId id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new BlobLease(await GetLeaseAsync(id, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (PreserveException e) when (e is BlobMissingException or BlobCorruptException)
+        {
+            return new BlobLease(null, e);
+        }
     }
 
     /// <summary>

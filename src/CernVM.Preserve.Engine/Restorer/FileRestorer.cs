@@ -12,8 +12,9 @@ namespace CernVM.Preserve.Engine.Restorer;
 /// <summary>
 /// Restores file content after the files exist: blob by blob in parallel (<see cref="ContentPlan"/>), each
 /// blob read into a pooled buffer and verified against its SHA-256 once (two at a time, their hashes computed
-/// together), its bytes written to every file that needs them (<see cref="FilesWriter"/>). A file written whole gets its metadata on the same worker. A file
-/// whose content cannot be given back is removed, never left with wrong bytes.
+/// together), its bytes written to every file that needs them (<see cref="FilesWriter"/>). A file written whole
+/// gets its metadata on the same worker. A file whose content cannot be given back is removed, never left with
+/// wrong bytes.
 /// </summary>
 internal sealed class FileRestorer
 {
@@ -57,17 +58,7 @@ internal sealed class FileRestorer
     {
         if (blobs.Length == 1)
         {
-            BlobLease only;
-            try
-            {
-                only = new BlobLease(await _blobs.GetLeaseAsync(blobs[0].Key, cancellationToken).ConfigureAwait(false), null);
-            }
-            catch (PreserveException ex) when (ex is BlobMissingException or BlobCorruptException)
-            {
-                only = new BlobLease(null, ex);
-            }
-
-            Write(blobs[0].Value, only);
+            Write(blobs[0].Value, await _blobs.TryGetLeaseAsync(blobs[0].Key, cancellationToken).ConfigureAwait(false));
             return;
         }
 
