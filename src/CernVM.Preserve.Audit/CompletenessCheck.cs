@@ -8,6 +8,9 @@ internal sealed class CompletenessCheck(AuditContext ctx)
 {
     private const string CatalogPath = AuditContext.CatalogPath;
 
+    // What the audit may still keep of catalogs in memory, decoded (AuditOptions.CatalogMemoryBudget).
+    private long _inMemoryLeft = ctx.Options.CatalogMemoryBudget;
+
     public async Task OpenCatalogsAsync(string scratch, CancellationToken cancellationToken)
     {
         foreach (VersionState v in ctx.Versions.Where(v => v.Facts is not null))
@@ -23,25 +26,35 @@ internal sealed class CompletenessCheck(AuditContext ctx)
                 continue; // reported with every other missing blob
             }
 
-            using RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false);
-            using RentedBytes? content = frame is null ? null : BlobFrame.Decompress(frame.Span, out _);
+            RentedBytes? content;
+            using (RentedBytes? frame = await ctx.Store.TryGetRentedAsync(id.Key, cancellationToken).ConfigureAwait(false))
+            {
+                content = frame is null ? null : BlobFrame.Decompress(frame.Span, out _);
+            }
+
             if (content is null)
             {
                 ctx.Corrupt.TryAdd(id, 0);
                 continue; // reported as a corrupt blob below, with every version it affects
             }
 
-            // Hashed on the other core while the catalog is written out and opened; kept only if it is the blob.
+            // Hashed on the other core while the catalog is opened; kept only if it is the blob. Within the budget
+            // the catalog is read where it was decoded (and then holds the buffer); beyond it, from a file.
             Task<BlobId> hashing = Task.Run(() => BlobId.Of(content.Span), CancellationToken.None);
-            CatalogDatabase? catalog;
+            bool inMemory = content.Length <= _inMemoryLeft;
+            CatalogDatabase? catalog = null;
             string? invalid;
             try
             {
-                catalog = CatalogDatabase.Open(content.Span, scratch, out invalid);
+                catalog = inMemory ? CatalogDatabase.OpenInMemory(content, out invalid) : CatalogDatabase.OpenOnDisk(content.Span, scratch, out invalid);
             }
             finally
             {
                 await hashing.ConfigureAwait(false); // it reads the content, which goes back to the pool below
+                if (!inMemory || catalog is null)
+                {
+                    content.Dispose();
+                }
             }
 
             if (hashing.Result != id)
@@ -51,6 +64,7 @@ internal sealed class CompletenessCheck(AuditContext ctx)
                 continue;
             }
 
+            _inMemoryLeft -= inMemory && catalog is not null ? content.Length : 0;
             Interlocked.Increment(ref ctx.BlobsChecked);
             Interlocked.Add(ref ctx.BytesChecked, content.Length);
             v.Catalog = catalog;

@@ -6,12 +6,15 @@ using SQLitePCL;
 namespace CernVM.Preserve.Catalog;
 
 /// <summary>
-/// An opened tree catalog: the blob's bytes written to a private temporary file and opened read-only.
-/// Every read checks what it relies on and reports a damaged catalog by name (<c>what</c>).
+/// An opened tree catalog: SQLite reads the blob's bytes where they lie in memory (<c>sqlite3_deserialize</c>,
+/// read-only, the array pinned while the catalog is open), as every reader of it loads the whole catalog anyway.
+/// Written to a temporary file first, a restore's 2.5 MB catalog cost about 6 ms before the first file, all of it
+/// the kernel taking new page-cache pages. Every read checks what it relies on and reports a damaged catalog by
+/// name (<c>what</c>).
 /// </summary>
 public sealed class CatalogFile : IDisposable
 {
-    private readonly string _path;
+    private System.Runtime.InteropServices.GCHandle _bytes;
     private readonly SqliteConnection _conn;
     private readonly string _what;
 
@@ -25,12 +28,20 @@ public sealed class CatalogFile : IDisposable
         }
 
         CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: open");
-        _path = Path.Combine(Path.GetTempPath(), $"cvmpreserve-read-{Guid.NewGuid():N}.sqlite");
-        File.WriteAllBytes(_path, catalog);
+        _bytes = System.Runtime.InteropServices.GCHandle.Alloc(catalog, System.Runtime.InteropServices.GCHandleType.Pinned);
         try
         {
-            _conn = new SqliteConnection($"Data Source={_path};Mode=ReadOnly;Pooling=False");
+            _conn = new SqliteConnection("Data Source=:memory:;Pooling=False");
             _conn.Open();
+            int rc = raw.sqlite3_deserialize(_conn.Handle, "main", _bytes.AddrOfPinnedObject(), catalog.Length, catalog.Length, raw.SQLITE_DESERIALIZE_READONLY);
+            if (rc != raw.SQLITE_OK)
+            {
+                throw new PreserveException(FailureKind.Integrity, $"{what}: the tree catalog cannot be opened by SQLite ({raw.sqlite3_errstr(rc).utf8_to_string()}).");
+            }
+
+            // Pages read where they lie rather than copied into SQLite's cache.
+            _ = Scalar("PRAGMA mmap_size = 1073741824");
+
             string? format = Scalar("SELECT value FROM catalog_info WHERE key = 'format'") as string;
             CernVM.Preserve.Core.Diagnostics.Timeline.Mark("catalog: opened");
             if (format != "1")
@@ -309,14 +320,11 @@ public sealed class CatalogFile : IDisposable
 
     public void Dispose()
     {
+        // The connection first: SQLite reads the pinned array until it is closed.
         _conn?.Dispose();
-        try
+        if (_bytes.IsAllocated)
         {
-            File.Delete(_path);
-        }
-        catch (IOException)
-        {
-            // A temporary file; the OS cleans the temp directory.
+            _bytes.Free();
         }
     }
 }

@@ -26,6 +26,18 @@ public class BadArchiveTests : IClassFixture<GoodArchive>
         Assert.Equal(expected.Severity == FindingSeverity.Error, report.Errors > 0);
     }
 
+    /// <summary>The same, every catalog read from a file (beyond the audit's memory budget) rather than in memory.</summary>
+    [Theory]
+    [MemberData(nameof(LocalCodes))]
+    public async Task Audit_BadArchiveFixture_CatalogsReadFromFiles_YieldsItsCode(string code)
+    {
+        BadArchives.BadArchive bad = BadArchives.Local[code];
+        using TempDir t = _good.Copy(out string archive);
+        bad.Damage(_good, archive);
+        AuditReport report = await GoodArchive.AuditAsync(archive, bad.Options(_good) with { CatalogMemoryBudget = 0 });
+        Assert.True(report.Findings.Any(f => f.Code.Code == code), $"{code} expected; found: {string.Join("; ", report.Findings.Select(f => f.Code + " " + f.Message))}");
+    }
+
     [Fact]
     public void FindingCodes_EveryDocumentedCode_HasAFixtureAndIsKnown()
     {
@@ -46,11 +58,21 @@ public class BadArchiveTests : IClassFixture<GoodArchive>
         }
     }
 
-    [Fact]
-    public async Task Audit_GoodArchiveDeep_YieldsNoFindingAndChecksEveryBlobAndFile()
+    /// <summary>Catalogs read in memory (the default budget), from files (none), and some of each (one catalog's bytes).</summary>
+    [Theory]
+    [InlineData(AuditOptions.DefaultCatalogMemoryBudget)]
+    [InlineData(0L)]
+    [InlineData(-1L)]
+    public async Task Audit_GoodArchiveDeep_YieldsNoFindingAndChecksEveryBlobAndFile(long budget)
     {
         using TempDir t = _good.Copy(out string archive);
-        AuditReport report = await GoodArchive.AuditAsync(archive, new AuditOptions(Scope: FixityScope.Deep));
+        if (budget < 0)
+        {
+            // Exactly the first catalog's decoded bytes: it is read in memory, the two after it from files.
+            budget = long.Parse(BadArchives.Query(archive, "good", 1, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size")[0]);
+        }
+
+        AuditReport report = await GoodArchive.AuditAsync(archive, new AuditOptions(Scope: FixityScope.Deep, CatalogMemoryBudget: budget));
         Assert.Empty(report.Findings);
         Assert.Equal(["good@v1", "good@v2", "other@v1"], report.Versions.Select(v => $"{v.Capsule}@v{v.Version}"));
         Assert.Equal(report.BlobsPresent, report.BlobsNamed);

@@ -15,10 +15,12 @@ public class BitRotTests : IClassFixture<GoodArchive>
     public BitRotTests(GoodArchive good) => _good = good;
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public async Task AuditDeep_ByteFlippedInRandomBlobs_NamesExactlyThoseBlobsVersionsAndPaths(int seed)
+    [InlineData(1, AuditOptions.DefaultCatalogMemoryBudget)]
+    [InlineData(2, AuditOptions.DefaultCatalogMemoryBudget)]
+    [InlineData(3, AuditOptions.DefaultCatalogMemoryBudget)]
+    [InlineData(4, 0L)]
+    [InlineData(5, 0L)]
+    public async Task AuditDeep_ByteFlippedInRandomBlobs_NamesExactlyThoseBlobsVersionsAndPaths(int seed, long catalogMemoryBudget)
     {
         using TempDir t = _good.Copy(out string archive);
         var random = new Random(seed);
@@ -37,7 +39,7 @@ public class BitRotTests : IClassFixture<GoodArchive>
             BadArchives.FlipByte(GoodArchive.BlobPath(archive, blob), random.NextDouble());
         }
 
-        AuditReport report = await GoodArchive.AuditAsync(archive, new AuditOptions(Scope: FixityScope.Deep));
+        AuditReport report = await GoodArchive.AuditAsync(archive, new AuditOptions(Scope: FixityScope.Deep, CatalogMemoryBudget: catalogMemoryBudget));
 
         Assert.All(report.Findings, f => Assert.Equal("AUD041", f.Code.Code));
         Assert.Equal(flipped.Order(StringComparer.Ordinal), report.Findings.Select(f => Path.GetFileName(f.Subject)).Order(StringComparer.Ordinal));

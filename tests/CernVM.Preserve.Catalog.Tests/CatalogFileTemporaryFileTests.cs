@@ -11,9 +11,9 @@ namespace CernVM.Preserve.Catalog.Tests;
 public sealed class PrivateTemporaryDirectory;
 
 /// <summary>
-/// A catalog is read from a private temporary copy (<see cref="CatalogFile"/>): closed and deleted when the
-/// reader is disposed, and when the constructor refuses the catalog. Checked in a directory of the test's own
-/// (TMPDIR), for files left behind and for descriptors still open on them (Linux: /proc/self/fd).
+/// A catalog is read where its bytes lie in memory (<see cref="CatalogFile"/>): no temporary copy is written,
+/// whether the catalog is read or refused, and no descriptor is left open. Checked in a directory of the test's
+/// own (TMPDIR), for files written there and for descriptors open on them (Linux: /proc/self/fd).
 /// </summary>
 [Collection(nameof(PrivateTemporaryDirectory))]
 public sealed class CatalogFileTemporaryFileTests : IDisposable
@@ -55,18 +55,20 @@ public sealed class CatalogFileTemporaryFileTests : IDisposable
     }
 
     [Fact]
-    public void Dispose_AfterReading_ClosesAndDeletesTheTemporaryCopy()
+    public void Reading_WritesNoTemporaryCopy()
     {
-        var file = new CatalogFile(DamagedCatalog.Written(), "cat");
-        file.ReadAll();
-        string copy = Assert.Single(Files());
-        Assert.StartsWith("cvmpreserve-read-", copy, StringComparison.Ordinal);
-        Assert.Single(OpenDescriptors());
+        byte[] catalog = DamagedCatalog.Written();
+        var file = new CatalogFile(catalog, "cat");
 
-        file.Dispose();
-
+        Assert.Equal(DamagedCatalog.Tree(), file.ReadAll());
         Assert.Empty(Files());
         Assert.Empty(OpenDescriptors());
+
+        file.Dispose();
+        file.Dispose();
+
+        // SQLite read the caller's array in place and never wrote to it (the database is opened read-only).
+        Assert.Equal(DamagedCatalog.Written(), catalog);
     }
 
     [Fact]

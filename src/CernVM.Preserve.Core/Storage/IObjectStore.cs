@@ -141,6 +141,9 @@ public sealed class RentedBytes : IDisposable
     /// <summary>The object's bytes; valid until <see cref="Dispose"/>.</summary>
     public ReadOnlySpan<byte> Span => (_buffer ?? throw new ObjectDisposedException(nameof(RentedBytes))).AsSpan(0, Length);
 
+    /// <summary>The object's bytes as memory (to pin them for native code); valid until <see cref="Dispose"/>.</summary>
+    public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(RentedBytes))).AsMemory(0, Length);
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _buffer, null) is byte[] b && _pooled)
