@@ -14,9 +14,10 @@ namespace CernVM.Preserve.Engine.Archiver;
 /// unchanged since the previous version is not read; a small file is read straight into the current bundle;
 /// a large one is read by data segments (holes skipped) and cut by FastCDC. Identical content is stored
 /// once: a file whose content is already known takes the extents of the file that holds it. The content id
-/// is the SHA-256 of the whole file, holes read as zeros (FORMAT.md §6.2).
+/// is the SHA-256 of the whole file, holes read as zeros (FORMAT.md §6.2). Disposing it releases its hash lanes
+/// (native state where the processor has no SHA extensions); what it counted and met stays readable.
 /// </summary>
-internal sealed class FileSaver
+internal sealed class FileSaver : IDisposable
 {
     private static readonly byte[] Zeros = new byte[1024 * 1024];
 
@@ -53,6 +54,13 @@ internal sealed class FileSaver
                 _known.TryAdd(c, PendingFile.Final(p));
             }
         }
+    }
+
+    public void Dispose()
+    {
+        _bundleLane.Dispose();
+        _fileLane.Dispose();
+        _chunkLane.Dispose();
     }
 
     /// <summary>What reading met (FORMAT.md §5.2: CAP001 unreadable, CAP002 changed while read).</summary>

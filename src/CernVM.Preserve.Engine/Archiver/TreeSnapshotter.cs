@@ -108,7 +108,15 @@ public sealed class TreeSnapshotter
             (previous, List<TreeEntry> previousList) = await loading.ConfigureAwait(false);
             saver = new FileSaver(tree, _archive.Descriptor.Chunking, _monitor, new UnchangedFiles(previousList));
             _monitor.Phase = "reading";
-            await SaveContentAsync(saver, files.Reader, options.Workers, stopWalk.Token).ConfigureAwait(false);
+            try
+            {
+                await SaveContentAsync(saver, files.Reader, options.Workers, stopWalk.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                saver.Dispose(); // every file is read (or the reading stopped): its counts and warnings stay
+            }
+
             await walking.ConfigureAwait(false);
             environment = await describing.ConfigureAwait(false);
         }

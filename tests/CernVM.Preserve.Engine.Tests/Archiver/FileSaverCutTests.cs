@@ -541,7 +541,7 @@ public sealed class FileSaverCutTests
         await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
         var tree = new MemoryTree();
         tree.Add("small", "small");
-        var saver = new FileSaver(tree, Small, new SnapshotMonitor(), new UnchangedFiles([]));
+        using var saver = new FileSaver(tree, Small, new SnapshotMonitor(), new UnchangedFiles([]));
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
