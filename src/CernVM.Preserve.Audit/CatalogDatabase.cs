@@ -18,6 +18,7 @@ public sealed class CatalogDatabase : IDisposable
     private readonly string? _path;
     private readonly RentedBytes? _image;
     private System.Buffers.MemoryHandle _pinned;
+    private bool _ownsImage;
     private readonly string _connectionString;
     private readonly Lock _preparedLock = new();
     private SqliteConnection? _preparedConnection;
@@ -42,18 +43,7 @@ public sealed class CatalogDatabase : IDisposable
     /// <summary>Opens the catalog where its bytes lie and checks it is a tree catalog of format 1.</summary>
     /// <param name="content">The decoded catalog; it becomes the returned catalog's (released when that is disposed). When none is returned it stays the caller's.</param>
     /// <returns>The catalog, or null with the reason.</returns>
-    public static CatalogDatabase? OpenInMemory(RentedBytes content, out string? problem)
-    {
-        var catalog = new CatalogDatabase(content);
-        problem = catalog.Check();
-        if (problem is not null)
-        {
-            catalog.Release();
-            return null;
-        }
-
-        return catalog;
-    }
+    public static CatalogDatabase? OpenInMemory(RentedBytes content, out string? problem) => Checked(new CatalogDatabase(content), out problem);
 
     /// <summary>Writes the catalog's bytes to <paramref name="directory"/> and checks it is a tree catalog of format 1.</summary>
     /// <returns>The catalog, or null with the reason.</returns>
@@ -65,7 +55,12 @@ public sealed class CatalogDatabase : IDisposable
             file.Write(content);
         }
 
-        var catalog = new CatalogDatabase(path);
+        return Checked(new CatalogDatabase(path), out problem);
+    }
+
+    // A catalog refused is closed at once (its file removed; an image in memory unpinned and left to the caller).
+    private static CatalogDatabase? Checked(CatalogDatabase catalog, out string? problem)
+    {
         problem = catalog.Check();
         if (problem is not null)
         {
@@ -73,6 +68,7 @@ public sealed class CatalogDatabase : IDisposable
             return null;
         }
 
+        catalog._ownsImage = true;
         return catalog;
     }
 
@@ -283,8 +279,12 @@ public sealed class CatalogDatabase : IDisposable
 
         if (_path is null)
         {
-            Release();
-            _image!.Dispose();
+            _pinned.Dispose(); // every connection is closed: each query's own when it ended, the prepared one above
+            if (_ownsImage)
+            {
+                _image!.Dispose();
+            }
+
             return;
         }
 
@@ -302,9 +302,6 @@ public sealed class CatalogDatabase : IDisposable
             // A temporary file in the audit's own directory, removed with it.
         }
     }
-
-    // Every connection is closed (each query's own when it ends, the prepared one in Dispose): the image is unpinned.
-    private void Release() => _pinned.Dispose();
 }
 
 /// <summary>A file held whole by bytes <c>BlobOffset … BlobOffset+Length-1</c> of one blob.</summary>
