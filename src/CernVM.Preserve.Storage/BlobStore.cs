@@ -190,14 +190,8 @@ public sealed class BlobStore : IDisposable
     /// <summary><see cref="GetLeaseAsync"/>, a missing or corrupt blob given back as its failure rather than thrown.</summary>
     public async Task<BlobLease> TryGetLeaseAsync(BlobId id, CancellationToken cancellationToken)
     {
-        try
-        {
-            return new BlobLease(await GetLeaseAsync(id, cancellationToken).ConfigureAwait(false), null);
-        }
-        catch (PreserveException e) when (e is BlobMissingException or BlobCorruptException)
-        {
-            return new BlobLease(null, e);
-        }
+        BlobLease lease = await TryDecompressAsync(id, cancellationToken).ConfigureAwait(false);
+        return lease.Content is RentedBytes content ? Checked(id, content, BlobId.Of(content.Span)) : lease;
     }
 
     /// <summary>
@@ -222,24 +216,9 @@ public sealed class BlobStore : IDisposable
         using var laneA = new Sha256Lane();
         using var laneB = new Sha256Lane();
         Sha256Lane.AppendBoth(laneA, a.Content is null ? default : a.Content.Span, laneB, b.Content is null ? default : b.Content.Span);
-        return (Check(first, a, laneA), Check(second, b, laneB));
-
-        BlobLease Check(BlobId id, BlobLease lease, Sha256Lane lane)
-        {
-            if (lease.Content is not RentedBytes content)
-            {
-                return lease;
-            }
-
-            try
-            {
-                return new BlobLease(Verified(id, content, lane.FinishId()), null);
-            }
-            catch (BlobCorruptException e)
-            {
-                return new BlobLease(null, e);
-            }
-        }
+        return (
+            a.Content is RentedBytes contentA ? Checked(first, contentA, laneA.FinishId()) : a,
+            b.Content is RentedBytes contentB ? Checked(second, contentB, laneB.FinishId()) : b);
     }
 
     private async Task<BlobLease> TryDecompressAsync(BlobId id, CancellationToken cancellationToken)
@@ -284,6 +263,20 @@ public sealed class BlobStore : IDisposable
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             throw;
+        }
+    }
+
+    // The content's lease when its SHA-256 is the blob's name; else the content goes back to the pool and the lease
+    // says the blob is corrupt.
+    private BlobLease Checked(BlobId id, RentedBytes content, BlobId actual)
+    {
+        try
+        {
+            return new BlobLease(Verified(id, content, actual), null);
+        }
+        catch (BlobCorruptException e)
+        {
+            return new BlobLease(null, e);
         }
     }
 
@@ -372,12 +365,12 @@ public sealed class BlobStore : IDisposable
     private string Describe(BlobId id) => $"{_store.Location.TrimEnd('/')}/{id.Key}";
 }
 
-/// <summary>A blob the archive should hold but does not.</summary>
 /// <summary>A blob read by <see cref="BlobStore.GetLeasesAsync"/>: its verified content, or why it could not be given.</summary>
 /// <param name="Content">The content (dispose it), or null.</param>
 /// <param name="Failure">A <see cref="BlobMissingException"/> or <see cref="BlobCorruptException"/> when <paramref name="Content"/> is null.</param>
 public readonly record struct BlobLease(RentedBytes? Content, PreserveException? Failure);
 
+/// <summary>A blob the archive should hold but does not.</summary>
 public sealed class BlobMissingException : PreserveException
 {
     public BlobMissingException(BlobId id, string message) : base(FailureKind.Integrity, message) => Blob = id;
