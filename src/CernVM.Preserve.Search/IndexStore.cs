@@ -197,7 +197,7 @@ public sealed class IndexStore : IDisposable
     /// </summary>
     private static string? VerifySegments(string path, DirectoryReader reader, Registry registry)
     {
-        string stamp = System.IO.Path.Combine(path, "verified");
+        string stamp = StampFile(path);
         string[] lines = File.Exists(stamp) ? File.ReadAllLines(stamp) : [];
         bool full = lines.Length == 0
             || !DateTime.TryParse(lines[0], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out DateTime last)
@@ -236,10 +236,16 @@ public sealed class IndexStore : IDisposable
             return null; // nothing new since the stamp: a search writes nothing
         }
 
-        string lastFull = full ? DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) : lines[0];
-        File.WriteAllLines(stamp, [lastFull, .. now]);
+        WriteStamp(path, full ? DateTime.UtcNow : null, lines.FirstOrDefault(), now);
         return null;
     }
+
+    // The stamp of verified segments: the time of the last full check, then the key of every segment verified.
+    private static string StampFile(string path) => System.IO.Path.Combine(path, "verified");
+
+    // Writes the stamp, with the time of a full check just made, else the one it recorded before.
+    private static void WriteStamp(string path, DateTime? fullCheck, string? lastFull, IEnumerable<string> segments) =>
+        File.WriteAllLines(StampFile(path), [fullCheck?.ToString("O", CultureInfo.InvariantCulture) ?? lastFull ?? "", .. segments]);
 
     private static void Wipe(string path)
     {
@@ -420,8 +426,7 @@ public sealed class IndexStore : IDisposable
     {
         var commit = new SegmentInfos();
         commit.Read(_lucene);
-        File.WriteAllLines(System.IO.Path.Combine(Path, "verified"),
-            [DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), .. commit.Select(c => SegmentKey(c.Info))]);
+        WriteStamp(Path, DateTime.UtcNow, null, commit.Select(c => SegmentKey(c.Info)));
     }
 
     // A segment by its name and the bytes of its files: segments never change once written.
