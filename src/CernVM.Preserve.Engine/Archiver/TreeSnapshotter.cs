@@ -274,7 +274,10 @@ public sealed class TreeSnapshotter
     private async Task SaveContentAsync(FileSaver saver, ChannelReader<PendingFile> files, int workers, CancellationToken cancellationToken)
     {
         workers = Math.Max(1, workers); // none would leave the file saver waiting for ever on a full channel
-        var channel = Channel.CreateBounded<BlobWork>(new BoundedChannelOptions(Math.Max(2, workers * 2)) { SingleWriter = true });
+        // One blob waiting per blob saver: each buffer in flight is 4 MiB more memory touched (page-faulted) once; a
+        // queue of two per saver gave the savers nothing more to do on two cores and cost a cold snapshot of the
+        // Debian tree 2,000 more page faults (docs/benchmarks.md).
+        var channel = Channel.CreateBounded<BlobWork>(new BoundedChannelOptions(Math.Max(2, workers)) { SingleWriter = true });
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task Guard(Task t) => t.ContinueWith(
             done =>
