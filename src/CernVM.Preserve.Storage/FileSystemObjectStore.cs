@@ -77,7 +77,7 @@ public sealed class FileSystemObjectStore : IObjectStore
         {
             using (Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.CreateExclusive(tempBytes, 0b110_100_100))
             {
-                RandomAccess.Write(h, content.Span, 0);
+                PosixFs.WriteAt(h, content.Span, 0);
                 PosixFs.StartWriteback(h);
             }
         }

@@ -27,6 +27,27 @@ public sealed class PosixFsTests : IDisposable
         Assert.Equal([nl, latin, ff], names);
     }
 
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(0, PosixFs.WritePiece)]
+    [InlineData(0, PosixFs.WritePiece + 1)]
+    [InlineData(12_345, (3 * PosixFs.WritePiece) + 777)]
+    public void WriteAt_InPieces_WritesEveryByteWhereItBelongs(long offset, int length)
+    {
+        byte[] data = new byte[length];
+        new Random(length).NextBytes(data);
+        byte[] path = P("w"u8.ToArray());
+        using (Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.CreateExclusive(path, 0x1A4))
+        {
+            PosixFs.WriteAt(h, data, offset);
+        }
+
+        byte[] written = File.ReadAllBytes(Path.Combine(_dir, "w"));
+        Assert.Equal(offset + length, written.Length);
+        Assert.All(written[..(int)offset], b => Assert.Equal(0, b));
+        Assert.Equal(data, written[(int)offset..]);
+    }
+
     [Fact]
     public void ReadAt_ReadsFromTheOffset_ZeroAtTheEnd_AFailureNamesTheFile()
     {

@@ -35,7 +35,7 @@ internal static class FilesWriter
     {
         bool whole = IsWhole(e);
         using SafeFileHandle h = whole ? PosixFs.CreateExclusive(path, NewFileMode) : PosixFs.OpenWrite(path);
-        RandomAccess.Write(h, data, offset);
+        PosixFs.WriteAt(h, data, offset);
         if (whole)
         {
             whileOpen(h);
