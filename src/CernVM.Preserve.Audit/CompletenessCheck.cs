@@ -38,10 +38,12 @@ internal sealed class CompletenessCheck(AuditContext ctx)
                 continue; // reported as a corrupt blob below, with every version it affects
             }
 
+            int length = content.Length; // read again below, when the content may have gone back to the pool
+
             // Hashed on the other core while the catalog is opened; kept only if it is the blob. Within the budget
             // the catalog is read where it was decoded (and then holds the buffer); beyond it, from a file.
             Task<BlobId> hashing = Task.Run(() => BlobId.Of(content.Span), CancellationToken.None);
-            bool inMemory = content.Length <= _inMemoryLeft;
+            bool inMemory = length <= _inMemoryLeft;
             CatalogDatabase? catalog = null;
             string? invalid;
             try
@@ -64,9 +66,9 @@ internal sealed class CompletenessCheck(AuditContext ctx)
                 continue;
             }
 
-            _inMemoryLeft -= inMemory && catalog is not null ? content.Length : 0;
+            _inMemoryLeft -= inMemory && catalog is not null ? length : 0;
             Interlocked.Increment(ref ctx.BlobsChecked);
-            Interlocked.Add(ref ctx.BytesChecked, content.Length);
+            Interlocked.Add(ref ctx.BytesChecked, length);
             v.Catalog = catalog;
             if (v.Catalog is null)
             {
