@@ -3,7 +3,7 @@
 # drifts (bench/run.sh is the full comparison).
 #   bench/ab.sh N OLD_CLI NEW_CLI [TREE]     (default tree: the one bench/run.sh makes and caches)
 # Each round runs `tar | zstd -T2 -3`, OLD and NEW in a rotating order, each started as bench/run.sh starts its
-# tools (the tree in the page cache, no write-back in flight). Prints every run and the medians of wall and CPU time.
+# tools (bench/settle.sh). Prints every run and the medians of wall and CPU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:?rounds}; old=${2:?old build}; new=${3:?new build}
@@ -12,22 +12,14 @@ tree=${4:-${CVMPRESERVE_TEST_CACHE:-/var/tmp/cvmpreserve-test-cache}/debootstrap
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/cvmpreserve-ab.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-settle() {
-  local i
-  tar -C "$tree" -cf - . | cat >/dev/null
-  sync
-  for ((i = 0; i < 50; i++)); do
-    awk '/^(Dirty|Writeback):/ { s += $2 } END { exit !(s < 1024) }' /proc/meminfo && break
-    sleep 0.1
-  done
-}
+source bench/settle.sh
 run() {
   local name=$1
   case $name in
-    tar) rm -f "$work/x.tar.zst"; settle
+    tar) rm -f "$work/x.tar.zst"; settle "$tree"
          /usr/bin/time -f "%e %U %S" -o "$work/time" sh -c "tar -C '$tree' -cf - . | zstd -T2 -3 -q > '$work/x.tar.zst'" ;;
     *)   local cli=$old; [[ $name == new ]] && cli=$new
-         rm -rf "$work/archive"; "$cli" init "$work/archive" >/dev/null; settle
+         rm -rf "$work/archive"; "$cli" init "$work/archive" >/dev/null; settle "$tree"
          /usr/bin/time -f "%e %U %S" -o "$work/time" "$cli" snapshot --archive "$work/archive" --rootfs "$tree" --name ab >/dev/null 2>"$work/stderr" \
            || { cat "$work/stderr" >&2; exit 1; } ;;
   esac

@@ -47,28 +47,13 @@ trap 'umount "$restores" 2>/dev/null || true' EXIT
 export RESTIC_PASSWORD=bench BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 
 # measure NAME CMD...: runs CMD once (after a `prepare_NAME` hook if defined), appends its wall time, its CPU
-# time (user + system) and max RSS. Before each run the machine is brought to the same state:
-# - the tree is in the page cache: borg reads with POSIX_FADV_DONTNEED and drops every file it read from the
-#   cache, so whichever tool ran right after borg read the tree from disk (cvmpreserve, in the fixed order of
-#   earlier versions of this script: its cold snapshot measured 1.74 × tar+zstd here while it took 1.2 × run
-#   alone; in a test, 0.65-0.80 s right after borg against 0.32-0.53 s for the same build run next);
-# - the previous run's writes are on disk (sync) and the kernel has no write-back left in flight (Dirty and
-#   Writeback of /proc/meminfo near zero), so no tool pays for another's deferred I/O: tar's output, never
-#   fsync'ed, would otherwise be written back during the next tool's run, and every fsync/syncfs waits for it.
+# time (user + system) and max RSS. Before each run the machine is brought to the same state (bench/settle.sh).
+source bench/settle.sh
 declare -A times cpus rss
-settle() {
-  tar -C "$tree" -cf - . | cat >/dev/null   # GNU tar reads nothing when its output is /dev/null itself
-  sync
-  local i
-  for ((i = 0; i < 50; i++)); do
-    awk '/^(Dirty|Writeback):/ { s += $2 } END { exit !(s < 1024) }' /proc/meminfo && break
-    sleep 0.1
-  done
-}
 measure() {
   local name=$1; shift
   if declare -F prepare_$name >/dev/null; then prepare_$name; fi
-  settle
+  settle "$tree"
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
   read -r t u s m < "$work/time"
   times[$name]+="$t "
