@@ -477,6 +477,21 @@ public sealed class FileSystemObjectStore : IObjectStore
                         MakeDurable(DurableStepKind.FsyncFile, temp);
                     }
                 }
+                // The directories the names go into first, on every core: a snapshot's blobs land in ~150 fan-out
+                // directories, most of them new, and making them one after the other (0.15 ms each on ext4) was most of
+                // the serial end of a cold snapshot.
+                try
+                {
+                    Parallel.ForEach(
+                        batch.Select(kv => (Key: kv.Key, Dir: Path.GetDirectoryName(PathOf(kv.Key))!)).DistinctBy(d => d.Dir).Where(d => !_knownDirectories.ContainsKey(d.Dir)),
+                        new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+                        d => EnsureDirectory(d.Dir, d.Key));
+                }
+                catch (AggregateException e)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+                }
+
                 foreach ((string key, string temp) in batch.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 {
                     string final = PathOf(key);

@@ -28,6 +28,23 @@ public sealed class FileSystemObjectStoreTests : IDisposable
         return list;
     }
 
+    [Fact]
+    public async Task Flush_FanOutDirectoryCannotBeMade_FailsWithTheStoreErrorNamingItAndPublishesNothing()
+    {
+        // The flush makes the directories of its names on every core: a failure there is the store's error, as it
+        // was when they were made one by one, not the parallel loop's wrapper.
+        var store = new FileSystemObjectStore(_root);
+        Directory.CreateDirectory(Path.Combine(_root, "blobs"));
+        File.WriteAllText(Path.Combine(_root, "blobs", "sha256"), "a file where the fan-out directories go");
+        await store.PutIfAbsentAsync(BlobKey('a'), "a"u8.ToArray(), default);
+        await store.PutIfAbsentAsync(BlobKey('b'), "b"u8.ToArray(), default);
+
+        StorageException e = await Assert.ThrowsAsync<StorageException>(() => store.FlushAsync(default));
+
+        Assert.Contains("blobs", e.Message);
+        Assert.False(File.Exists(Path.Combine(_root, BlobKey('a'))) || File.Exists(Path.Combine(_root, BlobKey('b'))));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("/etc/passwd")]

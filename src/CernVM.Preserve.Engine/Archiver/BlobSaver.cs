@@ -40,19 +40,17 @@ internal sealed class Bundle(byte[] buffer) : BlobWork(buffer)
 }
 
 /// <summary>A chunk of a large file (FORMAT.md §4.3) and its blob id, hashed by the file saver alongside the file's hash.</summary>
-internal sealed class Chunk(byte[] buffer, int length, ChunkSlot slot, BlobId id) : BlobWork(buffer)
+internal sealed class Chunk(byte[] buffer, int length, BlobId id) : BlobWork(buffer)
 {
     public override int Length { get; } = length;
-
-    public ChunkSlot Slot { get; } = slot;
 
     public BlobId Id { get; } = id;
 }
 
 /// <summary>
-/// Compresses and stages blobs (hashed by the file saver as it read them), several at once (one zstd compressor per thread in
-/// <see cref="BlobStore"/>); a blob already in the archive is not compressed or written again. When a
-/// bundle is stored its member files are final; when a chunk is, its file is told.
+/// Compresses and stages blobs (hashed and named by the file saver as it read them), several at once (one zstd
+/// compressor per thread in <see cref="BlobStore"/>); a blob already in the archive is not compressed or written
+/// again. The files the blobs hold are final already (<see cref="PendingFile"/>): storing is this part's only job.
 /// </summary>
 internal sealed class BlobSaver(BlobStore blobs, SnapshotMonitor monitor)
 {
@@ -63,20 +61,13 @@ internal sealed class BlobSaver(BlobStore blobs, SnapshotMonitor monitor)
         {
             try
             {
-                switch (item)
+                BlobId id = item switch
                 {
-                    case Bundle b:
-                        BlobId bundleId = await SaveAsync(b.Id ?? throw new InvalidOperationException("A bundle is handed out sealed."), b, cancellationToken).ConfigureAwait(false);
-                        foreach ((PendingFile member, int offset, int length) in b.Members)
-                        {
-                            member.CompleteIn(bundleId, offset, length);
-                        }
-
-                        break;
-                    case Chunk c:
-                        c.Slot.Stored(await SaveAsync(c.Id, c, cancellationToken).ConfigureAwait(false));
-                        break;
-                }
+                    Bundle b => b.Id ?? throw new InvalidOperationException("A bundle is handed out sealed."),
+                    Chunk c => c.Id,
+                    _ => throw new InvalidOperationException($"Unknown blob work {item.GetType().Name}."),
+                };
+                await SaveAsync(id, item, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -85,7 +76,7 @@ internal sealed class BlobSaver(BlobStore blobs, SnapshotMonitor monitor)
         }
     }
 
-    private async Task<BlobId> SaveAsync(BlobId id, BlobWork item, CancellationToken cancellationToken)
+    private async Task SaveAsync(BlobId id, BlobWork item, CancellationToken cancellationToken)
     {
         var bytes = new ReadOnlyMemory<byte>(item.Buffer, 0, item.Length);
         long written = await blobs.PutAsync(id, bytes, cancellationToken).ConfigureAwait(false);
@@ -93,7 +84,5 @@ internal sealed class BlobSaver(BlobStore blobs, SnapshotMonitor monitor)
         {
             monitor.AddNewBlob(item.Length, written);
         }
-
-        return id;
     }
 }

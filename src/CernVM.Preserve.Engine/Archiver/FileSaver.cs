@@ -80,7 +80,7 @@ internal sealed class FileSaver : IDisposable
         await FlushAsync(blobs, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Reads and cuts one file; its entry is final when every blob it names is stored.</summary>
+    /// <summary>Reads and cuts one file; its entry is final once every blob it names is named (handed out or known).</summary>
     public async Task SaveAsync(PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -124,9 +124,9 @@ internal sealed class FileSaver : IDisposable
             }
             catch (IOException ex)
             {
-                // A small file fails before it joins a bundle; a large one may have chunks in flight, which
-                // its entry waits for before it is final (without extents). Either is accounted done, as a file
-                // that could not be opened is, so that progress reaches its total.
+                // A small file fails before it joins a bundle; a large one may have chunks in flight, stored
+                // but named by no entry (its own is final now, without extents). Either is accounted done, as a
+                // file that could not be opened is, so that progress reaches its total.
                 Warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, e.DisplayPath, $"read failed, recorded without content: {ex.Message}"));
                 _monitor.AddDone(1, Math.Max(0, e.Size - counted.Bytes));
                 file.Fail(ex.Message);
@@ -154,12 +154,18 @@ internal sealed class FileSaver : IDisposable
         _bundle = null;
     }
 
-    // The bundle's id, its lane finished over the members not yet hashed, and the bundle to the blob saver.
+    // The bundle's id, its lane finished over the members not yet hashed; its members final; the bundle to the blob saver.
     private async Task HandOutBundleAsync(ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
     {
         Bundle bundle = _bundle!;
         _bundleLane.Append(bundle.Buffer.AsSpan(_bundleHashed, bundle.Length - _bundleHashed));
-        bundle.Seal(_bundleLane.FinishId());
+        BlobId id = _bundleLane.FinishId();
+        bundle.Seal(id);
+        foreach ((PendingFile member, int offset, int length) in bundle.Members)
+        {
+            member.CompleteIn(id, offset, length);
+        }
+
         _bundleHashed = 0;
         _bundle = null;
         await blobs.WriteAsync(bundle, cancellationToken).ConfigureAwait(false);
@@ -324,8 +330,8 @@ internal sealed class FileSaver : IDisposable
 
                     byte[] chunk = RentBlobBuffer();
                     window.AsSpan(start, cut).CopyTo(chunk);
-                    ChunkSlot slot = file.AddChunk(pos, cut);
-                    await blobs.WriteAsync(new Chunk(chunk, cut, slot, chunkId), cancellationToken).ConfigureAwait(false);
+                    file.AddChunk(pos, cut, chunkId);
+                    await blobs.WriteAsync(new Chunk(chunk, cut, chunkId), cancellationToken).ConfigureAwait(false);
                     _monitor.AddDone(0, cut);
                     counted.Bytes += cut;
                     pos += cut;

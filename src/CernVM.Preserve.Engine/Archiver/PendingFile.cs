@@ -3,21 +3,20 @@ using CernVM.Preserve.Core.Model;
 namespace CernVM.Preserve.Engine.Archiver;
 
 /// <summary>
-/// A regular file being captured, and when its entry is final: content id and extents known, every blob it
-/// names stored (FORMAT.md §8: a catalog row may only name stored blobs). A large file is complete when the
-/// last of its chunks is stored; a duplicate when the file whose blobs it shares is. Entries are immutable:
-/// the savers record the outcome here (content, size, extents, or why it could not be read) and the final
-/// entry is made once, when the file completes.
+/// A regular file being captured, and when its entry is final: content id and extents known, that is once the
+/// file saver has read and cut it (a small file once its bundle is closed and named; a duplicate once the file
+/// whose blobs it shares is final). The blobs it names may still be on their way to the store: the catalog is
+/// written meanwhile, while the last blobs are compressed, and no catalog is committed before every blob is stored
+/// and durable (FORMAT.md §8). Entries are immutable: the file saver records the outcome here (content, size,
+/// extents, or why it could not be read) and the final entry is made once, when the file completes.
 /// </summary>
 internal sealed class PendingFile
 {
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Completion _completion;
-    private List<ChunkSlot>? _chunks;
-    private bool _failed;
+    private List<Extent>? _chunks;
     private TreeEntry? _final;
 
-    // The outcome; written by the file saver, and the extents by the blob saver, all before completion.
+    // The outcome, written by the file saver before completion.
     private BlobId? _content;
     private long _size;
     private IReadOnlyList<Extent> _extents = [];
@@ -27,7 +26,6 @@ internal sealed class PendingFile
     {
         Walked = walked;
         _size = walked.Size;
-        _completion = new Completion(Finish);
     }
 
     /// <summary>The entry as the walk gave it.</summary>
@@ -72,7 +70,7 @@ internal sealed class PendingFile
         _done.TrySetResult();
     }
 
-    /// <summary>The file is one stretch of a stored blob (a bundle member, FORMAT.md §4.2): final now.</summary>
+    /// <summary>The file is one stretch of a named blob (a bundle member, FORMAT.md §4.2): final now.</summary>
     public void CompleteIn(BlobId blob, long offset, int length)
     {
         _extents = [new Extent(0, length, blob, offset)];
@@ -97,68 +95,24 @@ internal sealed class PendingFile
         TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,
         TaskScheduler.Default);
 
-    /// <summary>A chunk of the file at <paramref name="offset"/>, to be stored; the file waits for it.</summary>
-    public ChunkSlot AddChunk(long offset, int length)
+    /// <summary>A chunk of the file at <paramref name="offset"/>, the blob <paramref name="blob"/> (FORMAT.md §4.3).</summary>
+    public void AddChunk(long offset, int length, BlobId blob) => (_chunks ??= []).Add(new Extent(offset, length, blob, 0));
+
+    /// <summary>The file saver is done cutting: the file is final, its chunks its extents in file order.</summary>
+    public void ChunksDispatched()
     {
-        var slot = new ChunkSlot(this, offset, length);
-        (_chunks ??= []).Add(slot);
-        _completion.Add();
-        return slot;
+        _extents = _chunks is null ? [] : [.. _chunks];
+        Complete();
     }
 
-    /// <summary>The file saver is done cutting: the file is final when its last chunk is stored.</summary>
-    public void ChunksDispatched() => _completion.Release();
-
-    /// <summary>Reading failed: no content, final when the chunks already in flight are stored.</summary>
+    /// <summary>Reading failed: final now, without content (chunks already handed out are stored, and named by nothing).</summary>
     public void Fail(string why)
     {
         _unreadable = why;
-        if (_chunks is null)
-        {
-            Complete();
-            return;
-        }
-
-        _failed = true;
-        _completion.Release();
-    }
-
-    internal void ChunkStored() => _completion.Release();
-
-    private void Finish()
-    {
-        if (!_failed)
-        {
-            var extents = new Extent[_chunks?.Count ?? 0];
-            for (int i = 0; i < extents.Length; i++)
-            {
-                ChunkSlot x = _chunks![i];
-                extents[i] = new Extent(x.Offset, x.Length, x.Blob, 0);
-            }
-
-            _extents = extents;
-        }
-
         Complete();
     }
 
     private TreeEntry Build() => _unreadable is string why
         ? Walked with { State = EntryState.Unreadable, Note = why, Content = null, Extents = [], Size = _size }
         : Walked with { Content = _content, Extents = _extents, Size = _size };
-}
-
-/// <summary>A chunk of a large file whose blob id the blob saver fills in when the blob is stored.</summary>
-internal sealed class ChunkSlot(PendingFile file, long offset, int length)
-{
-    public long Offset { get; } = offset;
-
-    public int Length { get; } = length;
-
-    public BlobId Blob { get; private set; }
-
-    public void Stored(BlobId id)
-    {
-        Blob = id;
-        file.ChunkStored();
-    }
 }

@@ -95,13 +95,10 @@ public sealed class ArchiverPartsTests
         await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
         var monitor = new SnapshotMonitor();
         byte[] bytes = new byte[100_000]; // zeros: compress to far less
-        var file = new PendingFile(new TreeEntry { Id = 2, Path = "zeros"u8.ToArray(), Kind = EntryKind.File, Size = bytes.Length });
         byte[] buffer = ArrayPool<byte>.Shared.Rent(bytes.Length);
         bytes.CopyTo(buffer, 0);
-        ChunkSlot slot = file.AddChunk(0, bytes.Length);
-        file.ChunksDispatched();
         var work = Channel.CreateUnbounded<BlobWork>();
-        work.Writer.TryWrite(new Chunk(buffer, bytes.Length, slot, BlobId.Of(bytes)));
+        work.Writer.TryWrite(new Chunk(buffer, bytes.Length, BlobId.Of(bytes)));
         work.Writer.Complete();
 
         await new BlobSaver(f.Archive.Blobs, monitor).RunAsync(work.Reader, default);

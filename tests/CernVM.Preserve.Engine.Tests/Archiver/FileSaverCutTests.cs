@@ -25,7 +25,7 @@ public sealed class FileSaverCutTests
     };
 
     /// <summary>What the saver handed to the blob savers, in order.</summary>
-    private sealed record Work(bool IsBundle, byte[] Bytes, List<(string Path, int Offset, int Length)> Members, long ChunkOffset, BlobId? Id);
+    private sealed record Work(bool IsBundle, byte[] Bytes, List<(string Path, int Offset, int Length)> Members, BlobId? Id);
 
     private sealed record Saved(FileSaver Saver, Dictionary<string, PendingFile> Files, List<Work> Work, SnapshotMonitor Monitor)
     {
@@ -56,8 +56,8 @@ public sealed class FileSaverCutTests
             byte[] bytes = w.Buffer.AsSpan(0, w.Length).ToArray();
             work.Add(w switch
             {
-                Bundle b => new Work(true, bytes, [.. b.Members.Select(m => (m.File.Walked.DisplayPath, m.Offset, m.Length))], 0, b.Id),
-                Chunk c => new Work(false, bytes, [], c.Slot.Offset, c.Id),
+                Bundle b => new Work(true, bytes, [.. b.Members.Select(m => (m.File.Walked.DisplayPath, m.Offset, m.Length))], b.Id),
+                Chunk c => new Work(false, bytes, [], c.Id),
                 _ => throw new InvalidOperationException(),
             });
             forward.Writer.TryWrite(w);
@@ -116,7 +116,9 @@ public sealed class FileSaverCutTests
         Assert.Equal(cuts, e.Extents.Select(x => (x.Offset, x.Length)));
         Assert.All(e.Extents, x => Assert.Equal(0, x.BlobOffset));
         Assert.Equal(cuts.Select(c => BlobId.Of(content.AsSpan((int)c.Offset, (int)c.Length))), e.Extents.Select(x => x.Blob));
-        Assert.Equal(cuts.Select(c => c.Offset), s.Work.Where(w => !w.IsBundle).Select(w => w.ChunkOffset));
+        // Handed out in file order, one piece of work per cut.
+        HashSet<BlobId> own = [.. e.Extents.Select(x => x.Blob)];
+        Assert.Equal(e.Extents.Select(x => (BlobId?)x.Blob), s.Work.Where(w => !w.IsBundle && own.Contains(w.Id!.Value)).Select(w => w.Id));
         Assert.Equal(BlobId.Of(content), e.Content);
         Assert.Equal(content.Length, e.Size);
     }

@@ -34,6 +34,41 @@ public class FileSaverTests
     }
 
     [Fact]
+    public async Task Run_NoBlobStoredYet_EveryFileIsAlreadyFinalWithTheBlobsItWillBeIn()
+    {
+        // Entries are final once their blobs are named, not once stored: the catalog is written while the last
+        // blobs are compressed (the snapshot commits it only after every blob is durable).
+        await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
+        f.Write("a", "alpha"u8.ToArray());
+        byte[] big = ArchiverFixture.Random(3 * 1024 * 1024 + 17, 4);
+        f.Write("big", big);
+        (_, List<PendingFile> files) = f.Scan(f.Source());
+        var saver = new FileSaver(f.Source(), f.Archive.Descriptor.Chunking, new SnapshotMonitor(), new UnchangedFiles([]));
+        var input = System.Threading.Channels.Channel.CreateUnbounded<PendingFile>();
+        files.ForEach(p => input.Writer.TryWrite(p));
+        input.Writer.Complete();
+        var work = System.Threading.Channels.Channel.CreateUnbounded<BlobWork>(); // read by no blob saver
+
+        await saver.RunAsync(input.Reader, work.Writer, default);
+
+        Assert.All(files, p => Assert.True(p.Done.IsCompleted, p.Walked.DisplayPath));
+        var handedOut = new List<BlobWork>();
+        while (work.Reader.TryRead(out BlobWork? w))
+        {
+            handedOut.Add(w);
+        }
+
+        var named = handedOut.Select(w => w switch { Bundle b => b.Id!.Value, Chunk c => c.Id, _ => default }).ToHashSet();
+        Assert.All(files.SelectMany(p => p.Entry.Extents), x => Assert.Contains(x.Blob, named));
+        TreeEntry bigEntry = files.Single(p => p.Walked.DisplayPath == "big").Entry;
+        Assert.Equal(BlobId.Of(big), bigEntry.Content);
+        Assert.Equal(big.Length, bigEntry.Extents.Sum(x => x.Length));
+        string blobs = Path.Combine(f.Root, "archive", "blobs");
+        Assert.False(Directory.Exists(blobs) && Directory.EnumerateFiles(blobs, "*", SearchOption.AllDirectories).Any(), "nothing is stored yet");
+        handedOut.ForEach(w => System.Buffers.ArrayPool<byte>.Shared.Return(w.Buffer));
+    }
+
+    [Fact]
     public async Task Run_LargeFile_IsCutIntoChunksThatRebuildIt()
     {
         await using ArchiverFixture f = await ArchiverFixture.CreateAsync();
