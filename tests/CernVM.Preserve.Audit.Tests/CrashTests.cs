@@ -8,7 +8,7 @@ namespace CernVM.Preserve.Audit.Tests;
 /// reading, at blob writes, at the catalog, the manifest, the signature, the sidecar and the journal — and
 /// after each kill a deep audit finds no error (an interrupted version is reported as such), the next snapshot
 /// succeeds and restores exactly. The points are exact: strace(1) delivers SIGKILL at the Nth call of a system
-/// call (of each one, for "all"; strace counts each apart) that touches a given path
+/// call (of each one, for "all"; strace counts each apart, and per thread) that touches a given path
 /// (-P PATH -e inject=CALLS:signal=SIGKILL:when=N), so each kill lands where it is named.
 /// </summary>
 public sealed class CrashTests : IDisposable
@@ -67,7 +67,9 @@ public sealed class CrashTests : IDisposable
             ("walk: a directory", Path.Combine(Tree, "d0"), "all", 1),
             ("walk: a directory deep down", Path.Combine(Tree, "d0", "sub"), "all", 1),
             ("walk: the last entry", Path.Combine(Tree, "zz-last.bin"), "all", 1),
-            ("read: a changed large file", Path.Combine(Tree, "d1", "big.bin"), "pread64", 2),
+            // Its first read: strace counts calls per thread, and the file saver may go on with the same file on
+            // another thread after handing out a chunk (an await), so "the second read" was not always reached.
+            ("read: a changed large file", Path.Combine(Tree, "d1", "big.bin"), "pread64", 1),
             ("read: a changed small file", Path.Combine(Tree, "d2", "f5.txt"), "pread64", 1),
             ("blob: first new blob, looked up", Blob(added[0]), "all", 1),
             ("blob: first new blob, named", Blob(added[0]), "all", 2),
