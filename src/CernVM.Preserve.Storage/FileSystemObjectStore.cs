@@ -477,6 +477,7 @@ public sealed class FileSystemObjectStore : IObjectStore
                         MakeDurable(DurableStepKind.FsyncFile, temp);
                     }
                 }
+
                 // The directories the names go into first, on every core: a snapshot's blobs land in ~150 fan-out
                 // directories, most of them new, and making them one after the other (0.15 ms each on ext4) was most of
                 // the serial end of a cold snapshot.

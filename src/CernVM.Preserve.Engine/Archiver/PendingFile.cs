@@ -101,7 +101,7 @@ internal sealed class PendingFile
     /// <summary>The file saver is done cutting: the file is final, its chunks its extents in file order.</summary>
     public void ChunksDispatched()
     {
-        _extents = _chunks is null ? [] : [.. _chunks];
+        _extents = (IReadOnlyList<Extent>?)_chunks ?? [];
         Complete();
     }
 

@@ -43,7 +43,7 @@ public class FileSaverTests
         byte[] big = ArchiverFixture.Random(3 * 1024 * 1024 + 17, 4);
         f.Write("big", big);
         (_, List<PendingFile> files) = f.Scan(f.Source());
-        var saver = new FileSaver(f.Source(), f.Archive.Descriptor.Chunking, new SnapshotMonitor(), new UnchangedFiles([]));
+        using var saver = new FileSaver(f.Source(), f.Archive.Descriptor.Chunking, new SnapshotMonitor(), new UnchangedFiles([]));
         var input = System.Threading.Channels.Channel.CreateUnbounded<PendingFile>();
         files.ForEach(p => input.Writer.TryWrite(p));
         input.Writer.Complete();
