@@ -140,6 +140,9 @@ internal static unsafe partial class Native
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int syncfs(int fd);
 
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int fdatasync(int fd);
+
     public const uint SYNC_FILE_RANGE_WRITE = 2;
 
     [LibraryImport(Libc, SetLastError = true)]

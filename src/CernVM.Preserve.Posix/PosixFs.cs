@@ -559,6 +559,15 @@ public static unsafe class PosixFs
         }
     }
 
+    /// <summary>Makes a file's bytes durable, and what reading them back needs (fdatasync(2)), not its times.</summary>
+    public static void DataSync(SafeFileHandle file, byte[] pathForErrors)
+    {
+        if (Native.fdatasync((int)file.DangerousGetHandle()) != 0)
+        {
+            throw new PosixException("fdatasync", pathForErrors, Marshal.GetLastPInvokeError());
+        }
+    }
+
     /// <summary>
     /// Starts writing a file's dirty pages to disk without waiting (sync_file_range WRITE), so that a later
     /// fsync or syncfs has little left to do. Only a hint: errors are ignored.

@@ -15,7 +15,8 @@ namespace CernVM.Preserve.Storage;
 /// staged file durable with one syncfs(2), then links each to its final name with link(2) — which fails if
 /// the name exists, so an object is never overwritten and never seen half-written, even after a crash —
 /// and then fsyncs the directories that received names. One syncfs per batch instead of one fsync per blob
-/// keeps a snapshot of thousands of blobs fast. Files left in <c>tmp/</c> by a killed writer are garbage
+/// keeps a snapshot of thousands of blobs fast; each staged blob is also fdatasync'ed in the background as soon as it
+/// is written (<see cref="StagedFileSyncer"/>), so that the flush's syncfs finds the device's work done. Files left in <c>tmp/</c> by a killed writer are garbage
 /// that no version names; the next writer removes them. Every other object (manifests, sidecars, events)
 /// is published by its put, fsync'd, so that "created" is true for every process at once: that answer is
 /// what gives two racing snapshots different version numbers.
@@ -33,6 +34,7 @@ public sealed class FileSystemObjectStore : IObjectStore
     private readonly ConcurrentDictionary<string, string> _staged = new(StringComparer.Ordinal);
     private readonly string _tempPrefix;
     private readonly SemaphoreSlim _flushLock = new(1, 1);
+    private readonly Lazy<StagedFileSyncer> _syncer = new(() => new StagedFileSyncer(), LazyThreadSafetyMode.ExecutionAndPublication);
     private long _tempCounter;
 
     public FileSystemObjectStore(string root)
@@ -73,12 +75,24 @@ public sealed class FileSystemObjectStore : IObjectStore
         EnsureDirectory(tempDir, key);
         string temp = Path.Combine(tempDir, _tempPrefix + Interlocked.Increment(ref _tempCounter).ToString(System.Globalization.CultureInfo.InvariantCulture));
         byte[] tempBytes = PosixFs.FromString(temp);
+        bool staged = key.StartsWith(StagedPrefix, StringComparison.Ordinal);
         try
         {
-            using (Microsoft.Win32.SafeHandles.SafeFileHandle h = PosixFs.CreateExclusive(tempBytes, 0b110_100_100))
+            SafeFileHandle h = PosixFs.CreateExclusive(tempBytes, 0b110_100_100);
+            try
             {
                 PosixFs.WriteAt(h, content.Span, 0);
                 PosixFs.StartWriteback(h);
+            }
+            catch
+            {
+                h.Dispose();
+                throw;
+            }
+
+            if (!staged || !_syncer.Value.TryAdd(h, tempBytes))
+            {
+                h.Dispose();
             }
         }
         catch (IOException e)
@@ -87,7 +101,7 @@ public sealed class FileSystemObjectStore : IObjectStore
             throw Translate(e, key);
         }
 
-        if (!key.StartsWith(StagedPrefix, StringComparison.Ordinal))
+        if (!staged)
         {
             // Not content-addressed (a manifest, a sidecar, an event): the answer "created or not" decides
             // a version number, so it must be true at once and for every process: publish now.
@@ -466,6 +480,10 @@ public sealed class FileSystemObjectStore : IObjectStore
                 // Content first: every staged file is durable before any gets its final name. A big batch (the
                 // blobs of a snapshot) is flushed with one syncfs; a few small files (a manifest, a sidecar)
                 // each with fsync, which does not wait for unrelated dirty data of the file system.
+                // The background syncer starts no more of them (this sync covers them all); one that failed fails
+                // the flush, since the kernel may have dropped the bytes it could not write.
+                StagedFileSyncer? syncer = _syncer.IsValueCreated ? _syncer.Value : null;
+                syncer?.Cover();
                 if (batch.Length > 16)
                 {
                     MakeDurable(DurableStepKind.SyncFileSystem, _root);
@@ -476,6 +494,11 @@ public sealed class FileSystemObjectStore : IObjectStore
                     {
                         MakeDurable(DurableStepKind.FsyncFile, temp);
                     }
+                }
+
+                if (syncer?.Settle() is PosixException failed)
+                {
+                    throw failed;
                 }
 
                 // The directories the names go into first, on every core: a snapshot's blobs land in ~150 fan-out
@@ -618,6 +641,11 @@ public sealed class FileSystemObjectStore : IObjectStore
     /// <summary>Abandons what was staged and never flushed: it was never part of the archive.</summary>
     public ValueTask DisposeAsync()
     {
+        if (_syncer.IsValueCreated)
+        {
+            _syncer.Value.Dispose();
+        }
+
         foreach (string temp in _staged.Values)
         {
             TryDelete(temp);

@@ -5,7 +5,7 @@ namespace CernVM.Preserve.Audit.Tests;
 
 /// <summary>
 /// A directory archive on a device that fails to make data durable: strace(1) makes the kernel's answer to
-/// the Nth <c>fsync(2)</c> or <c>syncfs(2)</c> of a snapshot an I/O error (-e inject=CALL:error=EIO:when=N),
+/// the Nth <c>fsync(2)</c>, <c>fdatasync(2)</c> or <c>syncfs(2)</c> of a snapshot an I/O error (-e inject=CALL:error=EIO:when=N),
 /// the answer a failing disk gives. Every such call of a snapshot is failed in turn. Before the version is
 /// committed, the snapshot exits 6 and the archive holds what it held before, at most an interrupted version:
 /// no version that looks complete, and no blob name that may vanish (a name whose directory could not be made
@@ -54,7 +54,7 @@ public sealed class DurabilityFailureTests : IDisposable
     }
 
     [Fact]
-    public void Snapshot_SyncfsFails_NothingCommitted_TheBatchsNamesTakenBack()
+    public void Snapshot_SyncfsOrABackgroundSyncFails_NothingCommitted_TheBatchsNamesTakenBack()
     {
         // v2 of many new blobs: the batch is made durable with one syncfs before its names are given, one after.
         for (int d = 0; d < 40; d++)
@@ -65,6 +65,11 @@ public sealed class DurabilityFailureTests : IDisposable
 
         Assert.Equal("not committed", FailAndCheck("syncfs", "", 1, "the batch's content"));
         Assert.Equal("not committed", FailAndCheck("syncfs", "", 2, "the batch's names"));
+
+        // Each blob is also fdatasync'ed in the background as soon as it is staged (one thread does them all, so the
+        // first of that thread is the first blob's): the batch's syncfs then succeeds, yet the bytes that could not
+        // be written may be gone, so the flush fails all the same.
+        Assert.Equal("not committed", FailAndCheck("fdatasync", null, 1, "a blob's background sync"));
     }
 
     /// <summary>The blobs v2 adds besides its catalog, found by snapshotting a copy.</summary>
@@ -102,7 +107,7 @@ public sealed class DurabilityFailureTests : IDisposable
             // Not committed: said, and true of the archive.
             Assert.Contains("Input/output error", stderr);
             Assert.False(v2Complete, $"{point}: exit 6, yet v2 has its sidecar (a version that looks complete)\n{stderr}");
-            if (call == "syncfs")
+            if (call is "syncfs" or "fdatasync")
             {
                 // No name of the failed batch is left: the content's syncfs failed before any, or the names' one took them back.
                 Assert.Equal(blobsBefore, Blobs(archive));
