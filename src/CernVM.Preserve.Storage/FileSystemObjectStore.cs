@@ -15,11 +15,11 @@ namespace CernVM.Preserve.Storage;
 /// staged file durable with one syncfs(2), then links each to its final name with link(2) — which fails if
 /// the name exists, so an object is never overwritten and never seen half-written, even after a crash —
 /// and then fsyncs the directories that received names. One syncfs per batch instead of one fsync per blob
-/// keeps a snapshot of thousands of blobs fast; each staged blob is also fdatasync'ed in the background as soon as it
-/// is written (<see cref="StagedFileSyncer"/>), so that the flush's syncfs finds the device's work done. Files left in <c>tmp/</c> by a killed writer are garbage
-/// that no version names; the next writer removes them. Every other object (manifests, sidecars, events)
-/// is published by its put, fsync'd, so that "created" is true for every process at once: that answer is
-/// what gives two racing snapshots different version numbers.
+/// keeps a snapshot of thousands of blobs fast; each staged blob is also fdatasync'ed in the background as soon
+/// as it is written (<see cref="StagedFileSyncer"/>), so that the flush's syncfs finds the device's work done.
+/// Files left in <c>tmp/</c> by a killed writer are garbage that no version names; the next writer removes them.
+/// Every other object (manifests, sidecars, events) is published by its put, fsync'd, so that "created" is true
+/// for every process at once: that answer is what gives two racing snapshots different version numbers.
 /// </remarks>
 public sealed class FileSystemObjectStore : IObjectStore
 {

@@ -57,7 +57,14 @@ internal sealed class StagedFileSyncer : IDisposable
     public bool TryAdd(SafeFileHandle file, byte[] path)
     {
         long sequence = Interlocked.Increment(ref _added);
-        return _waiting.TryAdd(new Waiting(file, path, sequence));
+        try
+        {
+            return _waiting.TryAdd(new Waiting(file, path, sequence));
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return false; // disposed: the caller closes it, as when too many are waiting
+        }
     }
 
     /// <summary>

@@ -104,4 +104,17 @@ public sealed class StagedFileSyncerTests : IDisposable
         syncer.Dispose();
         Assert.All(files, f => Assert.True(f.Handle.IsClosed));
     }
+
+    [Fact]
+    public void TryAdd_AfterDispose_Refused_TheCallerKeepsTheFile()
+    {
+        var syncer = new StagedFileSyncer();
+        syncer.Dispose();
+        (SafeFileHandle h, byte[] p) = NewFile("late");
+        using (h)
+        {
+            Assert.False(syncer.TryAdd(h, p));
+            Assert.False(h.IsClosed);
+        }
+    }
 }
