@@ -38,7 +38,7 @@ public sealed class StagedFileSyncerTests : IDisposable
     }
 
     [Fact]
-    public void TryAdd_Files_EachSyncedAndClosed_NoFailure()
+    public void TryAdd_Files_EachClosed_NoFailure()
     {
         using var syncer = new StagedFileSyncer();
         var files = Enumerable.Range(0, 10).Select(i => NewFile($"f{i}")).ToArray();
@@ -52,10 +52,10 @@ public sealed class StagedFileSyncerTests : IDisposable
     public void TryAdd_ADescriptorThatCannotBeSynced_TheFailureNamesItAndStays_LaterFilesStillClosed()
     {
         using var syncer = new StagedFileSyncer();
-        SafeFileHandle pipe = Unsyncable();
+        SafeFileHandle unsyncable = Unsyncable();
         byte[] nullPath = PosixFs.FromString(Path.Combine(_root, "staged-null"));
-        Assert.True(syncer.TryAdd(pipe, nullPath));
-        WaitClosed(pipe);
+        Assert.True(syncer.TryAdd(unsyncable, nullPath));
+        WaitClosed(unsyncable);
 
         PosixException? failed = syncer.Settle();
         Assert.NotNull(failed);
