@@ -71,7 +71,7 @@ internal sealed class StagedFileSyncer : IDisposable
     /// Called by a flush before its own sync: every file added so far is covered by that sync, so none of them is
     /// started here any more.
     /// </summary>
-    public void Cover() => InterlockedMax(ref _covered, Volatile.Read(ref _added));
+    public void Cover() => Volatile.Write(ref _covered, Volatile.Read(ref _added)); // flushes come one at a time
 
     /// <summary>Waits for the fdatasync under way, if any, and returns the first that failed, if any.</summary>
     public PosixException? Settle()
@@ -84,7 +84,7 @@ internal sealed class StagedFileSyncer : IDisposable
 
     public void Dispose()
     {
-        Interlocked.Exchange(ref _covered, long.MaxValue);
+        Volatile.Write(ref _covered, long.MaxValue);
         _waiting.CompleteAdding();
         if (_thread.ThreadState.HasFlag(ThreadState.Unstarted))
         {
@@ -119,21 +119,6 @@ internal sealed class StagedFileSyncer : IDisposable
                     }
                 }
             }
-        }
-    }
-
-    private static void InterlockedMax(ref long target, long value)
-    {
-        long seen = Volatile.Read(ref target);
-        while (seen < value)
-        {
-            long was = Interlocked.CompareExchange(ref target, value, seen);
-            if (was == seen)
-            {
-                return;
-            }
-
-            seen = was;
         }
     }
 

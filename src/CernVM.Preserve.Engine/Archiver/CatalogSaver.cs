@@ -10,7 +10,8 @@ namespace CernVM.Preserve.Engine.Archiver;
 /// them for those (their blobs named, perhaps still being compressed: the catalog is done while the last blobs
 /// are, and the snapshot commits it only after every blob is stored and durable). Rows equal to the previous
 /// version's are held back until the first difference, so an unchanged tree costs comparisons, not an SQLite
-/// database, and the end of a snapshot is left with the serialisation alone. The same entries in the same order give the same catalog bytes, however the work was interleaved.
+/// database, and the end of a snapshot is left with the serialisation alone. The same entries in the same order
+/// give the same catalog bytes, however the work was interleaved.
 /// </summary>
 internal static class CatalogSaver
 {
