@@ -107,6 +107,9 @@ public sealed class Archive : IAsyncDisposable
             throw new PreserveException(FailureKind.Conflict, $"{store.Location}: another process is making an archive here at the same time (its {ArchiveLayout.Descriptor} is there); open that one.");
         }
 
+        // The blob levels, where a store has directories: a snapshot's blobs spread over all 256 of them, and made at
+        // its end one after the other they cost a cold snapshot more than anything else there (docs/benchmarks.md).
+        await store.PrepareLevelsAsync(BlobId.KeyLevels, cancellationToken).ConfigureAwait(false);
         await store.FlushAsync(cancellationToken).ConfigureAwait(false);
         await store.PutIfAbsentAsync(ArchiveLayout.Declaration, System.Text.Encoding.ASCII.GetBytes(ArchiveLayout.DeclarationContent), cancellationToken).ConfigureAwait(false);
         await store.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -468,6 +468,47 @@ public sealed class FileSystemObjectStore : IObjectStore
             : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{st.Device}:{st.Inode}:{st.CtimeSeconds}.{st.CtimeNanoseconds:D9}");
     }
 
+    /// <summary>
+    /// Makes each level's directory (and its parents) now, so that no flush makes them one by one: an archive's 256
+    /// blob directories at init, which a cold snapshot would otherwise make at its end. The next flush makes the new
+    /// names durable; a level lost in a crash is made again when a key needs it.
+    /// </summary>
+    public Task PrepareLevelsAsync(IReadOnlyList<string> prefixes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prefixes);
+        foreach (string prefix in prefixes)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ObjectStoreKeys.RequireLevelPrefix(prefix);
+            string dir = prefix.Length == 0 ? _root : PathOf(prefix[..^1]);
+            if (prefix.Length == 0 || _knownDirectories.ContainsKey(dir))
+            {
+                continue;
+            }
+
+            // The parents as any key's (once for all the levels of one parent), then the level itself with one mkdir.
+            string parent = Path.GetDirectoryName(dir)!;
+            EnsureDirectory(parent, prefix);
+            try
+            {
+                PosixFs.MakeDirectory(PosixFs.FromString(dir), 0b111_111_111);
+                _dirtyDirectories.TryAdd(parent, 0);
+            }
+            catch (PosixException e) when (e.Errno == 17)
+            {
+                // There already (EEXIST).
+            }
+            catch (PosixException e)
+            {
+                throw Translate(e, prefix);
+            }
+
+            _knownDirectories.TryAdd(dir, 0);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         await _flushLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -700,7 +741,11 @@ public sealed class FileSystemObjectStore : IObjectStore
                 missing = Path.GetDirectoryName(missing);
             }
 
-            Directory.CreateDirectory(dir);
+            if (created.Count > 0)
+            {
+                Directory.CreateDirectory(dir);
+            }
+
             foreach (string c in created)
             {
                 _dirtyDirectories.TryAdd(Path.GetDirectoryName(c)!, 0);

@@ -72,6 +72,9 @@ public readonly struct BlobId : IEquatable<BlobId>, IComparable<BlobId>
         return digest;
     }
 
+    /// <summary>The 256 levels blob keys go under (<c>blobs/sha256/00/</c> to <c>blobs/sha256/ff/</c>, FORMAT.md §2).</summary>
+    public static IReadOnlyList<string> KeyLevels { get; } = [.. Enumerable.Range(0, 256).Select(i => $"blobs/sha256/{i:x2}/")];
+
     /// <summary>The storage key of the blob (FORMAT.md §4).</summary>
     public string Key
     {

@@ -121,6 +121,13 @@ public interface IObjectStore : IAsyncDisposable
 
     /// <summary>Makes every object put so far durable (a no-op where each put already is).</summary>
     Task FlushAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes the levels <paramref name="prefixes"/> (each ending with <c>/</c>) ready for keys to come, where the
+    /// store has such things (directories); a no-op elsewhere (the default; S3). Nothing is listed under a level
+    /// that holds no key, but a directory store may list the level itself (<see cref="ListChildrenAsync"/>).
+    /// </summary>
+    Task PrepareLevelsAsync(IReadOnlyList<string> prefixes, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>An object's bytes, in a buffer that may belong to the shared array pool until disposed.</summary>
