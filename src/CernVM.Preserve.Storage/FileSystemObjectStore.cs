@@ -480,15 +480,21 @@ public sealed class FileSystemObjectStore : IObjectStore
         {
             cancellationToken.ThrowIfCancellationRequested();
             ObjectStoreKeys.RequireLevelPrefix(prefix);
-            string dir = prefix.Length == 0 ? _root : PathOf(prefix[..^1]);
-            if (prefix.Length == 0 || _knownDirectories.ContainsKey(dir))
+            if (prefix.Length == 0)
+            {
+                continue;
+            }
+
+            string level = prefix[..^1];
+            string dir = PathOf(level);
+            if (_knownDirectories.ContainsKey(dir))
             {
                 continue;
             }
 
             // The parents as any key's (once for all the levels of one parent), then the level itself with one mkdir.
             string parent = Path.GetDirectoryName(dir)!;
-            EnsureDirectory(parent, prefix);
+            EnsureDirectory(parent, level);
             try
             {
                 PosixFs.MakeDirectory(PosixFs.FromString(dir), 0b111_111_111);
@@ -500,7 +506,7 @@ public sealed class FileSystemObjectStore : IObjectStore
             }
             catch (PosixException e)
             {
-                throw Translate(e, prefix);
+                throw Translate(e, level);
             }
 
             _knownDirectories.TryAdd(dir, 0);

@@ -249,6 +249,17 @@ public sealed class ArchiveTests : IDisposable
     }
 
     [Fact]
+    public async Task Init_DirectoryArchive_MakesThe256BlobLevels_EmptyAndHoldingNoKey()
+    {
+        await using Archive archive = await Archive.InitAsync(Store(), null, default);
+
+        string[] levels = Directory.GetDirectories(PathOf("blobs/sha256"));
+        Assert.Equal(Enumerable.Range(0, 256).Select(i => i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)), levels.Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.All(levels, l => Assert.Empty(Directory.EnumerateFileSystemEntries(l)));
+        Assert.DoesNotContain(await KeysAsync(), k => k.StartsWith("blobs/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Init_Writes_TheDeclarationLastAfterAFlush()
     {
         var log = new List<StoreCall>();

@@ -85,6 +85,48 @@ public sealed class FileSystemObjectStoreDurabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task PrepareLevels_MakesEachLevelNow_TheirParentsDurableAtTheNextFlush_ThenOnlyLevelsThatReceiveNames()
+    {
+        await using FileSystemObjectStore store = NewStore();
+
+        await store.PrepareLevelsAsync(["blobs/sha256/00/", "blobs/sha256/01/", "blobs/sha256/02/"], default);
+
+        Assert.All(new[] { "00", "01", "02" }, l => Assert.True(Directory.Exists(PathOf("blobs/sha256/" + l))));
+        Assert.Empty(_steps); // made, not yet durable
+        await store.FlushAsync(default);
+        Assert.Equal(
+            [new(DurableStepKind.FsyncDirectory, PathOf("blobs/sha256")), new(DurableStepKind.FsyncDirectory, PathOf("blobs")), new DurableStep(DurableStepKind.FsyncDirectory, _root)],
+            _steps);
+
+        // Blobs into prepared levels: the levels that received names, and the root for the tmp/ made to stage them.
+        _steps.Clear();
+        await StageAsync(store, 2);
+        await store.FlushAsync(default);
+        Assert.Equal(
+            [_root, PathOf("blobs/sha256/00"), PathOf("blobs/sha256/01")],
+            _steps.Where(s => s.Kind == DurableStepKind.FsyncDirectory).Select(s => s.Path).Order(StringComparer.Ordinal));
+
+        // Prepared again (another writer's archive, or a second call): nothing made, nothing to make durable.
+        _steps.Clear();
+        await using FileSystemObjectStore other = NewStore();
+        await other.PrepareLevelsAsync(["blobs/sha256/00/", "blobs/sha256/01/", "blobs/sha256/02/"], default);
+        await other.FlushAsync(default);
+        Assert.Empty(_steps);
+    }
+
+    [Fact]
+    public async Task PrepareLevels_WhereAFileStands_IsAStorageErrorNamingIt()
+    {
+        await using FileSystemObjectStore store = NewStore();
+        Directory.CreateDirectory(PathOf("blobs"));
+        File.WriteAllText(PathOf("blobs/sha256"), "not a directory");
+
+        StorageException e = await Assert.ThrowsAsync<StorageException>(() => store.PrepareLevelsAsync(["blobs/sha256/00/"], default));
+
+        Assert.Contains("blobs/sha256", e.Message);
+    }
+
+    [Fact]
     public async Task Flush_Again_WithNothingStagedOrMade_DoesNothing()
     {
         await using FileSystemObjectStore store = NewStore();
