@@ -37,12 +37,6 @@ public interface ITreeSource
         return entries;
     }
 
-    /// <summary>
-    /// Whether <see cref="Open"/> and the reading of what it opens may run on several threads at once, so that a
-    /// snapshot reads small files ahead of its file saver in parallel. By default, no.
-    /// </summary>
-    bool ReadsConcurrently => false;
-
     /// <summary>Opens a regular file of this tree for reading.</summary>
     /// <exception cref="IOException">The file cannot be read; the snapshot records it as unreadable.</exception>
     IFileContent Open(TreeEntry entry);

@@ -178,9 +178,6 @@ public sealed class CompositeTreeSource : ITreeSource
         }
     }
 
-    /// <summary>When every tree it is made of may be: the origins are all known once the walk is over.</summary>
-    public bool ReadsConcurrently => _base.ReadsConcurrently && _layers.All(l => l.Source.ReadsConcurrently);
-
     public IFileContent Open(TreeEntry entry) =>
         _origin.TryGetValue(entry.Path, out var o) ? o.Source.Open(o.Original) : throw new IOException($"'{entry.DisplayPath}' is not an entry of this tree.");
 

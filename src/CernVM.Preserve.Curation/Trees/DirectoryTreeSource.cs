@@ -27,9 +27,6 @@ public sealed class DirectoryTreeSource : ITreeSource
 
     public List<TreeEntry> Walk(CancellationToken cancellationToken, Action<TreeEntry> onEntry) => _walker.Walk(cancellationToken, onEntry);
 
-    /// <summary>Each file is opened on its own descriptor and read with pread: any number of threads at once.</summary>
-    public bool ReadsConcurrently => true;
-
     public IFileContent Open(TreeEntry entry)
     {
         byte[] abs = _walker.AbsolutePath(entry.Path);

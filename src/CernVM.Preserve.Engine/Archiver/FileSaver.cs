@@ -74,31 +74,14 @@ internal sealed class FileSaver : IDisposable
     {
         await foreach (PendingFile file in files.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            await SaveAsync(file, null, blobs, cancellationToken).ConfigureAwait(false);
+            await SaveAsync(file, blobs, cancellationToken).ConfigureAwait(false);
         }
 
         await FlushAsync(blobs, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Saves every file <paramref name="files"/> yields, small ones from the content <see cref="SmallFileReader"/>
-    /// read ahead, then hands out the last bundle.
-    /// </summary>
-    public async Task RunAsync(ChannelReader<FileToSave> files, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
-    {
-        await foreach (FileToSave f in files.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            await SaveAsync(f.File, f.Content, blobs, cancellationToken).ConfigureAwait(false);
-        }
-
-        await FlushAsync(blobs, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Reads and cuts one file, or takes the content read ahead for it (<paramref name="readAhead"/>); its entry is
-    /// final once every blob it names is named (handed out or known).
-    /// </summary>
-    public async Task SaveAsync(PendingFile file, Task<SmallContent>? readAhead, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
+    /// <summary>Reads and cuts one file; its entry is final once every blob it names is named (handed out or known).</summary>
+    public async Task SaveAsync(PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         TreeEntry e = file.Walked;
@@ -110,12 +93,6 @@ internal sealed class FileSaver : IDisposable
         }
 
         _monitor.AddToRead(1, e.Size);
-        if (readAhead is not null)
-        {
-            await SaveReadAheadAsync(file, await readAhead.WaitAsync(cancellationToken).ConfigureAwait(false), blobs, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
         IFileContent handle;
         try
         {
@@ -136,7 +113,7 @@ internal sealed class FileSaver : IDisposable
             {
                 if (e.Size < _params.BundleThreshold)
                 {
-                    await SaveSmallAsync(handle, null, file, blobs, cancellationToken).ConfigureAwait(false);
+                    await SaveSmallAsync(handle, file, blobs, cancellationToken).ConfigureAwait(false);
                     _monitor.AddDone(1, e.Size);
                 }
                 else
@@ -154,35 +131,6 @@ internal sealed class FileSaver : IDisposable
                 _monitor.AddDone(1, Math.Max(0, e.Size - counted.Bytes));
                 file.Fail(ex.Message);
             }
-        }
-    }
-
-    // The same outcomes as reading in place (SaveAsync), in the same order: warnings, progress and the entry.
-    private async Task SaveReadAheadAsync(PendingFile file, SmallContent content, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
-    {
-        TreeEntry e = file.Walked;
-        try
-        {
-            if (content.OpenFailure is string unopened)
-            {
-                Warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, e.DisplayPath, $"unreadable, recorded without content: {unopened}"));
-                file.CompleteUnreadable(unopened);
-            }
-            else if (content.ReadFailure is string failed)
-            {
-                Warnings.Add(CaptureWarning.For(ReportCode.EntryUnreadable, e.DisplayPath, $"read failed, recorded without content: {failed}"));
-                file.Fail(failed);
-            }
-            else
-            {
-                await SaveSmallAsync(null, content, file, blobs, cancellationToken).ConfigureAwait(false);
-            }
-
-            _monitor.AddDone(1, e.Size);
-        }
-        finally
-        {
-            content.Release();
         }
     }
 
@@ -223,20 +171,19 @@ internal sealed class FileSaver : IDisposable
         await blobs.WriteAsync(bundle, cancellationToken).ConfigureAwait(false);
     }
 
-    // A small file into the current bundle: read straight into it (no copy, no allocation per file), or copied from
-    // the content read ahead.
-    private async Task SaveSmallAsync(IFileContent? handle, SmallContent? readAhead, PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
+    private async Task SaveSmallAsync(IFileContent handle, PendingFile file, ChannelWriter<BlobWork> blobs, CancellationToken cancellationToken)
     {
         TreeEntry e = file.Walked;
         _bundle ??= NewBundle();
+
+        // Read straight into the bundle: no copy, no allocation per file.
         if (_bundle.Length + e.Size + 1 > _bundle.Buffer.Length)
         {
             await HandOutBundleAsync(blobs, cancellationToken).ConfigureAwait(false);
             _bundle = NewBundle();
         }
 
-        Span<byte> target = _bundle.Buffer.AsSpan(_bundle.Length, (int)e.Size + 1);
-        int length = Kept(e, handle is not null ? SmallFileReader.ReadInto(handle, e.Size, target) : CopyInto(readAhead!, target));
+        int length = ReadSmall(handle, e, _bundle.Buffer.AsSpan(_bundle.Length, (int)e.Size + 1));
         _fileLane.Reset(); // a large file whose read failed may have left bytes in it
         int behind = Math.Min(_bundle.Length - _bundleHashed, length); // as many as the file's, so that the two pair up
         Sha256Lane.AppendBoth(
@@ -274,15 +221,26 @@ internal sealed class FileSaver : IDisposable
     // cold snapshot of the Debian tree touched (page-faulted) about 80 MB of buffers where one size needs 35.
     private byte[] RentBlobBuffer() => ArrayPool<byte>.Shared.Rent(Math.Max(_params.MaxSize, _params.BundleSize + _params.BundleThreshold));
 
-    private static int CopyInto(SmallContent content, Span<byte> target)
+    /// <summary>Reads a small file into <paramref name="target"/> (its size plus one byte, to notice growth).</summary>
+    private int ReadSmall(IFileContent handle, TreeEntry e, Span<byte> target)
     {
-        content.Bytes.CopyTo(target);
-        return content.Read;
-    }
+        int total = 0;
+        while (total < target.Length)
+        {
+            int want = target.Length - total;
+            int n = handle.Read(target[total..], total);
+            if (n == 0)
+            {
+                break;
+            }
 
-    /// <summary>The bytes of a small file to keep, of the <paramref name="total"/> read: a file that changed size is noted.</summary>
-    private int Kept(TreeEntry e, int total)
-    {
+            total += n;
+            if (n < want && total == e.Size)
+            {
+                break; // a short read that ends at the walked size is the end of the file: no second read to learn it
+            }
+        }
+
         if (total != e.Size)
         {
             Warnings.Add(CaptureWarning.For(ReportCode.FileChangedWhileRead, e.DisplayPath, $"changed while being read (size {e.Size} at the walk, {(total > e.Size ? "more" : total.ToString(CultureInfo.InvariantCulture))} when read); the bytes read up to the walked size were kept"));

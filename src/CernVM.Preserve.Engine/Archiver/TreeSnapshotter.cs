@@ -19,10 +19,6 @@ namespace CernVM.Preserve.Engine.Archiver;
 /// </summary>
 public sealed class TreeSnapshotter
 {
-    // Small files read ahead of the file saver at most (SmallFileReader), besides those being read: a few hundred
-    // KB of memory for a system tree's small files, 8 MiB at worst.
-    private const int ReadAheadFiles = 32;
-
     private readonly Archive _archive;
     private readonly SnapshotMonitor _monitor;
 
@@ -110,15 +106,11 @@ public sealed class TreeSnapshotter
         try
         {
             (previous, List<TreeEntry> previousList) = await loading.ConfigureAwait(false);
-            var unchanged = new UnchangedFiles(previousList);
-            saver = new FileSaver(tree, _archive.Descriptor.Chunking, _monitor, unchanged);
-            SmallFileReader? readAhead = tree.ReadsConcurrently
-                ? new SmallFileReader(tree, _archive.Descriptor.Chunking.BundleThreshold, unchanged, Math.Max(1, options.Workers), ReadAheadFiles)
-                : null;
+            saver = new FileSaver(tree, _archive.Descriptor.Chunking, _monitor, new UnchangedFiles(previousList));
             _monitor.Phase = "reading";
             try
             {
-                await SaveContentAsync(saver, readAhead, files.Reader, options.Workers, stopWalk.Token).ConfigureAwait(false);
+                await SaveContentAsync(saver, files.Reader, options.Workers, stopWalk.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -279,7 +271,7 @@ public sealed class TreeSnapshotter
     /// bounded too). Any failure stops everyone at once: a dead blob saver must not leave the file saver
     /// waiting on a full channel, nor a dead file saver leave the blob savers waiting for work.
     /// </summary>
-    private async Task SaveContentAsync(FileSaver saver, SmallFileReader? readAhead, ChannelReader<PendingFile> files, int workers, CancellationToken cancellationToken)
+    private async Task SaveContentAsync(FileSaver saver, ChannelReader<PendingFile> files, int workers, CancellationToken cancellationToken)
     {
         workers = Math.Max(1, workers); // none would leave the file saver waiting for ever on a full channel
         // One blob waiting per blob saver: each buffer in flight is 4 MiB more memory touched (page-faulted) once; a
@@ -302,21 +294,12 @@ public sealed class TreeSnapshotter
             TaskScheduler.Default).Unwrap();
         var blobSaver = new BlobSaver(_archive.Blobs, _monitor);
         Task[] consumers = Enumerable.Range(0, workers).Select(_ => Guard(Task.Run(() => blobSaver.RunAsync(channel.Reader, linked.Token), linked.Token))).ToArray();
-        Task reading = Task.CompletedTask;
-        ChannelReader<FileToSave>? ahead = null;
-        if (readAhead is not null)
-        {
-            var ordered = Channel.CreateBounded<FileToSave>(new BoundedChannelOptions(ReadAheadFiles) { SingleWriter = true, SingleReader = true });
-            ahead = ordered.Reader;
-            reading = Guard(Task.Run(() => readAhead.RunAsync(files, ordered.Writer, linked.Token), linked.Token));
-        }
-
         Task producer = Guard(Task.Run(
             async () =>
             {
                 try
                 {
-                    await (ahead is null ? saver.RunAsync(files, channel.Writer, linked.Token) : saver.RunAsync(ahead, channel.Writer, linked.Token)).ConfigureAwait(false);
+                    await saver.RunAsync(files, channel.Writer, linked.Token).ConfigureAwait(false);
                     channel.Writer.Complete();
                     Timeline.Mark("snapshot: every file read, the last blobs handed out");
                 }
@@ -328,7 +311,7 @@ public sealed class TreeSnapshotter
             },
             linked.Token));
 
-        Task[] all = [.. consumers, producer, reading];
+        Task[] all = [.. consumers, producer];
         try
         {
             await Task.WhenAll(all).ConfigureAwait(false);

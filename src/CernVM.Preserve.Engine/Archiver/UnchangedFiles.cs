@@ -45,9 +45,6 @@ internal sealed class UnchangedFiles
         return before;
     }
 
-    /// <summary>Whether <paramref name="now"/> is unchanged since the previous version: it will not be read.</summary>
-    public bool IsUnchanged(TreeEntry now) => _before.TryGetValue(now.Path, out TreeEntry? before) && Unchanged(now, before);
-
     // A source without inode numbers (an image, a CernVM-FS revision) gives no such evidence: read again.
     private static bool Unchanged(TreeEntry now, TreeEntry before) =>
         now.Observed.IsKnown && before.Kind == EntryKind.File && before.State == EntryState.Captured && before.HardlinkTo is null && before.Content is not null &&

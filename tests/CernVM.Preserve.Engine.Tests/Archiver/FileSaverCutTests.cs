@@ -547,7 +547,7 @@ public sealed class FileSaverCutTests
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => saver.SaveAsync(new PendingFile(tree.Entry("small")), null, Channel.CreateUnbounded<BlobWork>().Writer, cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => saver.SaveAsync(new PendingFile(tree.Entry("small")), Channel.CreateUnbounded<BlobWork>().Writer, cancelled.Token));
 
         Assert.Empty(tree.Reads);
     }

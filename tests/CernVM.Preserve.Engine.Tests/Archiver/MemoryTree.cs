@@ -34,9 +34,6 @@ internal sealed class MemoryTree : ITreeSource
     /// <summary>The walk goes on until it is cancelled (a large tree), and then throws the cancellation.</summary>
     public bool WalkUntilCancelled { get; init; }
 
-    /// <summary>Whether the snapshot may read its files from several threads at once (ahead of the file saver).</summary>
-    public bool ReadsConcurrently { get; init; }
-
     /// <summary>Called with the path of each file opened, before it is.</summary>
     public Action<string>? Opening { get; init; }
 
