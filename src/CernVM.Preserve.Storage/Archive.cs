@@ -108,7 +108,7 @@ public sealed class Archive : IAsyncDisposable
         }
 
         // The blob levels, where a store has directories: a snapshot's blobs spread over all 256 of them, and made at
-        // its end one after the other they cost a cold snapshot more than anything else there (docs/benchmarks.md).
+        // its end, one after the other, they were the largest part of a first snapshot's end (docs/benchmarks.md).
         await store.PrepareLevelsAsync(BlobId.KeyLevels, cancellationToken).ConfigureAwait(false);
         await store.FlushAsync(cancellationToken).ConfigureAwait(false);
         await store.PutIfAbsentAsync(ArchiveLayout.Declaration, System.Text.Encoding.ASCII.GetBytes(ArchiveLayout.DeclarationContent), cancellationToken).ConfigureAwait(false);

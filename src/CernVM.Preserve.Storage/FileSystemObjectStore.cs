@@ -548,9 +548,9 @@ public sealed class FileSystemObjectStore : IObjectStore
                     throw failed;
                 }
 
-                // The directories the names go into first, on every core: a snapshot's blobs land in ~150 fan-out
-                // directories, most of them new, and making them one after the other (0.15 ms each on ext4) was most of
-                // the serial end of a cold snapshot.
+                // The directories the names go into first. An archive made by init has all 256 (PrepareLevelsAsync):
+                // each is only found here. In one made before, a first snapshot's blobs land in ~150 new ones; made on
+                // every core, they still wait for each other on their common parent's lock (docs/benchmarks.md).
                 try
                 {
                     Parallel.ForEach(
