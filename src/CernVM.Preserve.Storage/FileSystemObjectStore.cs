@@ -485,31 +485,9 @@ public sealed class FileSystemObjectStore : IObjectStore
                 continue;
             }
 
+            // As a put makes the directory of its key: every level made is recorded for the next flush's durable names.
             string level = prefix[..^1];
-            string dir = PathOf(level);
-            if (_knownDirectories.ContainsKey(dir))
-            {
-                continue;
-            }
-
-            // The parents as any key's (once for all the levels of one parent), then the level itself with one mkdir.
-            string parent = Path.GetDirectoryName(dir)!;
-            EnsureDirectory(parent, level);
-            try
-            {
-                PosixFs.MakeDirectory(PosixFs.FromString(dir), 0b111_111_111);
-                _dirtyDirectories.TryAdd(parent, 0);
-            }
-            catch (PosixException e) when (e.Errno == 17)
-            {
-                // There already (EEXIST).
-            }
-            catch (PosixException e)
-            {
-                throw Translate(e, level);
-            }
-
-            _knownDirectories.TryAdd(dir, 0);
+            EnsureDirectory(PathOf(level), level);
         }
 
         return Task.CompletedTask;
